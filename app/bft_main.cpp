@@ -1,0 +1,86 @@
+// `bft`: the headless command line of bFT Studio. Dispatches to the subcommands and reports
+// failures as one line on stderr with a non-zero exit code (2: usage, 1: anything else).
+#include "cli_args.h"
+#include "commands.h"
+
+#include "errors.h"
+
+#include <c10/util/Exception.h>
+
+#include <cstring>
+#include <iostream>
+
+#ifndef BFT_VERSION
+#define BFT_VERSION "unknown"
+#endif
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(int, char**);
+    const char* summary;
+};
+
+const Command kCommands[] = {
+    {"info", bft::cli::cmd_info, "show the architecture, size and format of a checkpoint"},
+    {"translate", bft::cli::cmd_translate, "run a generator on an input and a guide"},
+    {"bench", bft::cli::cmd_bench, "measure forward latency and memory"},
+};
+
+void usage(std::ostream& out)
+{
+    out << "usage: bft <command> [options]\n\nbFT Studio " BFT_VERSION
+           " - guided image-to-image translation with bi-directional feature transformation.\n\ncommands:\n";
+    for (const auto& c : kCommands)
+        out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+    out << "\n'bft <command> --help' describes a command's options.\n";
+}
+
+std::string first_line(std::string s)
+{
+    if (auto nl = s.find('\n'); nl != std::string::npos)
+        s.resize(nl);
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        usage(std::cerr);
+        return 2;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        usage(std::cout);
+        return 0;
+    }
+    if (name == "--version") {
+        std::cout << "bft " BFT_VERSION "\n";
+        return 0;
+    }
+    for (const auto& c : kCommands) {
+        if (name != c.name)
+            continue;
+        try {
+            return c.run(argc - 2, argv + 2);
+        } catch (const bft::cli::UsageError& e) {
+            std::cerr << "bft " << name << ": " << e.what() << " (see 'bft " << name << " --help')\n";
+            return 2;
+        } catch (const bft::Error& e) {
+            std::cerr << "bft " << name << ": error: " << first_line(e.what()) << "\n";
+            return 1;
+        } catch (const c10::Error& e) {
+            std::cerr << "bft " << name << ": error: " << first_line(e.what_without_backtrace()) << "\n";
+            return 1;
+        } catch (const std::exception& e) {
+            std::cerr << "bft " << name << ": error: " << first_line(e.what()) << "\n";
+            return 1;
+        }
+    }
+    std::cerr << "bft: unknown command '" << name << "'\n";
+    usage(std::cerr);
+    return 2;
+}

@@ -1,0 +1,159 @@
+#include "bench.h"
+
+#include "checkpoint.h"
+#include "runtime.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <numeric>
+#include <sstream>
+
+namespace bft {
+
+namespace {
+
+// VmHWM / VmRSS of this process in MiB, from /proc (0 where unavailable).
+double proc_status_mib(const std::string& field)
+{
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind(field + ":", 0) == 0)
+            return std::stod(line.substr(field.size() + 1)) / 1024.0; // kB
+    return 0;
+}
+
+void reset_peak_rss()
+{
+    // Writing 5 resets VmHWM to the current RSS (Linux >= 4.0).
+    std::ofstream f("/proc/self/clear_refs");
+    f << "5";
+}
+
+void sync(const c10::Device& d)
+{
+    if (d.is_cuda())
+        torch::cuda::synchronize(d.index());
+}
+
+double percentile(std::vector<double> v, double q)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const double pos = q * static_cast<double>(v.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos)), hi = static_cast<size_t>(std::ceil(pos));
+    return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+std::string json_string(const std::string& s)
+{
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+} // namespace
+
+BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::function<bool(int, int)>& progress)
+{
+    BenchReport r;
+    r.spec = net.spec();
+    r.config = config;
+    r.threads = at::get_num_threads();
+    r.params = count_parameters(net);
+    r.memory_kind = config.device.is_cuda() ? "cuda-allocated" : "cpu-rss";
+
+    at::manual_seed(0);
+    auto opts = at::TensorOptions().device(config.device).dtype(at::kFloat);
+    c10::InferenceMode inference;
+    at::Tensor input = at::rand({config.batch, r.spec.input_nc, config.height, config.width}, opts) * 2 - 1;
+    at::Tensor guide = at::rand({config.batch, r.spec.guide_nc, config.height, config.width}, opts) * 2 - 1;
+
+    const int total = config.warmup + config.runs;
+    int done = 0;
+    for (int k = 0; k < config.warmup; ++k) {
+        net.forward(input, guide);
+        sync(config.device);
+        if (progress && !progress(++done, total))
+            return r;
+    }
+    const double rss_before = proc_status_mib("VmRSS");
+    reset_peak_rss();
+    for (int k = 0; k < config.runs; ++k) {
+        const auto t0 = std::chrono::steady_clock::now();
+        at::Tensor y = net.forward(input, guide);
+        sync(config.device);
+        const auto t1 = std::chrono::steady_clock::now();
+        r.times_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        if (progress && !progress(++done, total))
+            break;
+    }
+    r.peak_forward_mib = std::max(0.0, proc_status_mib("VmHWM") - rss_before);
+    r.peak_process_mib = proc_status_mib("VmHWM");
+
+    const auto& t = r.times_ms;
+    if (!t.empty()) {
+        r.median_ms = percentile(t, 0.5);
+        r.p10_ms = percentile(t, 0.1);
+        r.p90_ms = percentile(t, 0.9);
+        r.min_ms = *std::min_element(t.begin(), t.end());
+        r.max_ms = *std::max_element(t.begin(), t.end());
+        r.mean_ms = std::accumulate(t.begin(), t.end(), 0.0) / static_cast<double>(t.size());
+        double var = 0;
+        for (double x : t)
+            var += (x - r.mean_ms) * (x - r.mean_ms);
+        r.stdev_ms = t.size() > 1 ? std::sqrt(var / static_cast<double>(t.size() - 1)) : 0;
+    }
+    return r;
+}
+
+std::string BenchReport::to_json() const
+{
+    std::ostringstream s;
+    s << std::setprecision(6);
+    s << "{\"model\": " << spec.to_json() << ", \"source\": " << json_string(config.source)
+      << ", \"params\": " << params << ", \"device\": " << json_string(config.device.str())
+      << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
+      << ", \"width\": " << config.width << ", \"precision\": \"fp32\", \"warmup\": " << config.warmup
+      << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms
+      << ", \"min_ms\": " << min_ms << ", \"max_ms\": " << max_ms << ", \"p10_ms\": " << p10_ms
+      << ", \"p90_ms\": " << p90_ms << ", \"stdev_ms\": " << stdev_ms << ", \"times_ms\": [";
+    for (size_t k = 0; k < times_ms.size(); ++k)
+        s << (k ? ", " : "") << times_ms[k];
+    s << "], \"memory\": {\"kind\": \"" << memory_kind << "\", \"peak_forward_mib\": " << peak_forward_mib
+      << ", \"peak_process_mib\": " << peak_process_mib << "}}";
+    return s.str();
+}
+
+std::string BenchReport::summary() const
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1);
+    s << spec.describe() << "\n";
+    s << "  " << config.batch << "x" << config.height << "x" << config.width << " on " << config.device.str() << ", "
+      << threads << " threads, fp32, " << times_ms.size() << " runs after " << config.warmup << " warm-up\n";
+    s << "  median " << median_ms << " ms (p10 " << p10_ms << ", p90 " << p90_ms << ", min " << min_ms << ", max "
+      << max_ms << ")\n";
+    s << "  peak memory during forward +" << peak_forward_mib << " MiB (process peak " << peak_process_mib << " MiB)";
+    return s.str();
+}
+
+} // namespace bft

@@ -1,0 +1,43 @@
+// Forward-pass benchmarks of a generator: latency over repeated runs after warm-up (median and
+// spread) and peak memory, as a report for people and as JSON.
+#pragma once
+
+#include "generator.h"
+
+#include <c10/core/Device.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bft {
+
+struct BenchConfig {
+    int height = 256, width = 256, batch = 1;
+    int warmup = 2, runs = 10;
+    c10::Device device = c10::Device(c10::kCPU);
+    std::string source; // checkpoint path or "preset <name>", for the report
+};
+
+struct BenchReport {
+    ArchSpec spec;
+    BenchConfig config;
+    int threads = 1;
+    int64_t params = 0;
+    std::vector<double> times_ms;
+    double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, p10_ms = 0, p90_ms = 0, stdev_ms = 0;
+    // CPU: growth of the resident set's high-water mark during the timed forwards (MiB) and the
+    // process's peak resident set; CUDA: peak allocated device memory.
+    double peak_forward_mib = 0, peak_process_mib = 0;
+    std::string memory_kind; // "cpu-rss" or "cuda-allocated"
+
+    std::string to_json() const;
+    std::string summary() const; // a few lines for a terminal
+};
+
+// Runs warm-up and timed forwards on random inputs in [-1, 1]. `progress(done, total)` is called
+// after each forward; returning false cancels (the report then holds the runs done so far).
+BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config,
+                      const std::function<bool(int, int)>& progress = {});
+
+} // namespace bft

@@ -1,0 +1,33 @@
+// The common interface of the four generators and the factory that builds one from an ArchSpec.
+// Parameter names are exactly the keys of the reference implementation's state_dict().
+#pragma once
+
+#include "arch.h"
+#include "film.h"
+
+#include <torch/nn/module.h>
+
+#include <memory>
+
+namespace bft {
+
+class GeneratorImpl : public torch::nn::Module {
+public:
+    explicit GeneratorImpl(const ArchSpec& spec) : spec_(spec) {}
+    const ArchSpec& spec() const { return spec_; }
+
+    // input: N x input_nc x H x W, guide: N x guide_nc x H x W, values in [-1, 1]; H and W multiples
+    // of spec().size_multiple(). Returns N x output_nc x H x W in [-1, 1]. With `film`, every gamma/beta
+    // map is also stored there by name.
+    virtual at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr) = 0;
+
+private:
+    ArchSpec spec_;
+};
+
+using Generator = std::shared_ptr<GeneratorImpl>;
+
+// Builds the network of `spec` with freshly initialised weights (LibTorch's defaults).
+Generator make_generator(const ArchSpec& spec);
+
+} // namespace bft

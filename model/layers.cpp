@@ -1,0 +1,43 @@
+#include "layers.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/functional/instancenorm.h>
+#include <torch/nn/modules/instancenorm.h>
+#include <torch/nn/modules/padding.h>
+
+namespace bft {
+
+namespace nn = torch::nn;
+
+at::Tensor instance_norm(const at::Tensor& x)
+{
+    return at::instance_norm(x, {}, {}, {}, {}, /*use_input_stats=*/true, /*momentum=*/0.1, /*eps=*/1e-5,
+                             at::globalContext().userEnabledCuDNN());
+}
+
+at::Tensor reflect_pad(const at::Tensor& x, int64_t pad)
+{
+    return at::reflection_pad2d(x, {pad, pad, pad, pad});
+}
+
+ResnetBlockImpl::ResnetBlockImpl(int dim)
+{
+    auto in_opts = nn::InstanceNorm2dOptions(dim).affine(false).track_running_stats(false);
+    conv_block_->push_back(nn::ReflectionPad2d(1));
+    conv_a_ = push(conv_block_, nn::Conv2d(nn::Conv2dOptions(dim, dim, 3)));
+    conv_block_->push_back(nn::InstanceNorm2d(in_opts));
+    conv_block_->push_back(nn::ReLU());
+    conv_block_->push_back(nn::ReflectionPad2d(1));
+    conv_b_ = push(conv_block_, nn::Conv2d(nn::Conv2dOptions(dim, dim, 3)));
+    conv_block_->push_back(nn::InstanceNorm2d(in_opts));
+    register_module("conv_block", conv_block_);
+}
+
+at::Tensor ResnetBlockImpl::forward(const at::Tensor& x)
+{
+    auto h = at::relu(instance_norm(conv_a_->forward(reflect_pad(x, 1))));
+    h = instance_norm(conv_b_->forward(reflect_pad(h, 1)));
+    return x + h;
+}
+
+} // namespace bft

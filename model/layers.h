@@ -1,0 +1,35 @@
+// Small building blocks shared by the generators: parameter-free ops written once, and the
+// ResNet block whose parameter names follow the reference ("conv_block.1.*", "conv_block.5.*").
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+
+namespace bft {
+
+// InstanceNorm2d(affine=False, track_running_stats=False): biased variance, eps 1e-5.
+at::Tensor instance_norm(const at::Tensor& x);
+at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+
+class ResnetBlockImpl : public torch::nn::Module {
+public:
+    explicit ResnetBlockImpl(int dim);
+    at::Tensor forward(const at::Tensor& x);
+
+private:
+    torch::nn::Sequential conv_block_;
+    torch::nn::Conv2d conv_a_{nullptr}, conv_b_{nullptr};
+};
+TORCH_MODULE(ResnetBlock);
+
+// Appends `module` to `seq` and returns it, so a typed handle and the reference's index-based
+// parameter name come from one line.
+template <class M>
+M push(torch::nn::Sequential& seq, M module)
+{
+    seq->push_back(module);
+    return module;
+}
+
+} // namespace bft

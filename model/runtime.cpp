@@ -1,0 +1,62 @@
+#include "runtime.h"
+
+#include "errors.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <thread>
+
+namespace bft {
+
+bool cuda_available()
+{
+    return torch::cuda::is_available();
+}
+
+c10::Device resolve_device(const std::string& name)
+{
+    if (name.empty() || name == "auto")
+        return cuda_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+    c10::Device dev(c10::kCPU);
+    try {
+        dev = c10::Device(name);
+    } catch (const std::exception&) {
+        throw Error("unknown device '" + name + "' (expected cpu, cuda, cuda:N or auto)");
+    }
+    if (dev.is_cuda()) {
+        if (!cuda_available())
+            throw Error("device '" + name + "' requested, but no CUDA device is available (this build or machine has none)");
+        const int index = dev.has_index() ? dev.index() : 0;
+        if (index >= static_cast<int>(torch::cuda::device_count()))
+            throw Error("device '" + name + "' does not exist (" + std::to_string(torch::cuda::device_count()) +
+                        " CUDA devices)");
+        return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    if (!dev.is_cpu())
+        throw Error("unsupported device '" + name + "'");
+    return dev;
+}
+
+std::string device_description(const c10::Device& device)
+{
+    if (device.is_cpu())
+        return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
+    return device.str();
+}
+
+int hardware_threads()
+{
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+}
+
+int set_threads(int threads)
+{
+    const int n = threads > 0 ? threads : hardware_threads();
+    at::set_num_threads(n);
+    return at::get_num_threads();
+}
+
+} // namespace bft

@@ -1,0 +1,20 @@
+// Where and how inference runs: device selection ("cpu", "cuda", "cuda:1", "auto") and the
+// intra-op thread count (Debian's LibTorch starts with one thread; we default to all cores).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace bft {
+
+// "auto" picks CUDA when a device is present; asking for CUDA without one is an error.
+c10::Device resolve_device(const std::string& name);
+bool cuda_available();
+std::string device_description(const c10::Device& device); // "cpu (2 threads)", "cuda:0 (NVIDIA H100)"
+
+int hardware_threads();
+// threads <= 0 means all cores. Returns the count in force.
+int set_threads(int threads);
+
+} // namespace bft

@@ -1,0 +1,213 @@
+#include "unet_generators.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/functional/instancenorm.h>
+#include <torch/nn/modules/instancenorm.h>
+
+namespace bft {
+
+namespace nn = torch::nn;
+
+namespace {
+
+nn::InstanceNorm2d make_instance_norm(int nc)
+{
+    return nn::InstanceNorm2d(nn::InstanceNorm2dOptions(nc).affine(false).track_running_stats(false));
+}
+
+nn::Conv2dOptions down_opts(int in, int out)
+{
+    return nn::Conv2dOptions(in, out, 4).stride(2).padding(1);
+}
+
+nn::ConvTranspose2dOptions up_opts(int in, int out)
+{
+    return nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1);
+}
+
+// Channels of encoder level `level` (1-based): ngf, 2ngf, 4ngf, then 8ngf.
+int level_channels(const ArchSpec& s, int level)
+{
+    return s.ngf << std::min(level - 1, 3);
+}
+} // namespace
+
+UnetGeneratorBase::UnetGeneratorBase(const ArchSpec& spec) : GeneratorImpl(spec) {}
+
+void UnetGeneratorBase::build_streams()
+{
+    const auto& s = spec();
+    const int extra = s.num_downs - 5;
+    const int c8 = s.ngf * 8;
+
+    // Input encoder: downconv1 is a bare conv, the others start with a LeakyReLU at index 0.
+    for (int level = 1; level <= 4; ++level) {
+        nn::Sequential seq;
+        const int in = level == 1 ? s.input_nc : level_channels(s, level - 1);
+        if (level > 1)
+            seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+        down_in_.push_back(push(seq, nn::Conv2d(down_opts(in, level_channels(s, level)))));
+        register_module("downconv" + std::to_string(level), seq);
+    }
+    nn::Sequential downconv;
+    for (int i = 0; i < extra; ++i) {
+        downconv->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+        down_in_.push_back(push(downconv, nn::Conv2d(down_opts(c8, c8))));
+    }
+    register_module("downconv", downconv);
+    nn::Sequential downconv5;
+    downconv5->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+    inner_ = push(downconv5, nn::Conv2d(down_opts(c8, c8)));
+    register_module("downconv5", downconv5);
+
+    // Decoder: ReLU, transposed conv, InstanceNorm (Tanh at the output).
+    auto up_seq = [&](nn::Sequential& seq, int in, int out, bool last) {
+        seq->push_back(nn::ReLU());
+        up_.push_back(push(seq, nn::ConvTranspose2d(up_opts(in, out))));
+        if (last)
+            seq->push_back(nn::Tanh());
+        else
+            seq->push_back(make_instance_norm(out));
+    };
+    nn::Sequential upconv1, upconv, upconv2, upconv3, upconv4, upconv5;
+    up_seq(upconv1, c8, c8, false);
+    register_module("upconv1", upconv1);
+    for (int i = 0; i < extra; ++i)
+        up_seq(upconv, 2 * c8, c8, false);
+    register_module("upconv", upconv);
+    up_seq(upconv2, 2 * c8, s.ngf * 4, false);
+    register_module("upconv2", upconv2);
+    up_seq(upconv3, s.ngf * 8, s.ngf * 2, false);
+    register_module("upconv3", upconv3);
+    up_seq(upconv4, s.ngf * 4, s.ngf, false);
+    register_module("upconv4", upconv4);
+    up_seq(upconv5, s.ngf * 2, s.output_nc, true);
+    register_module("upconv5", upconv5);
+
+    // Guide encoder: one level fewer (its innermost output would have nothing to modulate).
+    for (int level = 1; level <= 4; ++level) {
+        nn::Sequential seq;
+        const int in = level == 1 ? s.guide_nc : level_channels(s, level - 1);
+        if (level > 1)
+            seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+        down_g_.push_back(push(seq, nn::Conv2d(down_opts(in, level_channels(s, level)))));
+        register_module("G_downconv" + std::to_string(level), seq);
+    }
+    nn::Sequential g_downconv;
+    for (int i = 0; i < extra; ++i) {
+        g_downconv->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+        down_g_.push_back(push(g_downconv, nn::Conv2d(down_opts(c8, c8))));
+    }
+    register_module("G_downconv", g_downconv);
+}
+
+std::pair<const nn::Sequential*, size_t> UnetGeneratorBase::level_bottleneck(int level,
+                                                                             const std::vector<nn::Sequential>& named,
+                                                                             const nn::Sequential& flat)
+{
+    if (level <= 4)
+        return {&named[level - 2], 0};
+    return {&flat, static_cast<size_t>(3 * (level - 5))};
+}
+
+at::Tensor UnetGeneratorBase::predict(int level, const std::vector<nn::Sequential>& named, const nn::Sequential& flat,
+                                      const at::Tensor& x) const
+{
+    auto [seq, first] = level_bottleneck(level, named, flat);
+    return run_film_bottleneck(*seq, first, x);
+}
+
+at::Tensor UnetGeneratorBase::forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film)
+{
+    const int n = spec().num_downs;
+    at::Tensor x = down_in_[0]->forward(input);
+    at::Tensor g = down_g_[0]->forward(guide);
+    std::vector<at::Tensor> skips{x};
+    for (int level = 2; level <= n - 1; ++level) {
+        x = down_in_[level - 1]->forward(at::leaky_relu(x, 0.2));
+        g = down_g_[level - 1]->forward(at::leaky_relu(g, 0.2));
+        transform(level, x, g, film);
+        skips.push_back(x);
+    }
+    // The reference's in-place LeakyReLUs also rewrite the skips, but every skip then passes a ReLU
+    // in the decoder, and relu(leaky_relu(s)) == relu(s): the raw skips give identical results.
+    at::Tensor up = instance_norm(up_[0]->forward(at::relu(inner_->forward(at::leaky_relu(x, 0.2)))));
+    for (int j = 1; j < n; ++j) {
+        auto h = up_[j]->forward(at::relu(at::cat({skips[n - 1 - j], up}, 1)));
+        up = j + 1 < n ? instance_norm(h) : at::tanh(h);
+    }
+    return up;
+}
+
+BftUnetImpl::BftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
+{
+    build_streams();
+    const int d = spec.bottleneck_depth;
+    for (int level = 2; level <= 4; ++level) {
+        const int c = level_channels(spec, level);
+        const auto n = std::to_string(level);
+        alpha_.push_back(register_module("bottleneck_alpha_" + n, film_bottleneck(c, d)));
+        beta_.push_back(register_module("bottleneck_beta_" + n, film_bottleneck(c, d)));
+    }
+    for (int i = 0; i < spec.num_downs - 5; ++i) {
+        append_film_bottleneck(alpha_x_, spec.ngf * 8, d);
+        append_film_bottleneck(beta_x_, spec.ngf * 8, d);
+    }
+    register_module("bottleneck_alpha", alpha_x_);
+    register_module("bottleneck_beta", beta_x_);
+    for (int level = 2; level <= 4; ++level) {
+        const int c = level_channels(spec, level);
+        const auto n = std::to_string(level);
+        g_alpha_.push_back(register_module("G_bottleneck_alpha_" + n, film_bottleneck(c, d)));
+        g_beta_.push_back(register_module("G_bottleneck_beta_" + n, film_bottleneck(c, d)));
+    }
+    for (int i = 0; i < spec.num_downs - 5; ++i) {
+        append_film_bottleneck(g_alpha_x_, spec.ngf * 8, d);
+        append_film_bottleneck(g_beta_x_, spec.ngf * 8, d);
+    }
+    register_module("G_bottleneck_alpha", g_alpha_x_);
+    register_module("G_bottleneck_beta", g_beta_x_);
+}
+
+void BftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film)
+{
+    auto gamma_g2i = predict(level, g_alpha_, g_alpha_x_, g);
+    auto beta_g2i = predict(level, g_beta_, g_beta_x_, g);
+    auto gamma_i2g = predict(level, alpha_, alpha_x_, x);
+    auto beta_i2g = predict(level, beta_, beta_x_, x);
+    record_film(film, "g2i", level, gamma_g2i, beta_g2i);
+    record_film(film, "i2g", level, gamma_i2g, beta_i2g);
+    x = film_modulate(x, gamma_g2i, beta_g2i);
+    g = film_modulate(g, gamma_i2g, beta_i2g);
+}
+
+UftUnetImpl::UftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
+{
+    build_streams();
+    const int d = spec.bottleneck_depth;
+    for (int level = 2; level <= 4; ++level) {
+        const int c = level_channels(spec, level);
+        const auto n = std::to_string(level);
+        g_alpha_.push_back(register_module("G_bottleneck_alpha_" + n, film_bottleneck(c, d)));
+        g_beta_.push_back(register_module("G_bottleneck_beta_" + n, film_bottleneck(c, d)));
+        register_module("norm" + n + "_g", make_instance_norm(c));
+    }
+    register_module("norm_g", make_instance_norm(spec.ngf * 8));
+    for (int i = 0; i < spec.num_downs - 5; ++i) {
+        append_film_bottleneck(g_alpha_x_, spec.ngf * 8, d);
+        append_film_bottleneck(g_beta_x_, spec.ngf * 8, d);
+    }
+    register_module("G_bottleneck_alpha", g_alpha_x_);
+    register_module("G_bottleneck_beta", g_beta_x_);
+}
+
+void UftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film)
+{
+    auto gamma = predict(level, g_alpha_, g_alpha_x_, g);
+    auto beta = predict(level, g_beta_, g_beta_x_, g);
+    record_film(film, "g2i", level, gamma, beta);
+    x = film_modulate(x, gamma, beta);
+    g = instance_norm(g);
+}
+
+} // namespace bft
