@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"info", bft::cli::cmd_info, "show the architecture, size and format of a checkpoint"},
     {"translate", bft::cli::cmd_translate, "run a generator on an input and a guide"},
     {"bench", bft::cli::cmd_bench, "measure forward latency and memory"},
+    {"convert", bft::cli::cmd_convert, "rewrite a checkpoint as a clean zip-format state dict"},
 };
 
 void usage(std::ostream& out)

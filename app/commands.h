@@ -7,5 +7,6 @@ namespace bft::cli {
 int cmd_info(int argc, char** argv);
 int cmd_translate(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_convert(int argc, char** argv);
 
 } // namespace bft::cli

@@ -1,6 +1,7 @@
 #include "bench.h"
 
 #include "checkpoint.h"
+#include "inference.h"
 #include "runtime.h"
 
 #include <ATen/ATen.h>
@@ -84,8 +85,13 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     at::manual_seed(0);
     auto opts = at::TensorOptions().device(config.device).dtype(at::kFloat);
     c10::InferenceMode inference;
-    at::Tensor input = at::rand({config.batch, r.spec.input_nc, config.height, config.width}, opts) * 2 - 1;
-    at::Tensor guide = at::rand({config.batch, r.spec.guide_nc, config.height, config.width}, opts) * 2 - 1;
+    // Sizes the network cannot take are padded as `bft translate` pads them; the padded size is what runs.
+    at::Tensor input = pad_to_fit(at::rand({config.batch, r.spec.input_nc, config.height, config.width}, opts) * 2 - 1,
+                                  r.spec.size_multiple(), r.spec.min_side());
+    at::Tensor guide = pad_to_fit(at::rand({config.batch, r.spec.guide_nc, config.height, config.width}, opts) * 2 - 1,
+                                  r.spec.size_multiple(), r.spec.min_side());
+    r.run_height = static_cast<int>(input.size(2));
+    r.run_width = static_cast<int>(input.size(3));
 
     const int total = config.warmup + config.runs;
     int done = 0;
@@ -132,7 +138,8 @@ std::string BenchReport::to_json() const
     s << "{\"model\": " << spec.to_json() << ", \"source\": " << json_string(config.source)
       << ", \"params\": " << params << ", \"device\": " << json_string(config.device.str())
       << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
-      << ", \"width\": " << config.width << ", \"precision\": \"fp32\", \"warmup\": " << config.warmup
+      << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
+      << ", \"precision\": \"fp32\", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms
       << ", \"min_ms\": " << min_ms << ", \"max_ms\": " << max_ms << ", \"p10_ms\": " << p10_ms
       << ", \"p90_ms\": " << p90_ms << ", \"stdev_ms\": " << stdev_ms << ", \"times_ms\": [";
@@ -149,7 +156,10 @@ std::string BenchReport::summary() const
     s << std::fixed << std::setprecision(1);
     s << spec.describe() << "\n";
     s << "  " << config.batch << "x" << config.height << "x" << config.width << " on " << config.device.str() << ", "
-      << threads << " threads, fp32, " << times_ms.size() << " runs after " << config.warmup << " warm-up\n";
+      << threads << " threads, fp32, "
+      << (run_height != config.height || run_width != config.width
+              ? "padded to " + std::to_string(run_width) + "x" + std::to_string(run_height) + ", "
+              : std::string()) << times_ms.size() << " runs after " << config.warmup << " warm-up\n";
     s << "  median " << median_ms << " ms (p10 " << p10_ms << ", p90 " << p90_ms << ", min " << min_ms << ", max "
       << max_ms << ")\n";
     s << "  peak memory during forward +" << peak_forward_mib << " MiB (process peak " << peak_process_mib << " MiB)";

@@ -24,6 +24,7 @@ struct BenchReport {
     BenchConfig config;
     int threads = 1;
     int64_t params = 0;
+    int run_height = 0, run_width = 0; // after padding to what the network takes
     std::vector<double> times_ms;
     double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, p10_ms = 0, p90_ms = 0, stdev_ms = 0;
     // CPU: growth of the resident set's high-water mark during the timed forwards (MiB) and the

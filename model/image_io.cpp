@@ -93,7 +93,8 @@ at::Tensor read_image(const std::string& path, int channels, ImageInfo* info)
     if (!f.isContinuous())
         f = f.clone();
     at::Tensor hwc = at::from_blob(f.data, {f.rows, f.cols, channels}, at::kFloat);
-    return hwc.permute({2, 0, 1}).contiguous();
+    // clone(): for one channel the permute is already contiguous and would still point into `f`.
+    return hwc.permute({2, 0, 1}).clone(at::MemoryFormat::Contiguous);
 }
 
 void write_image(const std::string& path, const at::Tensor& tensor, int bit_depth)
