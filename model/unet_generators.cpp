@@ -40,21 +40,25 @@ void UnetGeneratorBase::build_streams()
     const int extra = s.num_downs - 5;
     const int c8 = s.ngf * 8;
 
-    // Input encoder: downconv1 is a bare conv, the others start with a LeakyReLU at index 0.
-    for (int level = 1; level <= 4; ++level) {
-        nn::Sequential seq;
-        const int in = level == 1 ? s.input_nc : level_channels(s, level - 1);
-        if (level > 1)
-            seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
-        down_in_.push_back(push(seq, nn::Conv2d(down_opts(in, level_channels(s, level)))));
-        register_module("downconv" + std::to_string(level), seq);
-    }
-    nn::Sequential downconv;
-    for (int i = 0; i < extra; ++i) {
-        downconv->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
-        down_in_.push_back(push(downconv, nn::Conv2d(down_opts(c8, c8))));
-    }
-    register_module("downconv", downconv);
+    // Encoders: <prefix>1 is a bare conv, <prefix>2..4 and the extra levels in <prefix> start with
+    // a LeakyReLU at index 0.
+    auto add_encoder = [&](const std::string& prefix, int in_nc, std::vector<nn::Conv2d>& convs) {
+        for (int level = 1; level <= 4; ++level) {
+            nn::Sequential seq;
+            const int in = level == 1 ? in_nc : level_channels(s, level - 1);
+            if (level > 1)
+                seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+            convs.push_back(push(seq, nn::Conv2d(down_opts(in, level_channels(s, level)))));
+            register_module(prefix + std::to_string(level), seq);
+        }
+        nn::Sequential deeper;
+        for (int i = 0; i < extra; ++i) {
+            deeper->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+            convs.push_back(push(deeper, nn::Conv2d(down_opts(c8, c8))));
+        }
+        register_module(prefix, deeper);
+    };
+    add_encoder("downconv", s.input_nc, down_in_);
     nn::Sequential downconv5;
     downconv5->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
     inner_ = push(downconv5, nn::Conv2d(down_opts(c8, c8)));
@@ -85,20 +89,7 @@ void UnetGeneratorBase::build_streams()
     register_module("upconv5", upconv5);
 
     // Guide encoder: one level fewer (its innermost output would have nothing to modulate).
-    for (int level = 1; level <= 4; ++level) {
-        nn::Sequential seq;
-        const int in = level == 1 ? s.guide_nc : level_channels(s, level - 1);
-        if (level > 1)
-            seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
-        down_g_.push_back(push(seq, nn::Conv2d(down_opts(in, level_channels(s, level)))));
-        register_module("G_downconv" + std::to_string(level), seq);
-    }
-    nn::Sequential g_downconv;
-    for (int i = 0; i < extra; ++i) {
-        g_downconv->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
-        down_g_.push_back(push(g_downconv, nn::Conv2d(down_opts(c8, c8))));
-    }
-    register_module("G_downconv", g_downconv);
+    add_encoder("G_downconv", s.guide_nc, down_g_);
 }
 
 std::pair<const nn::Sequential*, size_t> UnetGeneratorBase::level_bottleneck(int level,
