@@ -1,5 +1,7 @@
 #include "resnet_generators.h"
 
+#include "conv_transpose.h"
+
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/functional/instancenorm.h>
 #include <torch/nn/modules/instancenorm.h>
@@ -67,7 +69,7 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x)
     for (auto& block : blocks_)
         x = block->forward(x);
     for (auto& up : up_)
-        x = at::relu(instance_norm(up->forward(x)));
+        x = at::relu(instance_norm(conv_transpose2d_s2(x, up->weight, up->bias, /*padding=*/1, /*output_padding=*/1)));
     return at::tanh(out_conv_->forward(reflect_pad(x, 3)));
 }
 

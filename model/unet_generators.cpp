@@ -1,5 +1,7 @@
 #include "unet_generators.h"
 
+#include "conv_transpose.h"
+
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/functional/instancenorm.h>
 #include <torch/nn/modules/instancenorm.h>
@@ -122,9 +124,12 @@ at::Tensor UnetGeneratorBase::forward(const at::Tensor& input, const at::Tensor&
     }
     // The reference's in-place LeakyReLUs also rewrite the skips, but every skip then passes a ReLU
     // in the decoder, and relu(leaky_relu(s)) == relu(s): the raw skips give identical results.
-    at::Tensor up = instance_norm(up_[0]->forward(at::relu(inner_->forward(at::leaky_relu(x, 0.2)))));
+    auto upconv = [&](int j, const at::Tensor& h) {
+        return conv_transpose2d_s2(h, up_[j]->weight, up_[j]->bias, /*padding=*/1, /*output_padding=*/0);
+    };
+    at::Tensor up = instance_norm(upconv(0, at::relu(inner_->forward(at::leaky_relu(x, 0.2)))));
     for (int j = 1; j < n; ++j) {
-        auto h = up_[j]->forward(at::relu(at::cat({skips[n - 1 - j], up}, 1)));
+        auto h = upconv(j, at::relu(at::cat({skips[n - 1 - j], up}, 1)));
         up = j + 1 < n ? instance_norm(h) : at::tanh(h);
     }
     return up;
