@@ -57,6 +57,7 @@ int cmd_bench(int argc, char** argv)
         .option("warmup", "N", "untimed forwards first", "2")
         .option("runs", "N", "timed forwards", "10")
         .option("report", "FILE", "also write the JSON report to this file")
+        .option("profile", "FILE", "trace one more forward, operator by operator, to FILE (Chrome trace JSON)")
         .flag("json", "print the JSON report instead of text");
     if (!args.parse(argc, argv))
         return 0;
@@ -69,7 +70,9 @@ int cmd_bench(int argc, char** argv)
     config.warmup = args.get_int("warmup", 0, 10000);
     config.runs = args.get_int("runs", 1, 100000);
     set_threads(args.get_int("threads", 0, 1024));
+    configure_memory();
     config.device = resolve_device(args.get("device"));
+    config.profile_path = args.get("profile");
 
     Generator net;
     if (args.has("checkpoint")) {

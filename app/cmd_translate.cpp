@@ -60,6 +60,7 @@ int cmd_translate(int argc, char** argv)
     const std::string guide_path = args.require("guide");
     const std::string output_path = args.require("output");
     set_threads(args.get_int("threads", 0, 1024));
+    configure_memory();
     const c10::Device device = resolve_device(args.get("device"));
     if (!is_npy(output_path) && !is_image_path(output_path))
         throw UsageError("--output must end in .npy or an image extension (.png, .jpg, .bmp, .tif)");

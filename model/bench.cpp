@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
@@ -114,6 +115,11 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     }
     r.peak_forward_mib = std::max(0.0, proc_status_mib("VmHWM") - rss_before);
     r.peak_process_mib = proc_status_mib("VmHWM");
+    if (!config.profile_path.empty()) {
+        torch::autograd::profiler::RecordProfile trace(config.profile_path);
+        net.forward(input, guide);
+        sync(config.device);
+    }
 
     const auto& t = r.times_ms;
     if (!t.empty()) {

@@ -17,6 +17,7 @@ struct BenchConfig {
     int warmup = 2, runs = 10;
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report
+    std::string profile_path; // if set, one more forward is traced there (Chrome trace JSON)
 };
 
 struct BenchReport {

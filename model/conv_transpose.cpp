@@ -3,6 +3,7 @@
 #include "errors.h"
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 
 #include <vector>
 
@@ -64,6 +65,7 @@ at::Tensor phase_conv(const at::Tensor& x, const at::Tensor& weight, const at::T
 at::Tensor conv_transpose2d_s2(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t padding,
                                int64_t output_padding)
 {
+    RECORD_FUNCTION("bft::conv_transpose2d_s2", std::vector<c10::IValue>());
     const int64_t k = weight.size(2);
     if (weight.dim() != 4 || weight.size(3) != k || x.dim() != 4 || x.size(1) != weight.size(0))
         throw Error("conv_transpose2d_s2: unsupported shapes");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "arch.h"
+#include "engine.h"
 #include "film.h"
 
 #include <torch/nn/module.h>
@@ -16,10 +17,22 @@ public:
     explicit GeneratorImpl(const ArchSpec& spec) : spec_(spec) {}
     const ArchSpec& spec() const { return spec_; }
 
-    // input: N x input_nc x H x W, guide: N x guide_nc x H x W, values in [-1, 1]; H and W multiples
-    // of spec().size_multiple(). Returns N x output_nc x H x W in [-1, 1]. With `film`, every gamma/beta
-    // map is also stored there by name.
-    virtual at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr) = 0;
+    // input: N x input_nc x H x W, guide: N x guide_nc x H x W, float32 in [-1, 1]; H and W multiples
+    // of spec().size_multiple(). Returns N x output_nc x H x W float32 in [-1, 1], or an undefined tensor
+    // when options.cancel turned true. With options.film, every gamma/beta map is also stored there.
+    // With autograd on (training) it is the plain differentiable formulation; under no-grad or
+    // inference mode, the fused engine.
+    virtual at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) = 0;
+
+    at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr)
+    {
+        ForwardOptions options;
+        options.film = film;
+        return run(input, guide, options);
+    }
+
+protected:
+    WeightCache weight_cache_; // derived weights of the fast path (bf16 copies, fused bottlenecks)
 
 private:
     ArchSpec spec_;

@@ -35,8 +35,15 @@ ResnetBlockImpl::ResnetBlockImpl(int dim)
 
 at::Tensor ResnetBlockImpl::forward(const at::Tensor& x)
 {
-    auto h = at::relu(instance_norm(conv_a_->forward(reflect_pad(x, 1))));
-    h = instance_norm(conv_b_->forward(reflect_pad(h, 1)));
+    WeightCache cache;
+    Ops ops(ForwardOptions{}, cache, x);
+    return run(x, ops);
+}
+
+at::Tensor ResnetBlockImpl::run(const at::Tensor& x, Ops& ops)
+{
+    auto h = ops.instance_norm(ops.conv(ops.reflect_pad(x, 1), *conv_a_), /*relu=*/true);
+    h = ops.instance_norm(ops.conv(ops.reflect_pad(h, 1), *conv_b_), /*relu=*/false);
     return x + h;
 }
 

@@ -2,6 +2,8 @@
 // ResNet block whose parameter names follow the reference ("conv_block.1.*", "conv_block.5.*").
 #pragma once
 
+#include "engine.h"
+
 #include <ATen/ATen.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -16,6 +18,7 @@ class ResnetBlockImpl : public torch::nn::Module {
 public:
     explicit ResnetBlockImpl(int dim);
     at::Tensor forward(const at::Tensor& x);
+    at::Tensor run(const at::Tensor& x, Ops& ops);
 
 private:
     torch::nn::Sequential conv_block_;

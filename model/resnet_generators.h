@@ -20,8 +20,8 @@ public:
 protected:
     void build_encoders(bool guide_norms);
     void build_trunk();
-    // resnet blocks, decoder: shared tail of the forward pass.
-    at::Tensor decode(at::Tensor x);
+    // resnet blocks, decoder: shared tail of the forward pass (undefined when cancelled).
+    at::Tensor decode(at::Tensor x, Ops& ops);
 
     torch::nn::Sequential padding_in_, padding_g_;
     torch::nn::Conv2d stem_in_{nullptr}, stem_g_{nullptr};
@@ -35,7 +35,7 @@ protected:
 class BftResnetImpl : public ResnetGeneratorBase {
 public:
     explicit BftResnetImpl(const ArchSpec& spec);
-    at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr) override;
+    at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) override;
 
 private:
     // [level-1]: bottlenecks predicting from the input stream (alpha_, beta_) and from the guide (g_*).
@@ -45,7 +45,7 @@ private:
 class UftResnetImpl : public ResnetGeneratorBase {
 public:
     explicit UftResnetImpl(const ArchSpec& spec);
-    at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr) override;
+    at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) override;
 
 private:
     std::vector<torch::nn::Sequential> alpha_, beta_; // predict from the guide stream

@@ -8,6 +8,10 @@
 
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace bft {
 
 bool cuda_available()
@@ -50,6 +54,14 @@ int hardware_threads()
 {
     unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : static_cast<int>(n);
+}
+
+void configure_memory()
+{
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum: blocks up to 32 MiB come from the heap
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // and stay there for the next forward
+#endif
 }
 
 int set_threads(int threads)

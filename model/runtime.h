@@ -14,6 +14,11 @@ bool cuda_available();
 std::string device_description(const c10::Device& device); // "cpu (2 threads)", "cuda:0 (NVIDIA H100)"
 
 int hardware_threads();
+
+// Keeps freed feature maps in the heap instead of returning them to the kernel after every layer:
+// glibc would otherwise mmap each large tensor afresh and page-fault through it (about 15% of a
+// 256x256 forward). Call once at start-up; process-wide.
+void configure_memory();
 // threads <= 0 means all cores. Returns the count in force.
 int set_threads(int threads);
 

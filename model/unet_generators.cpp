@@ -1,6 +1,5 @@
 #include "unet_generators.h"
 
-#include "conv_transpose.h"
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/functional/instancenorm.h>
@@ -11,6 +10,9 @@ namespace bft {
 namespace nn = torch::nn;
 
 namespace {
+
+// Memory layout of the fast path (see resnet_generators.cpp).
+constexpr bool kChannelsLast = true;
 
 nn::InstanceNorm2d make_instance_norm(int nc)
 {
@@ -103,36 +105,43 @@ std::pair<const nn::Sequential*, size_t> UnetGeneratorBase::level_bottleneck(int
     return {&flat, static_cast<size_t>(3 * (level - 5))};
 }
 
-at::Tensor UnetGeneratorBase::predict(int level, const std::vector<nn::Sequential>& named, const nn::Sequential& flat,
-                                      const at::Tensor& x) const
+at::Tensor UnetGeneratorBase::predict(int level, const std::vector<nn::Sequential>& alpha, const nn::Sequential& alpha_flat,
+                                      const std::vector<nn::Sequential>& beta, const nn::Sequential& beta_flat,
+                                      const at::Tensor& x, Ops& ops) const
 {
-    auto [seq, first] = level_bottleneck(level, named, flat);
-    return run_film_bottleneck(*seq, first, x);
+    auto [a, a_first] = level_bottleneck(level, alpha, alpha_flat);
+    auto [b, b_first] = level_bottleneck(level, beta, beta_flat);
+    return ops.film_params(x, *a, a_first, *b, b_first);
 }
 
-at::Tensor UnetGeneratorBase::forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film)
+at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
 {
+    Ops ops(options, weight_cache_, input);
     const int n = spec().num_downs;
-    at::Tensor x = down_in_[0]->forward(input);
-    at::Tensor g = down_g_[0]->forward(guide);
+    at::Tensor x = ops.conv(ops.prepare(input, kChannelsLast), *down_in_[0]);
+    at::Tensor g = ops.conv(ops.prepare(guide, kChannelsLast), *down_g_[0]);
     std::vector<at::Tensor> skips{x};
     for (int level = 2; level <= n - 1; ++level) {
-        x = down_in_[level - 1]->forward(at::leaky_relu(x, 0.2));
-        g = down_g_[level - 1]->forward(at::leaky_relu(g, 0.2));
-        transform(level, x, g, film);
+        x = ops.conv(at::leaky_relu(x, 0.2), *down_in_[level - 1]);
+        g = ops.conv(at::leaky_relu(g, 0.2), *down_g_[level - 1]);
+        transform(level, x, g, ops);
         skips.push_back(x);
+        if (ops.cancelled())
+            return {};
     }
     // The reference's in-place LeakyReLUs also rewrite the skips, but every skip then passes a ReLU
     // in the decoder, and relu(leaky_relu(s)) == relu(s): the raw skips give identical results.
     auto upconv = [&](int j, const at::Tensor& h) {
-        return conv_transpose2d_s2(h, up_[j]->weight, up_[j]->bias, /*padding=*/1, /*output_padding=*/0);
+        return ops.conv_transpose(h, *up_[j], /*padding=*/1, /*output_padding=*/0);
     };
-    at::Tensor up = instance_norm(upconv(0, at::relu(inner_->forward(at::leaky_relu(x, 0.2)))));
+    at::Tensor up = ops.instance_norm(upconv(0, at::relu(ops.conv(at::leaky_relu(x, 0.2), *inner_))), false);
     for (int j = 1; j < n; ++j) {
         auto h = upconv(j, at::relu(at::cat({skips[n - 1 - j], up}, 1)));
-        up = j + 1 < n ? instance_norm(h) : at::tanh(h);
+        up = j + 1 < n ? ops.instance_norm(h, false) : at::tanh(h);
+        if (ops.cancelled())
+            return {};
     }
-    return up;
+    return ops.output(up);
 }
 
 BftUnetImpl::BftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
@@ -165,16 +174,14 @@ BftUnetImpl::BftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
     register_module("G_bottleneck_beta", g_beta_x_);
 }
 
-void BftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film)
+void BftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops)
 {
-    auto gamma_g2i = predict(level, g_alpha_, g_alpha_x_, g);
-    auto beta_g2i = predict(level, g_beta_, g_beta_x_, g);
-    auto gamma_i2g = predict(level, alpha_, alpha_x_, x);
-    auto beta_i2g = predict(level, beta_, beta_x_, x);
-    record_film(film, "g2i", level, gamma_g2i, beta_g2i);
-    record_film(film, "i2g", level, gamma_i2g, beta_i2g);
-    x = film_modulate(x, gamma_g2i, beta_g2i);
-    g = film_modulate(g, gamma_i2g, beta_i2g);
+    const at::Tensor g2i = predict(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, g, ops);
+    const at::Tensor i2g = predict(level, alpha_, alpha_x_, beta_, beta_x_, x, ops);
+    ops.record("g2i", level, g2i);
+    ops.record("i2g", level, i2g);
+    x = ops.film(x, g2i, /*relu=*/false);
+    g = ops.film(g, i2g, /*relu=*/false);
 }
 
 UftUnetImpl::UftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
@@ -197,13 +204,12 @@ UftUnetImpl::UftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
     register_module("G_bottleneck_beta", g_beta_x_);
 }
 
-void UftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film)
+void UftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops)
 {
-    auto gamma = predict(level, g_alpha_, g_alpha_x_, g);
-    auto beta = predict(level, g_beta_, g_beta_x_, g);
-    record_film(film, "g2i", level, gamma, beta);
-    x = film_modulate(x, gamma, beta);
-    g = instance_norm(g);
+    const at::Tensor g2i = predict(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, g, ops);
+    ops.record("g2i", level, g2i);
+    x = ops.film(x, g2i, /*relu=*/false);
+    g = ops.instance_norm(g, /*relu=*/false);
 }
 
 } // namespace bft

@@ -15,20 +15,22 @@ namespace bft {
 class UnetGeneratorBase : public GeneratorImpl {
 public:
     explicit UnetGeneratorBase(const ArchSpec& spec);
-    at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr) override;
+    at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) override;
 
 protected:
     // Registers the encoders and the decoder in the reference's order; the subclass then adds its
     // bottlenecks.
     void build_streams();
     // Applies the FiLM of `level` (2..num_downs-1) to both streams, in place of x and g.
-    virtual void transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film) = 0;
+    virtual void transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops) = 0;
     // The bottleneck Sequential and its first index for a level: L2-L4 have their own, deeper levels
     // share one flat Sequential (3 layers each), as the reference stores them.
     static std::pair<const torch::nn::Sequential*, size_t> level_bottleneck(
         int level, const std::vector<torch::nn::Sequential>& named, const torch::nn::Sequential& flat);
-    at::Tensor predict(int level, const std::vector<torch::nn::Sequential>& named, const torch::nn::Sequential& flat,
-                       const at::Tensor& x) const;
+    // gamma and beta (stacked) of one direction at a level.
+    at::Tensor predict(int level, const std::vector<torch::nn::Sequential>& alpha, const torch::nn::Sequential& alpha_flat,
+                       const std::vector<torch::nn::Sequential>& beta, const torch::nn::Sequential& beta_flat,
+                       const at::Tensor& x, Ops& ops) const;
 
     std::vector<torch::nn::Conv2d> down_in_, down_g_; // downconv1..4 + extras; G_downconv1..4 + extras
     torch::nn::Conv2d inner_{nullptr};                // downconv5, the innermost
@@ -40,7 +42,7 @@ public:
     explicit BftUnetImpl(const ArchSpec& spec);
 
 private:
-    void transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film) override;
+    void transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops) override;
     std::vector<torch::nn::Sequential> alpha_, beta_, g_alpha_, g_beta_; // levels 2..4
     torch::nn::Sequential alpha_x_, beta_x_, g_alpha_x_, g_beta_x_;     // levels 5.. (flat)
 };
@@ -50,7 +52,7 @@ public:
     explicit UftUnetImpl(const ArchSpec& spec);
 
 private:
-    void transform(int level, at::Tensor& x, at::Tensor& g, FilmMaps* film) override;
+    void transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops) override;
     std::vector<torch::nn::Sequential> g_alpha_, g_beta_;
     torch::nn::Sequential g_alpha_x_, g_beta_x_;
 };

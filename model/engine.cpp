@@ -1,0 +1,194 @@
+#include "engine.h"
+
+#include "conv_transpose.h"
+#include "errors.h"
+#include "kernels.h"
+#include "layers.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+namespace bft {
+
+std::string precision_name(Precision p)
+{
+    return p == Precision::BF16 ? "bf16" : "fp32";
+}
+
+Precision precision_from_name(const std::string& name)
+{
+    if (name == "fp32")
+        return Precision::FP32;
+    if (name == "bf16")
+        return Precision::BF16;
+    throw Error("unknown precision '" + name + "' (expected fp32 or bf16)");
+}
+
+bool bf16_supported(const c10::Device& device)
+{
+    if (device.is_cuda())
+        return true;
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx512bf16");
+#else
+    return false;
+#endif
+}
+
+at::Tensor WeightCache::get(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag}];
+    bool fresh = e.value.defined() && e.impls.size() == sources.size();
+    for (size_t k = 0; fresh && k < sources.size(); ++k)
+        fresh = e.impls[k] == sources[k].unsafeGetTensorImpl() && e.versions[k] == sources[k]._version();
+    if (!fresh) {
+        e.value = make();
+        e.impls.clear();
+        e.versions.clear();
+        for (const auto& s : sources) {
+            e.impls.push_back(s.unsafeGetTensorImpl());
+            e.versions.push_back(s._version());
+        }
+    }
+    return e.value;
+}
+
+void WeightCache::clear()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    entries_.clear();
+}
+
+namespace {
+enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias };
+}
+
+Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like)
+    : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()),
+      dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
+{
+    if (options.precision == Precision::BF16 && !fast_)
+        throw Error("bf16 runs only for inference (autograd is on)");
+    (void)like;
+}
+
+at::Tensor Ops::prepare(const at::Tensor& x, bool channels_last) const
+{
+    if (!fast_)
+        return x;
+    return x.to(dtype_).contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+}
+
+at::Tensor Ops::output(const at::Tensor& y) const
+{
+    return y.to(at::kFloat).contiguous();
+}
+
+at::Tensor Ops::cast(const at::Tensor& w, int tag)
+{
+    if (!w.defined() || w.scalar_type() == dtype_)
+        return w;
+    return cache_.get(tag, {w}, [&] { return w.detach().to(dtype_); });
+}
+
+at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    at::Tensor w = m.weight, b = m.bias;
+    if (fast_) {
+        w = cast(w, kCast);
+        b = cast(b, kCast);
+    }
+    // The generators only use explicit paddings (never "same"/"valid").
+    const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+    return at::conv2d(x, w, b, at::IntArrayRef(*o.stride()), at::IntArrayRef(*padding), at::IntArrayRef(*o.dilation()),
+                      o.groups());
+}
+
+at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dImpl& m, int64_t padding,
+                               int64_t output_padding)
+{
+    at::Tensor w = m.weight, b = m.bias;
+    if (fast_) {
+        w = cast(w, kCast);
+        b = cast(b, kCast);
+    }
+    return conv_transpose2d_s2(x, w, b, padding, output_padding);
+}
+
+at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& alpha, size_t alpha_first,
+                            const torch::nn::Sequential& beta, size_t beta_first)
+{
+    auto conv_at = [](const torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2dImpl>(); };
+    auto* a1 = conv_at(alpha, alpha_first);
+    auto* a2 = conv_at(alpha, alpha_first + 2);
+    auto* b1 = conv_at(beta, beta_first);
+    auto* b2 = conv_at(beta, beta_first + 2);
+    if (!fast_) {
+        // Training: the modules as they are, so autograd sees every parameter.
+        return at::cat({run_film_bottleneck(alpha, alpha_first, x), run_film_bottleneck(beta, beta_first, x)}, 1);
+    }
+    // Both bottlenecks read the same features: one conv nc -> 2*depth, ReLU, one grouped conv back.
+    const at::Tensor w1 = cache_.get(kFusedFirstWeight, {a1->weight, b1->weight},
+                                     [&] { return at::cat({a1->weight, b1->weight}).to(dtype_); });
+    const at::Tensor c1 = cache_.get(kFusedFirstBias, {a1->bias, b1->bias},
+                                     [&] { return at::cat({a1->bias, b1->bias}).to(dtype_); });
+    const at::Tensor w2 = cache_.get(kFusedSecondWeight, {a2->weight, b2->weight},
+                                     [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
+    const at::Tensor c2 = cache_.get(kFusedSecondBias, {a2->bias, b2->bias},
+                                     [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
+    at::Tensor h = at::conv2d(x, w1, c1);
+    h.relu_();
+    const int64_t one[] = {1, 1}, zero[] = {0, 0};
+    return at::conv2d(h, w2, c2, at::IntArrayRef(one), at::IntArrayRef(zero), at::IntArrayRef(one), /*groups=*/2);
+}
+
+at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
+{
+    if (fast_)
+        return kernels::film_modulate(x, gamma_beta, relu);
+    const int64_t c = x.size(1);
+    at::Tensor y = film_modulate(x, gamma_beta.narrow(1, 0, c), gamma_beta.narrow(1, c, c));
+    return relu ? at::relu(y) : y;
+}
+
+at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
+{
+    if (fast_)
+        return kernels::instance_norm(x, relu);
+    at::Tensor y = bft::instance_norm(x);
+    return relu ? at::relu(y) : y;
+}
+
+at::Tensor Ops::reflect_pad(const at::Tensor& x, int64_t pad)
+{
+    if (x.scalar_type() == at::kFloat && x.is_contiguous())
+        return bft::reflect_pad(x, pad);
+    // LibTorch 1.13 has no bf16 reflection padding and drops channels-last: copy the border by hand.
+    const int64_t h = x.size(2), w = x.size(3);
+    if (pad >= h || pad >= w)
+        throw Error("reflection padding larger than the image");
+    at::Tensor out = at::empty({x.size(0), x.size(1), h + 2 * pad, w + 2 * pad},
+                               x.options().memory_format(x.suggest_memory_format()));
+    out.narrow(2, pad, h).narrow(3, pad, w).copy_(x);
+    for (int64_t i = 1; i <= pad; ++i) {
+        out.narrow(2, pad - i, 1).narrow(3, pad, w).copy_(x.narrow(2, i, 1));
+        out.narrow(2, pad + h - 1 + i, 1).narrow(3, pad, w).copy_(x.narrow(2, h - 1 - i, 1));
+    }
+    for (int64_t i = 1; i <= pad; ++i) { // columns last, from the already padded rows: corners included
+        out.narrow(3, pad - i, 1).copy_(out.narrow(3, pad + i, 1));
+        out.narrow(3, pad + w - 1 + i, 1).copy_(out.narrow(3, pad + w - 1 - i, 1));
+    }
+    return out;
+}
+
+void Ops::record(const char* dir, int level, const at::Tensor& gamma_beta)
+{
+    if (!film_)
+        return;
+    const int64_t c = gamma_beta.size(1) / 2;
+    record_film(film_, dir, level, output(gamma_beta.narrow(1, 0, c)), output(gamma_beta.narrow(1, c, c)));
+}
+
+} // namespace bft

@@ -1,0 +1,87 @@
+// The execution context of one forward pass: which precision and memory layout the layers run in,
+// the fused inference kernels (with the plain ATen formulation when autograd is recording, for
+// training), a cache of derived weights (bf16 copies, fused bottlenecks), cancellation between
+// layers, and gamma/beta capture. The generators express their forward passes through it.
+#pragma once
+
+#include "film.h"
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace bft {
+
+enum class Precision {
+    FP32, // parity with the reference
+    BF16, // fast preview: convolutions in bfloat16, normalisation statistics in fp32
+};
+std::string precision_name(Precision p);       // "fp32", "bf16"
+Precision precision_from_name(const std::string& name); // throws bft::Error on others
+// Whether this machine runs bf16 convolutions natively (CPU: AVX512-BF16; CUDA: always).
+bool bf16_supported(const c10::Device& device);
+
+struct ForwardOptions {
+    FilmMaps* film = nullptr;                   // capture gamma/beta maps here when set
+    Precision precision = Precision::FP32;
+    const std::atomic<bool>* cancel = nullptr;  // when it turns true, the forward stops at the next layer
+};
+
+// Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor
+// is replaced or modified in place (its version counter moves), e.g. by a training step.
+class WeightCache {
+public:
+    at::Tensor get(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make);
+    void clear();
+
+private:
+    struct Entry {
+        std::vector<const void*> impls;
+        std::vector<int64_t> versions;
+        at::Tensor value;
+    };
+    std::mutex mutex_;
+    std::map<std::pair<const void*, int>, Entry> entries_;
+};
+
+class Ops {
+public:
+    Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like);
+
+    bool cancelled() const { return cancel_ && cancel_->load(std::memory_order_relaxed); }
+    // Fused kernels and cached weights are used when autograd is off (inference).
+    bool fast() const { return fast_; }
+    at::ScalarType dtype() const { return dtype_; }
+
+    // Converts to this pass's dtype and the given layout (channels-last or not).
+    at::Tensor prepare(const at::Tensor& x, bool channels_last) const;
+    at::Tensor output(const at::Tensor& y) const; // back to float32, NCHW
+
+    at::Tensor conv(const at::Tensor& x, torch::nn::Conv2dImpl& conv);
+    at::Tensor conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dImpl& conv, int64_t padding,
+                              int64_t output_padding);
+    // gamma and beta of one direction at one level, stacked: N x 2C x H x W.
+    at::Tensor film_params(const at::Tensor& x, const torch::nn::Sequential& alpha, size_t alpha_first,
+                           const torch::nn::Sequential& beta, size_t beta_first);
+    at::Tensor film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu);
+    at::Tensor instance_norm(const at::Tensor& x, bool relu);
+    at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+    void record(const char* dir, int level, const at::Tensor& gamma_beta);
+
+private:
+    at::Tensor cast(const at::Tensor& w, int tag);
+
+    FilmMaps* film_;
+    const std::atomic<bool>* cancel_;
+    WeightCache& cache_;
+    bool fast_;
+    at::ScalarType dtype_;
+};
+
+} // namespace bft

@@ -1,0 +1,318 @@
+#include "kernels.h"
+
+#include "errors.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace bft::kernels {
+
+namespace {
+
+// The loops below are written so that GCC vectorises them; target_clones builds AVX-512 and AVX2
+// versions beside the baseline one and picks at load time.
+#define BFT_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+inline float bf16_to_float(uint16_t v)
+{
+    uint32_t u = static_cast<uint32_t>(v) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+inline uint16_t float_to_bf16(float f)
+{
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) // NaN stays NaN
+        return static_cast<uint16_t>((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u); // round to nearest even
+    return static_cast<uint16_t>(u >> 16);
+}
+
+BFT_VECTOR_CLONES void widen(const uint16_t* src, float* dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t u = static_cast<uint32_t>(src[i]) << 16;
+        std::memcpy(&dst[i], &u, 4);
+    }
+}
+
+BFT_VECTOR_CLONES void narrow_bf16(const float* src, uint16_t* dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+        dst[i] = float_to_bf16(src[i]);
+}
+
+// Sums with 16 independent lanes: without -ffast-math a single accumulator cannot be vectorised.
+constexpr int kLanes = 16;
+
+BFT_VECTOR_CLONES float block_sum(const float* x, int64_t n)
+{
+    float lane[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j)
+            lane[j] += x[i + j];
+    float s = 0;
+    for (; i < n; ++i)
+        s += x[i];
+    for (int j = 0; j < kLanes; ++j)
+        s += lane[j];
+    return s;
+}
+
+BFT_VECTOR_CLONES float block_sq_dev(const float* x, int64_t n, float mean)
+{
+    float lane[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) {
+            const float d = x[i + j] - mean;
+            lane[j] += d * d;
+        }
+    float s = 0;
+    for (; i < n; ++i)
+        s += (x[i] - mean) * (x[i] - mean);
+    for (int j = 0; j < kLanes; ++j)
+        s += lane[j];
+    return s;
+}
+
+// Channels-last statistics over `pixels` rows of `c` channels: acc[ch] += sum of x (or of its
+// squared deviation from mean[ch]); fp32 within the block, the caller adds blocks in fp64.
+BFT_VECTOR_CLONES void add_rows(float* acc, const float* x, int64_t pixels, int64_t c)
+{
+    for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t i = 0; i < c; ++i)
+            acc[i] += x[p * c + i];
+}
+
+BFT_VECTOR_CLONES void add_sq_dev_rows(float* acc, const float* x, int64_t pixels, int64_t c, const float* mean)
+{
+    for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t i = 0; i < c; ++i) {
+            const float d = x[p * c + i] - mean[i];
+            acc[i] += d * d;
+        }
+}
+
+// y = (x - mean) * inv [* gamma + beta] [relu]. The options are template parameters so that each
+// variant's loop has no branch inside; always_inline puts the body into every target clone.
+template <bool Film, bool Relu>
+__attribute__((always_inline)) inline void normalize_plane_impl(const float* x, float* y, int64_t n, float mean, float inv,
+                                                                const float* gamma, const float* beta)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        float v = (x[i] - mean) * inv;
+        if constexpr (Film)
+            v = gamma[i] * v + beta[i];
+        if constexpr (Relu)
+            v = v > 0 ? v : 0;
+        y[i] = v;
+    }
+}
+
+// Channels-last: `pixels` rows of c channels; gamma/beta rows are 2c wide (gamma, then beta).
+template <bool Film, bool Relu>
+__attribute__((always_inline)) inline void normalize_rows_impl(const float* x, float* y, int64_t pixels, int64_t c,
+                                                               const float* mean, const float* inv, const float* gb)
+{
+    for (int64_t p = 0; p < pixels; ++p) {
+        const float* xr = x + p * c;
+        float* yr = y + p * c;
+        for (int64_t i = 0; i < c; ++i) {
+            float v = (xr[i] - mean[i]) * inv[i];
+            if constexpr (Film)
+                v = gb[p * 2 * c + i] * v + gb[p * 2 * c + c + i];
+            if constexpr (Relu)
+                v = v > 0 ? v : 0;
+            yr[i] = v;
+        }
+    }
+}
+
+BFT_VECTOR_CLONES void normalize_plane(const float* x, float* y, int64_t n, float mean, float inv, const float* gamma,
+                                       const float* beta, bool relu)
+{
+    if (gamma)
+        relu ? normalize_plane_impl<true, true>(x, y, n, mean, inv, gamma, beta)
+             : normalize_plane_impl<true, false>(x, y, n, mean, inv, gamma, beta);
+    else
+        relu ? normalize_plane_impl<false, true>(x, y, n, mean, inv, gamma, beta)
+             : normalize_plane_impl<false, false>(x, y, n, mean, inv, gamma, beta);
+}
+
+BFT_VECTOR_CLONES void normalize_rows(const float* x, float* y, int64_t pixels, int64_t c, const float* mean,
+                                      const float* inv, const float* gb, bool relu)
+{
+    if (gb)
+        relu ? normalize_rows_impl<true, true>(x, y, pixels, c, mean, inv, gb)
+             : normalize_rows_impl<true, false>(x, y, pixels, c, mean, inv, gb);
+    else
+        relu ? normalize_rows_impl<false, true>(x, y, pixels, c, mean, inv, gb)
+             : normalize_rows_impl<false, false>(x, y, pixels, c, mean, inv, gb);
+}
+
+// Reads `n` elements at `p` (float or bf16) as floats, into `buf` when a conversion is needed.
+const float* as_float(const void* p, bool bf16, int64_t n, std::vector<float>& buf)
+{
+    if (!bf16)
+        return static_cast<const float*>(p);
+    buf.resize(static_cast<size_t>(n));
+    widen(static_cast<const uint16_t*>(p), buf.data(), n);
+    return buf.data();
+}
+
+void store(const float* src, void* dst, bool bf16, int64_t n)
+{
+    if (bf16)
+        narrow_bf16(src, static_cast<uint16_t*>(dst), n);
+    else if (src != dst)
+        std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+}
+
+constexpr int64_t kBlock = 1024; // fp32 partial sums over short blocks, fp64 across them
+
+at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool unbiased, bool relu)
+{
+    if (x_in.dim() != 4)
+        throw Error("normalisation kernel: expected NCHW input");
+    const bool bf16 = x_in.scalar_type() == at::kBFloat16;
+    if (!bf16 && x_in.scalar_type() != at::kFloat)
+        throw Error("normalisation kernel: float32 or bfloat16 only");
+    const bool cl = !x_in.is_contiguous() && x_in.is_contiguous(at::MemoryFormat::ChannelsLast);
+    const auto fmt = cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor x = x_in.contiguous(fmt);
+    at::Tensor gb;
+    if (gamma_beta) {
+        gb = gamma_beta->to(x.scalar_type()).contiguous(fmt);
+        if (gb.size(0) != x.size(0) || gb.size(1) != 2 * x.size(1) || gb.size(2) != x.size(2) || gb.size(3) != x.size(3))
+            throw Error("film_modulate: gamma/beta do not match the features");
+    }
+    at::Tensor y = at::empty_like(x, x.options().memory_format(fmt));
+    const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+    const int64_t esize = bf16 ? 2 : 4;
+    const char* xp = static_cast<const char*>(x.data_ptr());
+    const char* gp = gb.defined() ? static_cast<const char*>(gb.data_ptr()) : nullptr;
+    char* yp = static_cast<char*>(y.data_ptr());
+    const double denom = static_cast<double>(unbiased ? HW - 1 : HW);
+
+    if (!cl) {
+        // One (n, c) plane at a time: contiguous spans.
+        at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
+            std::vector<float> xb, gbuf, bbuf, ybuf;
+            for (int64_t plane = begin; plane < end; ++plane) {
+                const int64_t n = plane / C, c = plane % C;
+                const float* xs = as_float(xp + plane * HW * esize, bf16, HW, xb);
+                double sum = 0;
+                for (int64_t i = 0; i < HW; i += kBlock)
+                    sum += block_sum(xs + i, std::min(kBlock, HW - i));
+                const float mean = static_cast<float>(sum / static_cast<double>(HW));
+                double sq = 0;
+                for (int64_t i = 0; i < HW; i += kBlock)
+                    sq += block_sq_dev(xs + i, std::min(kBlock, HW - i), mean);
+                const float inv = static_cast<float>(1.0 / std::sqrt(sq / denom + 1e-5));
+                const float *g = nullptr, *b = nullptr;
+                if (gp) {
+                    g = as_float(gp + ((n * 2 * C) + c) * HW * esize, bf16, HW, gbuf);
+                    b = as_float(gp + ((n * 2 * C) + C + c) * HW * esize, bf16, HW, bbuf);
+                }
+                if (bf16) {
+                    ybuf.resize(static_cast<size_t>(HW));
+                    normalize_plane(xs, ybuf.data(), HW, mean, inv, g, b, relu);
+                    store(ybuf.data(), yp + plane * HW * esize, true, HW);
+                } else {
+                    normalize_plane(xs, reinterpret_cast<float*>(yp) + plane * HW, HW, mean, inv, g, b, relu);
+                }
+            }
+        });
+        return y;
+    }
+
+    // Channels-last: per sample, sum over pixels with the channel as the inner (vector) index.
+    for (int64_t n = 0; n < N; ++n) {
+        const char* xs = xp + n * HW * C * esize;
+        const char* gs = gp ? gp + n * HW * 2 * C * esize : nullptr;
+        char* ys = yp + n * HW * C * esize;
+        const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), HW));
+        const int64_t chunk = (HW + threads - 1) / threads;
+        std::vector<double> partial(static_cast<size_t>(threads * C), 0.0);
+        // Blocks of kRows pixels summed in fp32, blocks added in fp64.
+        constexpr int64_t kRows = 64;
+        auto reduce = [&](const float* centre) {
+            std::fill(partial.begin(), partial.end(), 0.0);
+            at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
+                std::vector<float> xb, block(static_cast<size_t>(C));
+                for (int64_t t = t0; t < t1; ++t) {
+                    double* acc = &partial[static_cast<size_t>(t * C)];
+                    const int64_t end = std::min(HW, (t + 1) * chunk);
+                    for (int64_t p = t * chunk; p < end; p += kRows) {
+                        const int64_t rows = std::min(kRows, end - p);
+                        const float* x = as_float(xs + p * C * esize, bf16, rows * C, xb);
+                        std::fill(block.begin(), block.end(), 0.0f);
+                        if (centre)
+                            add_sq_dev_rows(block.data(), x, rows, C, centre);
+                        else
+                            add_rows(block.data(), x, rows, C);
+                        for (int64_t c = 0; c < C; ++c)
+                            acc[c] += block[static_cast<size_t>(c)];
+                    }
+                }
+            });
+        };
+        reduce(nullptr);
+        std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
+        for (int64_t c = 0; c < C; ++c) {
+            double s = 0;
+            for (int64_t t = 0; t < threads; ++t)
+                s += partial[static_cast<size_t>(t * C + c)];
+            mean[static_cast<size_t>(c)] = static_cast<float>(s / static_cast<double>(HW));
+        }
+        reduce(mean.data());
+        for (int64_t c = 0; c < C; ++c) {
+            double s = 0;
+            for (int64_t t = 0; t < threads; ++t)
+                s += partial[static_cast<size_t>(t * C + c)];
+            inv[static_cast<size_t>(c)] = static_cast<float>(1.0 / std::sqrt(s / denom + 1e-5));
+        }
+        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+            std::vector<float> xb, gbb, ybuf;
+            for (int64_t blk = b0; blk < b1; ++blk) {
+                const int64_t p = blk * kRows, rows = std::min(kRows, HW - p);
+                const float* x = as_float(xs + p * C * esize, bf16, rows * C, xb);
+                const float* gbr = gs ? as_float(gs + p * 2 * C * esize, bf16, rows * 2 * C, gbb) : nullptr;
+                if (bf16) {
+                    ybuf.resize(static_cast<size_t>(rows * C));
+                    normalize_rows(x, ybuf.data(), rows, C, mean.data(), inv.data(), gbr, relu);
+                    store(ybuf.data(), ys + p * C * esize, true, rows * C);
+                } else {
+                    normalize_rows(x, reinterpret_cast<float*>(ys) + p * C, rows, C, mean.data(), inv.data(), gbr, relu);
+                }
+            }
+        });
+    }
+    return y;
+}
+
+} // namespace
+
+at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
+{
+    RECORD_FUNCTION("bft::film_modulate", std::vector<c10::IValue>());
+    return normalize(x, &gamma_beta, /*unbiased=*/true, relu);
+}
+
+at::Tensor instance_norm(const at::Tensor& x, bool relu)
+{
+    RECORD_FUNCTION("bft::instance_norm", std::vector<c10::IValue>());
+    return normalize(x, nullptr, /*unbiased=*/false, relu);
+}
+
+} // namespace bft::kernels

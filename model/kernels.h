@@ -1,0 +1,18 @@
+// Fused normalisation kernels of the inference engine. Each reads its input once for statistics
+// and once for the result, instead of the five or six full passes the ATen formulation makes:
+//   film_modulate:  y = gamma * (x - mean) / sqrt(var_unbiased + 1e-5) + beta   [+ ReLU]
+//   instance_norm:  y = (x - mean) / sqrt(var_biased + 1e-5)                     [+ ReLU]
+// x: N x C x H x W, float32 or bfloat16, contiguous in NCHW or channels-last; statistics are
+// always accumulated in fp32 (blocks) and fp64 (across blocks). No autograd: inference only.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace bft::kernels {
+
+// gamma_beta: N x 2C x H x W, gamma in channels [0, C), beta in [C, 2C) (the output of the fused
+// bottleneck), same dtype and memory format as x.
+at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu);
+at::Tensor instance_norm(const at::Tensor& x, bool relu);
+
+} // namespace bft::kernels

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Benchmarks bFT Studio's engine (`bft bench`) against PyTorch eager (Debian's python3-torch, the
+same LibTorch) on the same architectures and weights, in the same run, and prints ours/PyTorch.
+
+Each measurement is a fresh process: ours and PyTorch alternate for --rounds rounds, each round
+reporting the median of --runs forwards after --warmup; the table shows the median over rounds.
+Peak memory is the growth of the resident set's high-water mark during the timed forwards.
+
+  tests/bench/compare_with_pytorch.py                      # pose, depth @256, texture @128, @256; 2 threads, batch 1
+  tests/bench/compare_with_pytorch.py --threads 1,2 --batch 1,4 --json report.json
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+
+CONFIGS = {  # name: (arch kwargs, input size)
+    "pose256": (dict(arch="bFT_resnet", input_nc=3, guide_nc=18, output_nc=3, ngf=64, n_blocks=9), 256),
+    "depth256": (dict(arch="bFT_resnet", input_nc=1, guide_nc=3, output_nc=1, ngf=64, n_blocks=9), 256),
+    "texture128": (dict(arch="bFT_unet", input_nc=1, guide_nc=4, output_nc=3, ngf=64, num_downs=7), 128),
+    "texture256": (dict(arch="bFT_unet", input_nc=1, guide_nc=4, output_nc=3, ngf=64, num_downs=7), 256),
+}
+
+
+def proc_mib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def torch_worker(args):
+    """Times PyTorch eager in this (fresh) process; prints one JSON object."""
+    import torch
+    import bft_torch
+    torch.set_num_threads(args.threads)
+    cfg, _ = CONFIGS[args.config]
+    net = bft_torch.build(**cfg).eval()
+    net.load_state_dict(torch.load(args.weights, map_location="cpu"), strict=True)
+    torch.manual_seed(0)
+    x = torch.rand(args.batch, cfg["input_nc"], args.size, args.size) * 2 - 1
+    g = torch.rand(args.batch, cfg["guide_nc"], args.size, args.size) * 2 - 1
+    times = []
+    with torch.no_grad():
+        for _ in range(args.warmup):
+            net(x, g)
+        before = proc_mib("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            net(x, g)
+            times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"median_ms": statistics.median(times), "times_ms": times, "threads": torch.get_num_threads(),
+                      "peak_forward_mib": max(0.0, proc_mib("VmHWM") - before)}))
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bft", default=os.path.join(HERE, "..", "..", "build", "app", "bft"))
+    ap.add_argument("--configs", default="pose256,depth256,texture128,texture256")
+    ap.add_argument("--threads", default="2")
+    ap.add_argument("--batch", default="1")
+    ap.add_argument("--precision", default="fp32", help="our engine's precision (PyTorch runs fp32)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--json", help="write the report here")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--config", help=argparse.SUPPRESS)
+    ap.add_argument("--weights", help=argparse.SUPPRESS)
+    ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        args.threads, args.batch = int(args.threads), int(args.batch)
+        return torch_worker(args)
+
+    import torch
+    import bft_torch
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.configs.split(","):
+            cfg, size = CONFIGS[name]
+            torch.manual_seed(1)
+            weights = os.path.join(tmp, name + ".pth")
+            torch.save(bft_torch.build(**cfg).state_dict(), weights)
+            for threads in [int(t) for t in args.threads.split(",")]:
+                for batch in [int(b) for b in args.batch.split(",")]:
+                    ours, theirs = [], []
+                    for r in range(args.rounds):
+                        ours.append(run_json([args.bft, "bench", "--checkpoint", weights, "--size", str(size),
+                                              "--batch", str(batch), "--threads", str(threads), "--device", "cpu",
+                                              "--precision", args.precision, "--runs", str(args.runs),
+                                              "--warmup", str(args.warmup), "--json"]))
+                        theirs.append(run_json([sys.executable, __file__, "--worker", "--config", name, "--weights",
+                                                weights, "--size", str(size), "--batch", str(batch), "--threads",
+                                                str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup)]))
+                        print(f"  {name} threads={threads} batch={batch} round {r + 1}: ours {ours[-1]['median_ms']:.1f} ms, "
+                              f"PyTorch {theirs[-1]['median_ms']:.1f} ms", file=sys.stderr, flush=True)
+                    row = {
+                        "config": name, "size": size, "threads": threads, "batch": batch, "precision": args.precision,
+                        "ours_ms": statistics.median(o["median_ms"] for o in ours),
+                        "pytorch_ms": statistics.median(t["median_ms"] for t in theirs),
+                        "ratio_per_round": [o["median_ms"] / t["median_ms"] for o, t in zip(ours, theirs)],
+                        "ours_peak_mib": max(o["memory"]["peak_forward_mib"] for o in ours),
+                        "pytorch_peak_mib": max(t["peak_forward_mib"] for t in theirs),
+                    }
+                    row["ratio"] = row["ours_ms"] / row["pytorch_ms"]
+                    rows.append(row)
+
+    print(f"\n{'config':<11} {'threads':>7} {'batch':>5} {'precision':>9} {'ours ms':>9} {'PyTorch ms':>10} "
+          f"{'ratio':>6} {'worst round':>11} {'ours MiB':>8} {'PyTorch MiB':>11}")
+    for r in rows:
+        print(f"{r['config']:<11} {r['threads']:>7} {r['batch']:>5} {r['precision']:>9} {r['ours_ms']:>9.1f} "
+              f"{r['pytorch_ms']:>10.1f} {r['ratio']:>6.2f} {max(r['ratio_per_round']):>11.2f} "
+              f"{r['ours_peak_mib']:>8.1f} {r['pytorch_peak_mib']:>11.1f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch_version": torch.__version__, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
