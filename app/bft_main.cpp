@@ -14,6 +14,20 @@
 #define BFT_VERSION "unknown"
 #endif
 
+namespace bft::cli {
+
+Precision choose_precision(const std::string& name, const c10::Device& device)
+{
+    Precision p = precision_from_name(name);
+    if (p == Precision::BF16 && !bf16_supported(device)) {
+        std::cerr << "note: this CPU has no bf16 instructions (AVX512-BF16); running fp32\n";
+        return Precision::FP32;
+    }
+    return p;
+}
+
+} // namespace bft::cli
+
 namespace {
 
 struct Command {

@@ -54,6 +54,7 @@ int cmd_bench(int argc, char** argv)
         .option("batch", "N", "batch size", "1")
         .option("device", "DEV", "cpu, cuda, cuda:N or auto", "auto")
         .option("threads", "N", "CPU threads (0: all cores)", "0")
+        .option("precision", "fp32|bf16", "fp32 (exact) or bf16 (fast preview; CPUs with AVX512-BF16, and CUDA)", "fp32")
         .option("warmup", "N", "untimed forwards first", "2")
         .option("runs", "N", "timed forwards", "10")
         .option("report", "FILE", "also write the JSON report to this file")
@@ -73,6 +74,7 @@ int cmd_bench(int argc, char** argv)
     configure_memory();
     config.device = resolve_device(args.get("device"));
     config.profile_path = args.get("profile");
+    config.precision = choose_precision(args.get("precision"), config.device);
 
     Generator net;
     if (args.has("checkpoint")) {

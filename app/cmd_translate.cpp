@@ -52,6 +52,7 @@ int cmd_translate(int argc, char** argv)
         .option("film-dir", "DIR", "also write every gamma/beta map there as gamma_<dir>_L<k>.npy / beta_<dir>_L<k>.npy")
         .option("device", "DEV", "cpu, cuda, cuda:N or auto", "auto")
         .option("threads", "N", "CPU threads (0: all cores)", "0")
+        .option("precision", "fp32|bf16", "fp32 (exact) or bf16 (fast preview; CPUs with AVX512-BF16, and CUDA)", "fp32")
         .option("bit-depth", "8|16", "bit depth of an image output (16 needs .png or .tif); default: that of the input");
     if (!args.parse(argc, argv))
         return 0;
@@ -78,9 +79,12 @@ int cmd_translate(int argc, char** argv)
     at::Tensor input = load_tensor(input_path, spec.input_nc, &info);
     at::Tensor guide = load_tensor(guide_path, spec.guide_nc, nullptr);
 
+    TranslateOptions options;
+    options.capture_film = args.has("film-dir");
+    options.precision = choose_precision(args.get("precision"), device);
     Translation result;
     try {
-        result = translate(*g.net, input, guide, device, args.has("film-dir"));
+        result = translate(*g.net, input, guide, device, options);
     } catch (const Error& e) {
         throw Error(input_path + " + " + guide_path, e.what());
     }

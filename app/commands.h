@@ -2,7 +2,16 @@
 // bft_main.cpp turns exceptions into one-line errors.
 #pragma once
 
+#include "engine.h"
+
+#include <c10/core/Device.h>
+
+#include <string>
+
 namespace bft::cli {
+
+// --precision as asked, or fp32 with a one-line notice where this device has no bf16.
+Precision choose_precision(const std::string& name, const c10::Device& device);
 
 int cmd_info(int argc, char** argv);
 int cmd_translate(int argc, char** argv);

@@ -96,8 +96,10 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
 
     const int total = config.warmup + config.runs;
     int done = 0;
+    ForwardOptions forward;
+    forward.precision = config.precision;
     for (int k = 0; k < config.warmup; ++k) {
-        net.forward(input, guide);
+        net.run(input, guide, forward);
         sync(config.device);
         if (progress && !progress(++done, total))
             return r;
@@ -106,7 +108,7 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     reset_peak_rss();
     for (int k = 0; k < config.runs; ++k) {
         const auto t0 = std::chrono::steady_clock::now();
-        at::Tensor y = net.forward(input, guide);
+        at::Tensor y = net.run(input, guide, forward);
         sync(config.device);
         const auto t1 = std::chrono::steady_clock::now();
         r.times_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -117,7 +119,7 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     r.peak_process_mib = proc_status_mib("VmHWM");
     if (!config.profile_path.empty()) {
         torch::autograd::profiler::RecordProfile trace(config.profile_path);
-        net.forward(input, guide);
+        net.run(input, guide, forward);
         sync(config.device);
     }
 
@@ -145,7 +147,7 @@ std::string BenchReport::to_json() const
       << ", \"params\": " << params << ", \"device\": " << json_string(config.device.str())
       << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
-      << ", \"precision\": \"fp32\", \"warmup\": " << config.warmup
+      << ", \"precision\": \"" << precision_name(config.precision) << "\", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms
       << ", \"min_ms\": " << min_ms << ", \"max_ms\": " << max_ms << ", \"p10_ms\": " << p10_ms
       << ", \"p90_ms\": " << p90_ms << ", \"stdev_ms\": " << stdev_ms << ", \"times_ms\": [";
@@ -162,7 +164,7 @@ std::string BenchReport::summary() const
     s << std::fixed << std::setprecision(1);
     s << spec.describe() << "\n";
     s << "  " << config.batch << "x" << config.height << "x" << config.width << " on " << config.device.str() << ", "
-      << threads << " threads, fp32, "
+      << threads << " threads, " << precision_name(config.precision) << ", "
       << (run_height != config.height || run_width != config.width
               ? "padded to " + std::to_string(run_width) + "x" + std::to_string(run_height) + ", "
               : std::string()) << times_ms.size() << " runs after " << config.warmup << " warm-up\n";

@@ -15,6 +15,7 @@ namespace bft {
 struct BenchConfig {
     int height = 256, width = 256, batch = 1;
     int warmup = 2, runs = 10;
+    Precision precision = Precision::FP32;
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report
     std::string profile_path; // if set, one more forward is traced there (Chrome trace JSON)

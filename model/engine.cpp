@@ -1,6 +1,6 @@
 #include "engine.h"
 
-#include "conv_transpose.h"
+#include "convolution.h"
 #include "errors.h"
 #include "kernels.h"
 #include "layers.h"
@@ -35,15 +35,17 @@ bool bf16_supported(const c10::Device& device)
 #endif
 }
 
-at::Tensor WeightCache::get(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make)
+std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>& sources,
+                                         const std::function<std::vector<at::Tensor>()>& make)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag}];
-    bool fresh = e.value.defined() && e.impls.size() == sources.size();
+    bool fresh = e.filled && e.impls.size() == sources.size();
     for (size_t k = 0; fresh && k < sources.size(); ++k)
         fresh = e.impls[k] == sources[k].unsafeGetTensorImpl() && e.versions[k] == sources[k]._version();
     if (!fresh) {
         e.value = make();
+        e.filled = true;
         e.impls.clear();
         e.versions.clear();
         for (const auto& s : sources) {
@@ -54,6 +56,11 @@ at::Tensor WeightCache::get(int tag, const std::vector<at::Tensor>& sources, con
     return e.value;
 }
 
+at::Tensor WeightCache::get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make)
+{
+    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }).front();
+}
+
 void WeightCache::clear()
 {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -61,7 +68,7 @@ void WeightCache::clear()
 }
 
 namespace {
-enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias };
+enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases };
 }
 
 Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like)
@@ -89,7 +96,7 @@ at::Tensor Ops::cast(const at::Tensor& w, int tag)
 {
     if (!w.defined() || w.scalar_type() == dtype_)
         return w;
-    return cache_.get(tag, {w}, [&] { return w.detach().to(dtype_); });
+    return cache_.get_one(tag, {w}, [&] { return w.detach().to(dtype_); });
 }
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
@@ -102,19 +109,17 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
     }
     // The generators only use explicit paddings (never "same"/"valid").
     const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
-    return at::conv2d(x, w, b, at::IntArrayRef(*o.stride()), at::IntArrayRef(*padding), at::IntArrayRef(*o.dilation()),
-                      o.groups());
+    return bft::conv2d(x, w, b, at::IntArrayRef(*o.stride()), at::IntArrayRef(*padding), at::IntArrayRef(*o.dilation()),
+                       o.groups());
 }
 
 at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dImpl& m, int64_t padding,
                                int64_t output_padding)
 {
-    at::Tensor w = m.weight, b = m.bias;
-    if (fast_) {
-        w = cast(w, kCast);
-        b = cast(b, kCast);
-    }
-    return conv_transpose2d_s2(x, w, b, padding, output_padding);
+    if (!fast_)
+        return conv_transpose2d_s2(x, m.weight, m.bias, padding, output_padding);
+    const auto phases = cache_.get(kPhases, {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
+    return conv_transpose2d_s2(x, m.weight, cast(m.bias, kCast), padding, output_padding, phases);
 }
 
 at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& alpha, size_t alpha_first,
@@ -130,18 +135,18 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
         return at::cat({run_film_bottleneck(alpha, alpha_first, x), run_film_bottleneck(beta, beta_first, x)}, 1);
     }
     // Both bottlenecks read the same features: one conv nc -> 2*depth, ReLU, one grouped conv back.
-    const at::Tensor w1 = cache_.get(kFusedFirstWeight, {a1->weight, b1->weight},
+    const at::Tensor w1 = cache_.get_one(kFusedFirstWeight, {a1->weight, b1->weight},
                                      [&] { return at::cat({a1->weight, b1->weight}).to(dtype_); });
-    const at::Tensor c1 = cache_.get(kFusedFirstBias, {a1->bias, b1->bias},
+    const at::Tensor c1 = cache_.get_one(kFusedFirstBias, {a1->bias, b1->bias},
                                      [&] { return at::cat({a1->bias, b1->bias}).to(dtype_); });
-    const at::Tensor w2 = cache_.get(kFusedSecondWeight, {a2->weight, b2->weight},
+    const at::Tensor w2 = cache_.get_one(kFusedSecondWeight, {a2->weight, b2->weight},
                                      [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
-    const at::Tensor c2 = cache_.get(kFusedSecondBias, {a2->bias, b2->bias},
+    const at::Tensor c2 = cache_.get_one(kFusedSecondBias, {a2->bias, b2->bias},
                                      [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
-    at::Tensor h = at::conv2d(x, w1, c1);
-    h.relu_();
     const int64_t one[] = {1, 1}, zero[] = {0, 0};
-    return at::conv2d(h, w2, c2, at::IntArrayRef(one), at::IntArrayRef(zero), at::IntArrayRef(one), /*groups=*/2);
+    at::Tensor h = bft::conv2d(x, w1, c1, one, zero, one, 1);
+    h.relu_();
+    return bft::conv2d(h, w2, c2, one, zero, one, /*groups=*/2);
 }
 
 at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)

@@ -37,14 +37,17 @@ struct ForwardOptions {
 // is replaced or modified in place (its version counter moves), e.g. by a training step.
 class WeightCache {
 public:
-    at::Tensor get(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make);
+    std::vector<at::Tensor> get(int tag, const std::vector<at::Tensor>& sources,
+                                const std::function<std::vector<at::Tensor>()>& make);
+    at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make);
     void clear();
 
 private:
     struct Entry {
         std::vector<const void*> impls;
         std::vector<int64_t> versions;
-        at::Tensor value;
+        std::vector<at::Tensor> value;
+        bool filled = false;
     };
     std::mutex mutex_;
     std::map<std::pair<const void*, int>, Entry> entries_;

@@ -40,7 +40,7 @@ at::Tensor pad_to_fit(const at::Tensor& x, int multiple, int min_side)
 }
 
 Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, const c10::Device& device,
-                      bool capture_film)
+                      const TranslateOptions& options)
 {
     const ArchSpec& spec = net.spec();
     input = as_batch(std::move(input), "input");
@@ -70,7 +70,13 @@ Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, co
     at::Tensor g = pad_to_fit(guide.to(device, at::kFloat), spec.size_multiple(), spec.min_side());
 
     Translation result;
-    at::Tensor y = net.forward(x, g, capture_film ? &result.film : nullptr);
+    ForwardOptions forward;
+    forward.film = options.capture_film ? &result.film : nullptr;
+    forward.precision = options.precision;
+    forward.cancel = options.cancel;
+    at::Tensor y = net.run(x, g, forward);
+    if (!y.defined())
+        return Translation{}; // cancelled
     result.output = y.narrow(2, 0, h).narrow(3, 0, w).to(at::kCPU).contiguous();
     for (auto& [name, map] : result.film) {
         // A level at scale 1/s covers ceil(h/s) rows of the unpadded image.

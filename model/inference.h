@@ -15,10 +15,23 @@ struct Translation {
     FilmMaps film;     // empty unless captured; CPU, cropped to the input's extent at each level
 };
 
+struct TranslateOptions {
+    bool capture_film = false;
+    Precision precision = Precision::FP32;
+    const std::atomic<bool>* cancel = nullptr; // when it turns true the forward stops; output is then undefined
+};
+
 // input/guide: NCHW or CHW float tensors in [-1, 1]. `net` must already be on `device`.
-// Throws bft::Error with a message naming the problem (and `what` as the source) on bad inputs.
+// Throws bft::Error with a message naming the problem on bad inputs.
 Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, const c10::Device& device,
-                      bool capture_film = false);
+                      const TranslateOptions& options);
+inline Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, const c10::Device& device,
+                             bool capture_film = false)
+{
+    TranslateOptions options;
+    options.capture_film = capture_film;
+    return translate(net, std::move(input), std::move(guide), device, options);
+}
 
 // Pads H, W at the bottom/right by reflection (edge replication where the image is too small to
 // reflect) to multiples of `multiple` and at least `min_side`.

@@ -26,25 +26,24 @@ inline float bf16_to_float(uint16_t v)
     return f;
 }
 
+// Round to nearest even; NaN stays NaN. Branch-free, so that loops over it vectorise.
 inline uint16_t float_to_bf16(float f)
 {
     uint32_t u;
     std::memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) // NaN stays NaN
-        return static_cast<uint16_t>((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u); // round to nearest even
-    return static_cast<uint16_t>(u >> 16);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    const uint32_t quiet_nan = (u >> 16) | 0x40u;
+    return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
 }
 
-BFT_VECTOR_CLONES void widen(const uint16_t* src, float* dst, int64_t n)
+BFT_VECTOR_CLONES void widen(const uint16_t* __restrict src, float* __restrict dst, int64_t n)
 {
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t u = static_cast<uint32_t>(src[i]) << 16;
-        std::memcpy(&dst[i], &u, 4);
-    }
+    uint32_t* __restrict out = reinterpret_cast<uint32_t*>(dst); // same bits: a float is its bf16 shifted up
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = static_cast<uint32_t>(src[i]) << 16;
 }
 
-BFT_VECTOR_CLONES void narrow_bf16(const float* src, uint16_t* dst, int64_t n)
+BFT_VECTOR_CLONES void narrow_bf16(const float* __restrict src, uint16_t* __restrict dst, int64_t n)
 {
     for (int64_t i = 0; i < n; ++i)
         dst[i] = float_to_bf16(src[i]);
@@ -87,14 +86,15 @@ BFT_VECTOR_CLONES float block_sq_dev(const float* x, int64_t n, float mean)
 
 // Channels-last statistics over `pixels` rows of `c` channels: acc[ch] += sum of x (or of its
 // squared deviation from mean[ch]); fp32 within the block, the caller adds blocks in fp64.
-BFT_VECTOR_CLONES void add_rows(float* acc, const float* x, int64_t pixels, int64_t c)
+BFT_VECTOR_CLONES void add_rows(float* __restrict acc, const float* __restrict x, int64_t pixels, int64_t c)
 {
     for (int64_t p = 0; p < pixels; ++p)
         for (int64_t i = 0; i < c; ++i)
             acc[i] += x[p * c + i];
 }
 
-BFT_VECTOR_CLONES void add_sq_dev_rows(float* acc, const float* x, int64_t pixels, int64_t c, const float* mean)
+BFT_VECTOR_CLONES void add_sq_dev_rows(float* __restrict acc, const float* __restrict x, int64_t pixels, int64_t c,
+                                       const float* __restrict mean)
 {
     for (int64_t p = 0; p < pixels; ++p)
         for (int64_t i = 0; i < c; ++i) {
@@ -106,8 +106,9 @@ BFT_VECTOR_CLONES void add_sq_dev_rows(float* acc, const float* x, int64_t pixel
 // y = (x - mean) * inv [* gamma + beta] [relu]. The options are template parameters so that each
 // variant's loop has no branch inside; always_inline puts the body into every target clone.
 template <bool Film, bool Relu>
-__attribute__((always_inline)) inline void normalize_plane_impl(const float* x, float* y, int64_t n, float mean, float inv,
-                                                                const float* gamma, const float* beta)
+__attribute__((always_inline)) inline void normalize_plane_impl(const float* __restrict x, float* __restrict y, int64_t n,
+                                                                float mean, float inv, const float* __restrict gamma,
+                                                                const float* __restrict beta)
 {
     for (int64_t i = 0; i < n; ++i) {
         float v = (x[i] - mean) * inv;
@@ -121,8 +122,9 @@ __attribute__((always_inline)) inline void normalize_plane_impl(const float* x, 
 
 // Channels-last: `pixels` rows of c channels; gamma/beta rows are 2c wide (gamma, then beta).
 template <bool Film, bool Relu>
-__attribute__((always_inline)) inline void normalize_rows_impl(const float* x, float* y, int64_t pixels, int64_t c,
-                                                               const float* mean, const float* inv, const float* gb)
+__attribute__((always_inline)) inline void normalize_rows_impl(const float* __restrict x, float* __restrict y, int64_t pixels,
+                                                               int64_t c, const float* __restrict mean,
+                                                               const float* __restrict inv, const float* __restrict gb)
 {
     for (int64_t p = 0; p < pixels; ++p) {
         const float* xr = x + p * c;

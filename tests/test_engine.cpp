@@ -1,7 +1,7 @@
 // The inference engine's rewrites against LibTorch's own operators: the sub-pixel transposed
 // convolution for every stride-2 configuration the networks use (and more), odd sizes included,
 // forward and backward.
-#include "conv_transpose.h"
+#include "convolution.h"
 
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>

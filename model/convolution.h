@@ -1,0 +1,29 @@
+// Convolutions of the inference engine.
+// - conv2d: routes CPU inference straight to oneDNN, whose kernels LibTorch 1.13's heuristics skip
+//   for small feature maps (falling back to im2col + BLAS, 5-20x slower there).
+// - conv_transpose2d_s2: a stride-2 transposed convolution as four ordinary convolutions, one per
+//   output phase ("sub-pixel"). LibTorch's CPU conv_transpose2d runs on a slow path (about 65% of
+//   the pose generator's time); ordinary convolutions run through oneDNN. Same results, same autograd.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+namespace bft {
+
+at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
+                  at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+
+// The four phase kernels of a transposed convolution weight [in, out, k, k], as ordinary conv
+// weights [out, in, kh, kw] in phase order (0,0), (0,1), (1,0), (1,1); undefined where no kernel tap
+// reaches a phase. Depends only on the weight: cache it.
+std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t padding);
+
+// Equals at::conv_transpose2d(x, weight, bias, stride 2, padding, output_padding) for a square
+// kernel, groups 1, dilation 1. `phase_weights`: subpixel_weights(weight, padding), or empty to
+// derive them here.
+at::Tensor conv_transpose2d_s2(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t padding,
+                               int64_t output_padding, const std::vector<at::Tensor>& phase_weights = {});
+
+} // namespace bft
