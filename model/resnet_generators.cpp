@@ -68,6 +68,13 @@ void ResnetGeneratorBase::build_trunk()
     register_module("decoder", decoder_);
 }
 
+at::Tensor ResnetGeneratorBase::stem(const at::Tensor& in, torch::nn::Conv2dImpl& conv, Ops& ops)
+{
+    // A one-channel input is as much NCHW as channels-last, and oneDNN then answers in NCHW: the
+    // second prepare() puts the stem's output into the encoder's layout either way.
+    return ops.prepare(ops.conv(ops.reflect_pad(ops.prepare(in, kChannelsLastEncoder), 3), conv), kChannelsLastEncoder);
+}
+
 at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
 {
     x = ops.prepare(x, kChannelsLastTrunk);
@@ -102,8 +109,8 @@ BftResnetImpl::BftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
 at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
 {
     Ops ops(options, weight_cache_, input);
-    at::Tensor x = ops.conv(ops.reflect_pad(ops.prepare(input, kChannelsLastEncoder), 3), *stem_in_);
-    at::Tensor g = ops.conv(ops.reflect_pad(ops.prepare(guide, kChannelsLastEncoder), 3), *stem_g_);
+    at::Tensor x = stem(input, *stem_in_, ops);
+    at::Tensor g = stem(guide, *stem_g_, ops);
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
         // Both directions read the streams before either is modulated.
@@ -139,8 +146,8 @@ UftResnetImpl::UftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
 at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
 {
     Ops ops(options, weight_cache_, input);
-    at::Tensor x = ops.conv(ops.reflect_pad(ops.prepare(input, kChannelsLastEncoder), 3), *stem_in_);
-    at::Tensor g = ops.conv(ops.reflect_pad(ops.prepare(guide, kChannelsLastEncoder), 3), *stem_g_);
+    at::Tensor x = stem(input, *stem_in_, ops);
+    at::Tensor g = stem(guide, *stem_g_, ops);
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
         const at::Tensor g2i = ops.film_params(g, alpha_[i], 0, beta_[i], 0);

@@ -20,6 +20,8 @@ public:
 protected:
     void build_encoders(bool guide_norms);
     void build_trunk();
+    // reflection pad + 7x7 conv of either stream, in the encoder's layout.
+    at::Tensor stem(const at::Tensor& in, torch::nn::Conv2dImpl& conv, Ops& ops);
     // resnet blocks, decoder: shared tail of the forward pass (undefined when cancelled).
     at::Tensor decode(at::Tensor x, Ops& ops);
 

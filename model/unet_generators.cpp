@@ -11,8 +11,8 @@ namespace nn = torch::nn;
 
 namespace {
 
-// Memory layout of the fast path (see resnet_generators.cpp).
-constexpr bool kChannelsLast = true;
+// Memory layout of the fast path, by measurement: NCHW (the U-Net has no wide, shallow stage).
+constexpr bool kChannelsLast = false;
 
 nn::InstanceNorm2d make_instance_norm(int nc)
 {
@@ -118,8 +118,10 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
 {
     Ops ops(options, weight_cache_, input);
     const int n = spec().num_downs;
-    at::Tensor x = ops.conv(ops.prepare(input, kChannelsLast), *down_in_[0]);
-    at::Tensor g = ops.conv(ops.prepare(guide, kChannelsLast), *down_g_[0]);
+    // prepare() again after the first conv: a one-channel input is as much NCHW as channels-last,
+    // and oneDNN then answers in NCHW.
+    at::Tensor x = ops.prepare(ops.conv(ops.prepare(input, kChannelsLast), *down_in_[0]), kChannelsLast);
+    at::Tensor g = ops.prepare(ops.conv(ops.prepare(guide, kChannelsLast), *down_g_[0]), kChannelsLast);
     std::vector<at::Tensor> skips{x};
     for (int level = 2; level <= n - 1; ++level) {
         x = ops.conv(at::leaky_relu(x, 0.2), *down_in_[level - 1]);
