@@ -71,6 +71,15 @@ namespace {
 enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases };
 }
 
+int Ops::tag(int base) const
+{
+    // Derived weights differ per dtype: one entry each, so switching precision never mixes them.
+    return base * 64 + static_cast<int>(dtype_);
+}
+
+namespace {
+}
+
 Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like)
     : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()),
       dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
@@ -96,7 +105,7 @@ at::Tensor Ops::cast(const at::Tensor& w, int tag)
 {
     if (!w.defined() || w.scalar_type() == dtype_)
         return w;
-    return cache_.get_one(tag, {w}, [&] { return w.detach().to(dtype_); });
+    return cache_.get_one(this->tag(tag), {w}, [&] { return w.detach().to(dtype_); });
 }
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
@@ -118,7 +127,7 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
 {
     if (!fast_)
         return conv_transpose2d_s2(x, m.weight, m.bias, padding, output_padding);
-    const auto phases = cache_.get(kPhases, {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
+    const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
     return conv_transpose2d_s2(x, m.weight, cast(m.bias, kCast), padding, output_padding, phases);
 }
 
@@ -135,13 +144,13 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
         return at::cat({run_film_bottleneck(alpha, alpha_first, x), run_film_bottleneck(beta, beta_first, x)}, 1);
     }
     // Both bottlenecks read the same features: one conv nc -> 2*depth, ReLU, one grouped conv back.
-    const at::Tensor w1 = cache_.get_one(kFusedFirstWeight, {a1->weight, b1->weight},
+    const at::Tensor w1 = cache_.get_one(tag(kFusedFirstWeight), {a1->weight, b1->weight},
                                      [&] { return at::cat({a1->weight, b1->weight}).to(dtype_); });
-    const at::Tensor c1 = cache_.get_one(kFusedFirstBias, {a1->bias, b1->bias},
+    const at::Tensor c1 = cache_.get_one(tag(kFusedFirstBias), {a1->bias, b1->bias},
                                      [&] { return at::cat({a1->bias, b1->bias}).to(dtype_); });
-    const at::Tensor w2 = cache_.get_one(kFusedSecondWeight, {a2->weight, b2->weight},
+    const at::Tensor w2 = cache_.get_one(tag(kFusedSecondWeight), {a2->weight, b2->weight},
                                      [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
-    const at::Tensor c2 = cache_.get_one(kFusedSecondBias, {a2->bias, b2->bias},
+    const at::Tensor c2 = cache_.get_one(tag(kFusedSecondBias), {a2->bias, b2->bias},
                                      [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
     const int64_t one[] = {1, 1}, zero[] = {0, 0};
     at::Tensor h = bft::conv2d(x, w1, c1, one, zero, one, 1);

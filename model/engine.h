@@ -79,6 +79,7 @@ public:
 
 private:
     at::Tensor cast(const at::Tensor& w, int tag);
+    int tag(int base) const;
 
     FilmMaps* film_;
     const std::atomic<bool>* cancel_;

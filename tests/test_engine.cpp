@@ -1,10 +1,23 @@
-// The inference engine's rewrites against LibTorch's own operators: the sub-pixel transposed
-// convolution for every stride-2 configuration the networks use (and more), odd sizes included,
-// forward and backward.
+// The inference engine against LibTorch's own operators and against the training formulation:
+// the sub-pixel transposed convolution for every stride-2 configuration the networks use (and more),
+// the fused kernels in both layouts and precisions, the bf16 preview's error, precision switches,
+// the weight cache after training steps, and cancellation.
+#include "test_support.h"
+
+#include "checkpoint.h"
 #include "convolution.h"
+#include "film.h"
+#include "inference.h"
+#include "kernels.h"
+#include "layers.h"
+#include "npy.h"
 
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <cmath>
+#include <thread>
 
 namespace bft {
 namespace {
@@ -47,6 +60,144 @@ INSTANTIATE_TEST_SUITE_P(
                       TransposeCase{2, 0, 0, 4, 4},
                       TransposeCase{5, 2, 1, 3, 4},
                       TransposeCase{1, 0, 1, 3, 3})); // phases no tap reaches: bias only
+
+struct KernelCase {
+    at::ScalarType dtype;
+    bool channels_last;
+    int64_t n, c, h, w;
+};
+
+class FusedKernels : public ::testing::TestWithParam<KernelCase> {};
+
+TEST_P(FusedKernels, MatchTheAtenFormulation)
+{
+    const auto k = GetParam();
+    at::manual_seed(3);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    at::Tensor x = (at::randn({k.n, k.c, k.h, k.w}) * 3 + 1).to(k.dtype).contiguous(fmt);
+    at::Tensor gb = at::randn({k.n, 2 * k.c, k.h, k.w}).to(k.dtype).contiguous(fmt);
+    const at::Tensor xf = x.to(at::kFloat), gbf = gb.to(at::kFloat);
+    const at::Tensor ref = at::relu(film_modulate(xf, gbf.narrow(1, 0, k.c), gbf.narrow(1, k.c, k.c)));
+    const at::Tensor ours = kernels::film_modulate(x, gb, /*relu=*/true);
+    EXPECT_EQ(ours.scalar_type(), k.dtype);
+    EXPECT_EQ(ours.sizes(), x.sizes());
+    // fp32: summation order only; bf16: one rounding of the result (2^-8 relative).
+    const double tol = k.dtype == at::kFloat ? 1e-5 : 0.02;
+    EXPECT_LE((ours.to(at::kFloat) - ref).abs().max().item<double>(), tol * std::max(1.0, ref.abs().max().item<double>()));
+    const at::Tensor ref_in = instance_norm(xf);
+    EXPECT_LE((kernels::instance_norm(x, false).to(at::kFloat) - ref_in).abs().max().item<double>(), tol * 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LayoutsAndPrecisions, FusedKernels,
+    ::testing::Values(KernelCase{at::kFloat, false, 1, 8, 37, 29}, KernelCase{at::kFloat, true, 1, 8, 37, 29},
+                      KernelCase{at::kFloat, false, 2, 64, 64, 64}, KernelCase{at::kFloat, true, 2, 64, 64, 64},
+                      KernelCase{at::kFloat, true, 1, 3, 130, 1}, KernelCase{at::kBFloat16, false, 1, 16, 33, 40},
+                      KernelCase{at::kBFloat16, true, 2, 16, 33, 40}));
+
+class EngineOnFixture : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        const std::string d = test::parity_dir() + "/pose_resnet/";
+        g_ = load_generator(d + "weights.pth");
+        input_ = read_npy(d + "input.npy");
+        guide_ = read_npy(d + "guide.npy");
+    }
+    at::Tensor run(Precision p, const std::atomic<bool>* cancel = nullptr)
+    {
+        TranslateOptions o;
+        o.precision = p;
+        o.cancel = cancel;
+        return translate(*g_.net, input_, guide_, c10::Device(c10::kCPU), o).output;
+    }
+    LoadedGenerator g_;
+    at::Tensor input_, guide_;
+};
+
+double psnr(const at::Tensor& a, const at::Tensor& b) // values in [-1, 1]: peak-to-peak 2
+{
+    return 10 * std::log10(4.0 / (a - b).pow(2).mean().item<double>());
+}
+
+TEST_F(EngineOnFixture, Bf16PreviewStaysCloseToFp32)
+{
+    if (!bf16_supported(c10::Device(c10::kCPU)))
+        GTEST_SKIP() << "this CPU has no AVX512-BF16";
+    const at::Tensor exact = run(Precision::FP32), preview = run(Precision::BF16);
+    // Measured on the parity fixtures (random weights, harsher than trained ones): 41.5-49.8 dB,
+    // max error 0.05-0.11.
+    EXPECT_GE(psnr(preview, exact), 35.0);
+    EXPECT_LE((preview - exact).abs().max().item<double>(), 0.25);
+    EXPECT_GT((preview - exact).abs().max().item<double>(), 0.0); // it really ran in bf16
+}
+
+TEST_F(EngineOnFixture, SwitchingPrecisionKeepsEachResult)
+{
+    const at::Tensor a = run(Precision::FP32);
+    const at::Tensor b = run(Precision::BF16);
+    const at::Tensor c = run(Precision::FP32);
+    const at::Tensor d = run(Precision::BF16);
+    EXPECT_TRUE(at::equal(a, c));
+    EXPECT_TRUE(at::equal(b, d));
+}
+
+TEST_F(EngineOnFixture, DerivedWeightsFollowTrainingSteps)
+{
+    const at::Tensor before = run(Precision::FP32);
+    run(Precision::BF16); // fill the caches of both precisions
+    {
+        torch::NoGradGuard no_grad; // what an optimizer step does: in-place updates
+        for (auto& p : g_.net->parameters())
+            p.mul_(1.01);
+    }
+    const at::Tensor after = run(Precision::FP32);
+    // A fresh network with the same updated weights computes the same.
+    Generator fresh = make_generator(g_.net->spec());
+    StateDict sd;
+    sd.entries = generator_state(*g_.net);
+    load_weights(*fresh, sd, "memory");
+    const at::Tensor expected = translate(*fresh, input_, guide_, c10::Device(c10::kCPU)).output;
+    EXPECT_FALSE(at::equal(before, after));
+    EXPECT_TRUE(at::equal(after, expected));
+}
+
+TEST_F(EngineOnFixture, TrainingFormulationMatchesTheFusedEngine)
+{
+    const at::Tensor fused = run(Precision::FP32);
+    at::Tensor x = input_.clone().requires_grad_(), g = guide_.clone();
+    const at::Tensor plain = g_.net->forward(x, g); // autograd on: ATen ops, differentiable
+    ASSERT_TRUE(plain.requires_grad());
+    EXPECT_LE((plain.detach() - fused).abs().max().item<double>(), 1e-4);
+    plain.sum().backward();
+    EXPECT_TRUE(x.grad().defined());
+    EXPECT_TRUE(at::isfinite(x.grad()).all().item<bool>());
+}
+
+TEST_F(EngineOnFixture, CancelledForwardsStopAndReturnNothing)
+{
+    std::atomic<bool> cancel{true};
+    EXPECT_FALSE(run(Precision::FP32, &cancel).defined());
+    cancel = false;
+    EXPECT_TRUE(run(Precision::FP32, &cancel).defined());
+
+    // Mid-forward: a full-size generator takes hundreds of milliseconds; cancel it early.
+    ArchSpec full = g_.net->spec();
+    full.ngf = 64;
+    full.n_blocks = 9;
+    Generator big = make_generator(full);
+    big->eval();
+    std::atomic<bool> stop{false};
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        stop = true;
+    });
+    TranslateOptions o;
+    o.cancel = &stop;
+    const auto t = translate(*big, at::zeros({1, 3, 256, 256}), at::zeros({1, 18, 256, 256}), c10::Device(c10::kCPU), o);
+    canceller.join();
+    EXPECT_FALSE(t.output.defined());
+}
 
 } // namespace
 } // namespace bft
