@@ -57,6 +57,7 @@ int cmd_bench(int argc, char** argv)
         .option("precision", "fp32|bf16", "fp32 (exact) or bf16 (fast preview; CPUs with AVX512-BF16, and CUDA)", "fp32")
         .option("warmup", "N", "untimed forwards first", "2")
         .option("runs", "N", "timed forwards", "10")
+        .option("cancel-trials", "N", "also cancel N forwards at random moments and time how soon each returns", "0")
         .option("report", "FILE", "also write the JSON report to this file")
         .option("profile", "FILE", "trace one more forward, operator by operator, to FILE (Chrome trace JSON)")
         .flag("json", "print the JSON report instead of text");
@@ -74,6 +75,7 @@ int cmd_bench(int argc, char** argv)
     configure_memory();
     config.device = resolve_device(args.get("device"));
     config.profile_path = args.get("profile");
+    config.cancel_trials = args.get_int("cancel-trials", 0, 10000);
     config.precision = choose_precision(args.get("precision"), config.device);
 
     Generator net;

@@ -15,6 +15,8 @@
 #include <fstream>
 #include <iomanip>
 #include <numeric>
+#include <random>
+#include <thread>
 #include <sstream>
 
 namespace bft {
@@ -98,14 +100,16 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     int done = 0;
     ForwardOptions forward;
     forward.precision = config.precision;
+    // Memory: the growth of the resident set's high-water mark over all forwards, warm-up included
+    // (caches of derived weights and reused feature-map blocks count as what a forward needs).
+    const double rss_before = proc_status_mib("VmRSS");
+    reset_peak_rss();
     for (int k = 0; k < config.warmup; ++k) {
         net.run(input, guide, forward);
         sync(config.device);
         if (progress && !progress(++done, total))
             return r;
     }
-    const double rss_before = proc_status_mib("VmRSS");
-    reset_peak_rss();
     for (int k = 0; k < config.runs; ++k) {
         const auto t0 = std::chrono::steady_clock::now();
         at::Tensor y = net.run(input, guide, forward);
@@ -121,6 +125,26 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
         torch::autograd::profiler::RecordProfile trace(config.profile_path);
         net.run(input, guide, forward);
         sync(config.device);
+    }
+
+    // Cancellation: a forward is stopped at a random moment; how long until it returns?
+    std::mt19937 rng(42);
+    for (int k = 0; k < config.cancel_trials && !r.times_ms.empty(); ++k) {
+        std::atomic<bool> stop{false};
+        ForwardOptions cancellable = forward;
+        cancellable.cancel = &stop;
+        std::thread worker([&] {
+            c10::InferenceMode mode;
+            net.run(input, guide, cancellable);
+            sync(config.device);
+        });
+        std::uniform_real_distribution<double> when(0.0, 0.9 * r.times_ms.front());
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(when(rng)));
+        const auto t0 = std::chrono::steady_clock::now();
+        stop = true;
+        worker.join();
+        r.cancel_latency_ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
 
     const auto& t = r.times_ms;
@@ -153,6 +177,9 @@ std::string BenchReport::to_json() const
       << ", \"p90_ms\": " << p90_ms << ", \"stdev_ms\": " << stdev_ms << ", \"times_ms\": [";
     for (size_t k = 0; k < times_ms.size(); ++k)
         s << (k ? ", " : "") << times_ms[k];
+    s << "], \"cancel_latency_ms\": [";
+    for (size_t k = 0; k < cancel_latency_ms.size(); ++k)
+        s << (k ? ", " : "") << cancel_latency_ms[k];
     s << "], \"memory\": {\"kind\": \"" << memory_kind << "\", \"peak_forward_mib\": " << peak_forward_mib
       << ", \"peak_process_mib\": " << peak_process_mib << "}}";
     return s.str();
@@ -170,6 +197,10 @@ std::string BenchReport::summary() const
               : std::string()) << times_ms.size() << " runs after " << config.warmup << " warm-up\n";
     s << "  median " << median_ms << " ms (p10 " << p10_ms << ", p90 " << p90_ms << ", min " << min_ms << ", max "
       << max_ms << ")\n";
+    if (!cancel_latency_ms.empty())
+        s << "  cancel -> return: median " << percentile(cancel_latency_ms, 0.5) << " ms, max "
+          << *std::max_element(cancel_latency_ms.begin(), cancel_latency_ms.end()) << " ms over "
+          << cancel_latency_ms.size() << " cancelled forwards\n";
     s << "  peak memory during forward +" << peak_forward_mib << " MiB (process peak " << peak_process_mib << " MiB)";
     return s.str();
 }

@@ -19,6 +19,7 @@ struct BenchConfig {
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report
     std::string profile_path; // if set, one more forward is traced there (Chrome trace JSON)
+    int cancel_trials = 0;    // if > 0: forwards cancelled at random moments, timing how soon they return
 };
 
 struct BenchReport {
@@ -29,10 +30,12 @@ struct BenchReport {
     int run_height = 0, run_width = 0; // after padding to what the network takes
     std::vector<double> times_ms;
     double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, p10_ms = 0, p90_ms = 0, stdev_ms = 0;
-    // CPU: growth of the resident set's high-water mark during the timed forwards (MiB) and the
-    // process's peak resident set; CUDA: peak allocated device memory.
+    // CPU: growth of the resident set's high-water mark over all forwards, warm-up included (MiB),
+    // and the process's peak resident set.
     double peak_forward_mib = 0, peak_process_mib = 0;
     std::string memory_kind; // "cpu-rss" or "cuda-allocated"
+    // Time from setting the cancel flag to the stale forward's return (when a new request can start).
+    std::vector<double> cancel_latency_ms;
 
     std::string to_json() const;
     std::string summary() const; // a few lines for a terminal

@@ -81,19 +81,20 @@ namespace {
 }
 
 Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like)
-    : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()),
+    : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()), cpu_(like.is_cpu()),
       dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
 {
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
-    (void)like;
 }
 
 at::Tensor Ops::prepare(const at::Tensor& x, bool channels_last) const
 {
     if (!fast_)
         return x;
-    return x.to(dtype_).contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    // cuDNN prefers channels-last for every layer of these networks (tensor cores).
+    const bool cl = cpu_ ? channels_last : true;
+    return x.to(dtype_).contiguous(cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
 }
 
 at::Tensor Ops::output(const at::Tensor& y) const
@@ -125,6 +126,9 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
 at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dImpl& m, int64_t padding,
                                int64_t output_padding)
 {
+    if (!cpu_) // cuDNN's transposed convolutions are fast: only the CPU needs the rewrite
+        return at::conv_transpose2d(x, fast_ ? cast(m.weight, kCast) : m.weight, fast_ ? cast(m.bias, kCast) : m.bias, 2,
+                                    padding, output_padding);
     if (!fast_)
         return conv_transpose2d_s2(x, m.weight, m.bias, padding, output_padding);
     const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
@@ -160,19 +164,20 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
 
 at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
 {
-    if (fast_)
+    if (fast_ && cpu_)
         return kernels::film_modulate(x, gamma_beta, relu);
     const int64_t c = x.size(1);
-    at::Tensor y = film_modulate(x, gamma_beta.narrow(1, 0, c), gamma_beta.narrow(1, c, c));
-    return relu ? at::relu(y) : y;
+    at::Tensor y = film_modulate(x.to(at::kFloat), gamma_beta.narrow(1, 0, c).to(at::kFloat),
+                                 gamma_beta.narrow(1, c, c).to(at::kFloat)); // statistics in fp32
+    return (relu ? at::relu(y) : y).to(x.scalar_type());
 }
 
 at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 {
-    if (fast_)
+    if (fast_ && cpu_)
         return kernels::instance_norm(x, relu);
-    at::Tensor y = bft::instance_norm(x);
-    return relu ? at::relu(y) : y;
+    at::Tensor y = bft::instance_norm(x.to(at::kFloat));
+    return (relu ? at::relu(y) : y).to(x.scalar_type());
 }
 
 at::Tensor Ops::reflect_pad(const at::Tensor& x, int64_t pad)

@@ -58,7 +58,8 @@ public:
     Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like);
 
     bool cancelled() const { return cancel_ && cancel_->load(std::memory_order_relaxed); }
-    // Fused kernels and cached weights are used when autograd is off (inference).
+    // Cached derived weights are used when autograd is off (inference); the fused CPU kernels
+    // also need the CPU (elsewhere the same formulas run as ATen ops, statistics in fp32).
     bool fast() const { return fast_; }
     at::ScalarType dtype() const { return dtype_; }
 
@@ -85,6 +86,7 @@ private:
     const std::atomic<bool>* cancel_;
     WeightCache& cache_;
     bool fast_;
+    bool cpu_;
     at::ScalarType dtype_;
 };
 

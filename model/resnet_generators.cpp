@@ -77,6 +77,8 @@ at::Tensor ResnetGeneratorBase::stem(const at::Tensor& in, torch::nn::Conv2dImpl
 
 at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
 {
+    if (ops.cancelled())
+        return {};
     x = ops.prepare(x, kChannelsLastTrunk);
     for (auto& block : blocks_) {
         x = block->run(x, ops);
@@ -114,14 +116,20 @@ at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
         // Both directions read the streams before either is modulated.
+        // Cancellation is checked after every layer or two: a stale forward ends within one layer.
         const at::Tensor g2i = ops.film_params(g, g_alpha_[i], 0, g_beta_[i], 0);
         ops.record("g2i", level, g2i);
         if (level <= kLevels) {
             // At the last level the guide stream ends: the reference predicts no i2g maps there.
             const at::Tensor i2g = ops.film_params(x, alpha_[i], 0, beta_[i], 0);
             ops.record("i2g", level, i2g);
-            g = ops.conv(ops.film(g, i2g, /*relu=*/true), *down_g_[i]);
+            if (ops.cancelled())
+                return {};
+            g = ops.film(g, i2g, /*relu=*/true);
+            g = ops.conv(g, *down_g_[i]);
         }
+        if (ops.cancelled())
+            return {};
         x = ops.film(x, g2i, /*relu=*/true);
         if (level <= kLevels)
             x = ops.conv(x, *down_in_[i]);
@@ -152,6 +160,8 @@ at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
         const size_t i = level - 1;
         const at::Tensor g2i = ops.film_params(g, alpha_[i], 0, beta_[i], 0);
         ops.record("g2i", level, g2i);
+        if (ops.cancelled())
+            return {};
         x = ops.film(x, g2i, /*relu=*/true);
         if (level <= kLevels) {
             x = ops.conv(x, *down_in_[i]);

@@ -22,7 +22,7 @@ bool cuda_available()
 c10::Device resolve_device(const std::string& name)
 {
     if (name.empty() || name == "auto")
-        return cuda_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+        return cuda_available() ? resolve_device("cuda:0") : c10::Device(c10::kCPU);
     c10::Device dev(c10::kCPU);
     try {
         dev = c10::Device(name);
@@ -30,6 +30,7 @@ c10::Device resolve_device(const std::string& name)
         throw Error("unknown device '" + name + "' (expected cpu, cuda, cuda:N or auto)");
     }
     if (dev.is_cuda()) {
+        at::globalContext().setBenchmarkCuDNN(true); // fixed shapes per session: let cuDNN pick its fastest kernels
         if (!cuda_available())
             throw Error("device '" + name + "' requested, but no CUDA device is available (this build or machine has none)");
         const int index = dev.has_index() ? dev.index() : 0;
@@ -59,8 +60,11 @@ int hardware_threads()
 void configure_memory()
 {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum: blocks up to 32 MiB come from the heap
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // and stay there for the next forward
+    // Blocks up to 32 MiB (glibc's maximum) come from the heap and stay there for the next forward;
+    // one arena, so that worker threads reuse the same memory instead of mmapping their own.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_ARENA_MAX, 1);
 #endif
 }
 

@@ -4,7 +4,7 @@ same LibTorch) on the same architectures and weights, in the same run, and print
 
 Each measurement is a fresh process: ours and PyTorch alternate for --rounds rounds, each round
 reporting the median of --runs forwards after --warmup; the table shows the median over rounds.
-Peak memory is the growth of the resident set's high-water mark during the timed forwards.
+Peak memory is the growth of the resident set's high-water mark over all forwards, warm-up included.
 
   tests/bench/compare_with_pytorch.py                      # pose, depth @256, texture @128, @256; 2 threads, batch 1
   tests/bench/compare_with_pytorch.py --threads 1,2 --batch 1,4 --json report.json
@@ -50,11 +50,12 @@ def torch_worker(args):
     g = torch.rand(args.batch, cfg["guide_nc"], args.size, args.size) * 2 - 1
     times = []
     with torch.no_grad():
-        for _ in range(args.warmup):
-            net(x, g)
+        # Measured as `bft bench` does: high-water mark growth over all forwards, warm-up included.
         before = proc_mib("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
+        for _ in range(args.warmup):
+            net(x, g)
         for _ in range(args.runs):
             t0 = time.perf_counter()
             net(x, g)
