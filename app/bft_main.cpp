@@ -41,6 +41,8 @@ const Command kCommands[] = {
     {"translate", bft::cli::cmd_translate, "run a generator on an input and a guide"},
     {"bench", bft::cli::cmd_bench, "measure forward latency and memory"},
     {"convert", bft::cli::cmd_convert, "rewrite a checkpoint as a clean zip-format state dict"},
+    {"synth", bft::cli::cmd_synth, "make a synthetic paired dataset for a task"},
+    {"dataset", bft::cli::cmd_dataset, "check a dataset, or draw a contact sheet of it"},
 };
 
 void usage(std::ostream& out)

@@ -17,5 +17,7 @@ int cmd_info(int argc, char** argv);
 int cmd_translate(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
+int cmd_synth(int argc, char** argv);
+int cmd_dataset(int argc, char** argv);
 
 } // namespace bft::cli

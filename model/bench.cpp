@@ -17,6 +17,10 @@
 #include <numeric>
 #include <random>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sstream>
 
 namespace bft {
@@ -102,6 +106,9 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     forward.precision = config.precision;
     // Memory: the growth of the resident set's high-water mark over all forwards, warm-up included
     // (caches of derived weights and reused feature-map blocks count as what a forward needs).
+#if defined(__GLIBC__)
+    malloc_trim(0); // what loading left free in the heap would otherwise hide the forward's growth
+#endif
     const double rss_before = proc_status_mib("VmRSS");
     reset_peak_rss();
     for (int k = 0; k < config.warmup; ++k) {
