@@ -88,7 +88,7 @@ at::Tensor read_depth(const std::string& path, const FileOptions& options)
     if (raw.depth() == CV_8U) {
         const auto& r = options.range8;
         at::Tensor v = from_mat(raw);
-        return at::where(v > 0, v / 255 * (r.far_m - r.near_m) + r.near_m, at::zeros_like(v));
+        return at::where(v > 0, (v - 1) / 254 * (r.far_m - r.near_m) + r.near_m, at::zeros_like(v));
     }
     throw Error(path, "unsupported PNG sample type (8- or 16-bit only)");
 }
@@ -102,6 +102,15 @@ void write_depth(const std::string& path, const at::Tensor& metres_in, const Fil
         return write_npy(path, metres);
     if (!ends_with(path, ".png"))
         throw Error(path, "depth maps are written as .png (16-bit) or .npy");
+    if (options.png_bits == 8) {
+        const auto& r = options.range8;
+        at::Tensor levels = ((metres - r.near_m) / (r.far_m - r.near_m) * 254 + 1).round().clamp(1, 255);
+        levels = at::where(metres > 0, levels, at::zeros_like(levels)).to(at::kByte).contiguous();
+        cv::Mat out(static_cast<int>(levels.size(1)), static_cast<int>(levels.size(2)), CV_8U, levels.data_ptr<uint8_t>());
+        std::vector<uchar> buf;
+        cv::imencode(".png", out, buf);
+        return write_file_atomically(path, std::string(buf.begin(), buf.end()));
+    }
     at::Tensor units = (metres * options.units_per_metre).round();
     if ((units < 0).any().item<bool>() || (units > 65535).any().item<bool>())
         throw Error(path, "depth beyond what a 16-bit PNG holds at " + std::to_string(options.units_per_metre) +

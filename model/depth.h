@@ -33,13 +33,15 @@ at::Tensor to_metres(const at::Tensor& unit, const Range& range);
 
 struct FileOptions {
     float units_per_metre = 1000; // 16-bit PNG: millimetres
-    Range range8;                 // 8-bit PNG: 0 -> near, 255 -> far
+    Range range8;                 // 8-bit PNG: 1 -> near, 255 -> far (0 stays "no reading")
+    int png_bits = 16;            // what write_depth writes: 16 or 8
 };
 
 // .png (16- or 8-bit, one channel), .npy (H x W or 1 x H x W, metres). Throws bft::Error naming
 // the file on anything else (colour PNG, NaN or negative values in .npy, ...).
 at::Tensor read_depth(const std::string& path, const FileOptions& options = {});
-// .png: 16-bit in units (values beyond 65535 units are an error), .npy: float metres. Atomic.
+// .png: 16-bit in units (values beyond 65535 units are an error) or, with png_bits = 8, 8-bit over
+// range8 (clamped); .npy: float metres. Atomic.
 void write_depth(const std::string& path, const at::Tensor& metres, const FileOptions& options = {});
 
 at::Tensor fill_holes(const at::Tensor& metres); // nearest valid reading; all-hole maps stay 0

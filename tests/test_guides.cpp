@@ -163,6 +163,13 @@ TEST(Depth, FilesRoundTripWithinQuantisation)
     const at::Tensor png = depth::read_depth(dir + "/d.png");
     EXPECT_LE((png - d).abs().max().item<float>(), 0.0005f + 1e-6f); // half a millimetre
     EXPECT_EQ(png[0][3][4].item<float>(), 0.0f);
+    depth::FileOptions eight;
+    eight.png_bits = 8;
+    eight.range8 = {0.5f, 5.5f};
+    depth::write_depth(dir + "/d8.png", d, eight);
+    const at::Tensor png8 = depth::read_depth(dir + "/d8.png", eight);
+    EXPECT_LE((png8 - d).abs().max().item<float>(), 5.0f / 254 / 2 + 1e-5f); // half an 8-bit step
+    EXPECT_EQ(png8[0][3][4].item<float>(), 0.0f);
     depth::write_depth(dir + "/d.npy", d);
     EXPECT_TRUE(at::equal(depth::read_depth(dir + "/d.npy"), d));
     depth::FileOptions tenth_mm;
