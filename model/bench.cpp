@@ -100,23 +100,31 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     r.run_height = static_cast<int>(input.size(2));
     r.run_width = static_cast<int>(input.size(3));
 
-    const int total = config.warmup + config.runs;
+    const int total = std::max(1, config.warmup) + config.runs;
     int done = 0;
     ForwardOptions forward;
     forward.precision = config.precision;
-    // Memory: the growth of the resident set's high-water mark over all forwards, warm-up included
-    // (caches of derived weights and reused feature-map blocks count as what a forward needs).
+    // Memory, from the resident set: the warm-up builds the derived weights (bf16 copies, fused and
+    // sub-pixel kernels), whose size is the growth over it; the timed forwards then show the
+    // activations' peak as the high-water mark's growth. malloc_trim first, so that memory left
+    // free in the heap (by loading, by the warm-up) does not hide either.
+    auto trim = [] {
 #if defined(__GLIBC__)
-    malloc_trim(0); // what loading left free in the heap would otherwise hide the forward's growth
+        malloc_trim(0);
 #endif
-    const double rss_before = proc_status_mib("VmRSS");
-    reset_peak_rss();
-    for (int k = 0; k < config.warmup; ++k) {
+    };
+    trim();
+    const double rss_start = proc_status_mib("VmRSS");
+    for (int k = 0; k < std::max(1, config.warmup); ++k) {
         net.run(input, guide, forward);
         sync(config.device);
         if (progress && !progress(++done, total))
             return r;
     }
+    trim();
+    const double rss_before = proc_status_mib("VmRSS");
+    r.derived_weights_mib = std::max(0.0, rss_before - rss_start);
+    reset_peak_rss();
     for (int k = 0; k < config.runs; ++k) {
         const auto t0 = std::chrono::steady_clock::now();
         at::Tensor y = net.run(input, guide, forward);
@@ -188,6 +196,7 @@ std::string BenchReport::to_json() const
     for (size_t k = 0; k < cancel_latency_ms.size(); ++k)
         s << (k ? ", " : "") << cancel_latency_ms[k];
     s << "], \"memory\": {\"kind\": \"" << memory_kind << "\", \"peak_forward_mib\": " << peak_forward_mib
+      << ", \"derived_weights_mib\": " << derived_weights_mib
       << ", \"peak_process_mib\": " << peak_process_mib << "}}";
     return s.str();
 }
@@ -208,7 +217,8 @@ std::string BenchReport::summary() const
         s << "  cancel -> return: median " << percentile(cancel_latency_ms, 0.5) << " ms, max "
           << *std::max_element(cancel_latency_ms.begin(), cancel_latency_ms.end()) << " ms over "
           << cancel_latency_ms.size() << " cancelled forwards\n";
-    s << "  peak memory during forward +" << peak_forward_mib << " MiB (process peak " << peak_process_mib << " MiB)";
+    s << "  peak memory during forward +" << peak_forward_mib << " MiB, derived weights " << derived_weights_mib
+      << " MiB (process peak " << peak_process_mib << " MiB)";
     return s.str();
 }
 

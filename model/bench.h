@@ -14,7 +14,7 @@ namespace bft {
 
 struct BenchConfig {
     int height = 256, width = 256, batch = 1;
-    int warmup = 2, runs = 10;
+    int warmup = 2, runs = 10; // at least one warm-up forward always runs
     Precision precision = Precision::FP32;
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report
@@ -30,9 +30,10 @@ struct BenchReport {
     int run_height = 0, run_width = 0; // after padding to what the network takes
     std::vector<double> times_ms;
     double median_ms = 0, mean_ms = 0, min_ms = 0, max_ms = 0, p10_ms = 0, p90_ms = 0, stdev_ms = 0;
-    // CPU: growth of the resident set's high-water mark over all forwards, warm-up included (MiB),
-    // and the process's peak resident set.
-    double peak_forward_mib = 0, peak_process_mib = 0;
+    // CPU, MiB: growth of the resident set's high-water mark during the timed forwards (the
+    // activations), the memory the first forward added for good (derived weights: bf16 copies,
+    // fused and sub-pixel kernels), and the process's peak resident set.
+    double peak_forward_mib = 0, derived_weights_mib = 0, peak_process_mib = 0;
     std::string memory_kind; // "cpu-rss" or "cuda-allocated"
     // Time from setting the cancel flag to the stale forward's return (when a new request can start).
     std::vector<double> cancel_latency_ms;

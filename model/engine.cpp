@@ -162,10 +162,18 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
     return bft::conv2d(h, w2, c2, one, zero, one, /*groups=*/2);
 }
 
+namespace {
+// Nothing but the caller's argument refers to x or its memory: the result may overwrite it.
+bool sole_owner(const at::Tensor& x)
+{
+    return x.use_count() == 1 && x.storage().use_count() == 1;
+}
+} // namespace
+
 at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
 {
     if (fast_ && cpu_)
-        return kernels::film_modulate(x, gamma_beta, relu);
+        return kernels::film_modulate(x, gamma_beta, relu, sole_owner(x));
     const int64_t c = x.size(1);
     at::Tensor y = film_modulate(x.to(at::kFloat), gamma_beta.narrow(1, 0, c).to(at::kFloat),
                                  gamma_beta.narrow(1, c, c).to(at::kFloat)); // statistics in fp32
@@ -175,7 +183,7 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
 at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 {
     if (fast_ && cpu_)
-        return kernels::instance_norm(x, relu);
+        return kernels::instance_norm(x, relu, sole_owner(x));
     at::Tensor y = bft::instance_norm(x.to(at::kFloat));
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }

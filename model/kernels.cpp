@@ -182,7 +182,7 @@ void store(const float* src, void* dst, bool bf16, int64_t n)
 
 constexpr int64_t kBlock = 1024; // fp32 partial sums over short blocks, fp64 across them
 
-at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool unbiased, bool relu)
+at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool unbiased, bool relu, bool in_place)
 {
     if (x_in.dim() != 4)
         throw Error("normalisation kernel: expected NCHW input");
@@ -198,7 +198,9 @@ at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool 
         if (gb.size(0) != x.size(0) || gb.size(1) != 2 * x.size(1) || gb.size(2) != x.size(2) || gb.size(3) != x.size(3))
             throw Error("film_modulate: gamma/beta do not match the features");
     }
-    at::Tensor y = at::empty_like(x, x.options().memory_format(fmt));
+    // Each output element depends on its own input element and the statistics, which are complete
+    // before the first write: writing over x is safe.
+    at::Tensor y = in_place && x.is_same(x_in) ? x : at::empty_like(x, x.options().memory_format(fmt));
     const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
     const int64_t esize = bf16 ? 2 : 4;
     const char* xp = static_cast<const char*>(x.data_ptr());
@@ -305,16 +307,16 @@ at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool 
 
 } // namespace
 
-at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
+at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place)
 {
     RECORD_FUNCTION("bft::film_modulate", std::vector<c10::IValue>());
-    return normalize(x, &gamma_beta, /*unbiased=*/true, relu);
+    return normalize(x, &gamma_beta, /*unbiased=*/true, relu, in_place);
 }
 
-at::Tensor instance_norm(const at::Tensor& x, bool relu)
+at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place)
 {
     RECORD_FUNCTION("bft::instance_norm", std::vector<c10::IValue>());
-    return normalize(x, nullptr, /*unbiased=*/false, relu);
+    return normalize(x, nullptr, /*unbiased=*/false, relu, in_place);
 }
 
 } // namespace bft::kernels

@@ -12,7 +12,8 @@ namespace bft::kernels {
 
 // gamma_beta: N x 2C x H x W, gamma in channels [0, C), beta in [C, 2C) (the output of the fused
 // bottleneck), same dtype and memory format as x.
-at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu);
-at::Tensor instance_norm(const at::Tensor& x, bool relu);
+// in_place: the result overwrites x (when x is contiguous in its layout), saving a feature map.
+at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place = false);
+at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
 
 } // namespace bft::kernels
