@@ -60,6 +60,8 @@ int cmd_bench(int argc, char** argv)
         .option("cancel-trials", "N", "also cancel N forwards at random moments and time how soon each returns", "0")
         .option("report", "FILE", "also write the JSON report to this file")
         .option("profile", "FILE", "trace one more forward, operator by operator, to FILE (Chrome trace JSON)")
+        .flag("train-step", "time training steps (forward, backward, Adam for G and D; L1 + LSGAN) instead of forwards")
+        .flag("no-gan", "with --train-step: the L1 loss alone (the depth task's objective)")
         .flag("json", "print the JSON report instead of text");
     if (!args.parse(argc, argv))
         return 0;
@@ -94,11 +96,13 @@ int cmd_bench(int argc, char** argv)
 
     std::signal(SIGINT, on_interrupt);
     const bool tty = ::isatty(STDERR_FILENO);
-    BenchReport report = run_bench(*net, config, [&](int done, int total) {
-        std::cerr << (tty ? "\r" : "") << "bench: " << done << "/" << total << " forwards"
+    auto progress = [&](int done, int total) {
+        std::cerr << (tty ? "\r" : "") << "bench: " << done << "/" << total << (args.has("train-step") ? " steps" : " forwards")
                   << (done <= config.warmup ? " (warm-up)" : "") << (tty ? "   " : "\n") << std::flush;
         return g_interrupted == 0;
-    });
+    };
+    BenchReport report = args.has("train-step") ? run_train_bench(net, config, !args.has("no-gan"), progress)
+                                                : run_bench(*net, config, progress);
     if (tty)
         std::cerr << "\n";
     std::signal(SIGINT, SIG_DFL);

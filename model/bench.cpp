@@ -3,6 +3,7 @@
 #include "checkpoint.h"
 #include "inference.h"
 #include "runtime.h"
+#include "training.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -78,6 +79,25 @@ std::string json_string(const std::string& s)
     return out + "\"";
 }
 
+} // namespace
+
+namespace {
+void summarise(BenchReport& r)
+{
+    const auto& t = r.times_ms;
+    if (t.empty())
+        return;
+    r.median_ms = percentile(t, 0.5);
+    r.p10_ms = percentile(t, 0.1);
+    r.p90_ms = percentile(t, 0.9);
+    r.min_ms = *std::min_element(t.begin(), t.end());
+    r.max_ms = *std::max_element(t.begin(), t.end());
+    r.mean_ms = std::accumulate(t.begin(), t.end(), 0.0) / static_cast<double>(t.size());
+    double var = 0;
+    for (double x : t)
+        var += (x - r.mean_ms) * (x - r.mean_ms);
+    r.stdev_ms = t.size() > 1 ? std::sqrt(var / static_cast<double>(t.size() - 1)) : 0;
+}
 } // namespace
 
 BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::function<bool(int, int)>& progress)
@@ -162,19 +182,49 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
 
-    const auto& t = r.times_ms;
-    if (!t.empty()) {
-        r.median_ms = percentile(t, 0.5);
-        r.p10_ms = percentile(t, 0.1);
-        r.p90_ms = percentile(t, 0.9);
-        r.min_ms = *std::min_element(t.begin(), t.end());
-        r.max_ms = *std::max_element(t.begin(), t.end());
-        r.mean_ms = std::accumulate(t.begin(), t.end(), 0.0) / static_cast<double>(t.size());
-        double var = 0;
-        for (double x : t)
-            var += (x - r.mean_ms) * (x - r.mean_ms);
-        r.stdev_ms = t.size() > 1 ? std::sqrt(var / static_cast<double>(t.size() - 1)) : 0;
+    summarise(r);
+    return r;
+}
+
+BenchReport run_train_bench(const Generator& net, const BenchConfig& config, bool use_gan,
+                            const std::function<bool(int, int)>& progress)
+{
+    BenchReport r;
+    r.spec = net->spec();
+    r.config = config;
+    r.threads = at::get_num_threads();
+    r.params = count_parameters(*net);
+    r.what = use_gan ? "train-step" : "train-step-l1";
+    r.memory_kind = config.device.is_cuda() ? "cuda-allocated" : "cpu-rss";
+    at::manual_seed(0);
+    auto opts = at::TensorOptions().device(config.device).dtype(at::kFloat);
+    const auto& s = r.spec;
+    const int64_t h = config.height, w = config.width;
+    at::Tensor input = pad_to_fit(at::rand({config.batch, s.input_nc, h, w}, opts) * 2 - 1, s.size_multiple(), s.min_side());
+    at::Tensor guide = pad_to_fit(at::rand({config.batch, s.guide_nc, h, w}, opts) * 2 - 1, s.size_multiple(), s.min_side());
+    at::Tensor target = pad_to_fit(at::rand({config.batch, s.output_nc, h, w}, opts) * 2 - 1, s.size_multiple(), s.min_side());
+    r.run_height = static_cast<int>(input.size(2));
+    r.run_width = static_cast<int>(input.size(3));
+    TrainConfig tc;
+    tc.use_gan = use_gan;
+    TrainStep step(net, tc, config.device);
+    const int total = std::max(1, config.warmup) + config.runs;
+    int done = 0;
+    const double rss_start = proc_status_mib("VmRSS");
+    reset_peak_rss();
+    for (int k = 0; k < total; ++k) {
+        const auto t0 = std::chrono::steady_clock::now();
+        step.run(input, guide, target);
+        sync(config.device);
+        if (k >= std::max(1, config.warmup))
+            r.times_ms.push_back(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        if (progress && !progress(++done, total))
+            break;
     }
+    r.peak_forward_mib = std::max(0.0, proc_status_mib("VmHWM") - rss_start);
+    r.peak_process_mib = proc_status_mib("VmHWM");
+    summarise(r);
     return r;
 }
 
@@ -182,7 +232,7 @@ std::string BenchReport::to_json() const
 {
     std::ostringstream s;
     s << std::setprecision(6);
-    s << "{\"model\": " << spec.to_json() << ", \"source\": " << json_string(config.source)
+    s << "{\"what\": \"" << what << "\", \"model\": " << spec.to_json() << ", \"source\": " << json_string(config.source)
       << ", \"params\": " << params << ", \"device\": " << json_string(config.device.str())
       << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
@@ -207,7 +257,7 @@ std::string BenchReport::summary() const
     s << std::fixed << std::setprecision(1);
     s << spec.describe() << "\n";
     s << "  " << config.batch << "x" << config.height << "x" << config.width << " on " << config.device.str() << ", "
-      << threads << " threads, " << precision_name(config.precision) << ", "
+      << threads << " threads, " << (what == "forward" ? precision_name(config.precision) : what) << ", "
       << (run_height != config.height || run_width != config.width
               ? "padded to " + std::to_string(run_width) + "x" + std::to_string(run_height) + ", "
               : std::string()) << times_ms.size() << " runs after " << config.warmup << " warm-up\n";

@@ -35,12 +35,18 @@ struct BenchReport {
     // fused and sub-pixel kernels), and the process's peak resident set.
     double peak_forward_mib = 0, derived_weights_mib = 0, peak_process_mib = 0;
     std::string memory_kind; // "cpu-rss" or "cuda-allocated"
+    std::string what = "forward"; // or "train-step", "train-step-l1"
     // Time from setting the cancel flag to the stale forward's return (when a new request can start).
     std::vector<double> cancel_latency_ms;
 
     std::string to_json() const;
     std::string summary() const; // a few lines for a terminal
 };
+
+// Times training steps instead (training.h: forward, backward and Adam for G and D, the paper's
+// loss; `use_gan` false: L1 alone) on random inputs and targets. `net` is trained in place.
+BenchReport run_train_bench(const Generator& net, const BenchConfig& config, bool use_gan,
+                            const std::function<bool(int, int)>& progress = {});
 
 // Runs warm-up and timed forwards on random inputs in [-1, 1]. `progress(done, total)` is called
 // after each forward; returning false cancels (the report then holds the runs done so far).

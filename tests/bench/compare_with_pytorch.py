@@ -51,6 +51,19 @@ def torch_worker(args):
     x = torch.rand(args.batch, cfg["input_nc"], args.size, args.size) * 2 - 1
     g = torch.rand(args.batch, cfg["guide_nc"], args.size, args.size) * 2 - 1
     times = []
+    if args.train_step:
+        net.train()
+        d = bft_torch.patchgan(cfg["input_nc"] + cfg["guide_nc"] + cfg["output_nc"])
+        b = torch.rand(args.batch, cfg["output_nc"], args.size, args.size) * 2 - 1
+        step = bft_torch.train_step_fn(net, d)
+        for k in range(max(1, args.warmup) + args.runs):
+            t0 = time.perf_counter()
+            step(x, g, b)
+            if k >= max(1, args.warmup):
+                times.append((time.perf_counter() - t0) * 1000)
+        print(json.dumps({"median_ms": statistics.median(times), "times_ms": times, "threads": torch.get_num_threads(),
+                          "peak_forward_mib": 0.0}))
+        return
     with torch.no_grad():
         # Measured as `bft bench` does: the high-water mark's growth during the timed forwards, after
         # a warm-up and after giving back what was left free in the heap.
@@ -85,6 +98,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--json", help="write the report here")
+    ap.add_argument("--train-step", action="store_true",
+                    help="time training steps (G and D, L1 + LSGAN, Adam) instead of forwards")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--config", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
@@ -107,17 +122,19 @@ def main():
                 for batch in [int(b) for b in args.batch.split(",")]:
                     ours, theirs = [], []
                     for r in range(args.rounds):
+                        step = ["--train-step"] if args.train_step else []
                         ours.append(run_json([args.bft, "bench", "--checkpoint", weights, "--size", str(size),
                                               "--batch", str(batch), "--threads", str(threads), "--device", "cpu",
                                               "--precision", args.precision, "--runs", str(args.runs),
-                                              "--warmup", str(args.warmup), "--json"]))
+                                              "--warmup", str(args.warmup), "--json"] + step))
                         theirs.append(run_json([sys.executable, __file__, "--worker", "--config", name, "--weights",
                                                 weights, "--size", str(size), "--batch", str(batch), "--threads",
-                                                str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup)]))
+                                                str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup)] + step))
                         print(f"  {name} threads={threads} batch={batch} round {r + 1}: ours {ours[-1]['median_ms']:.1f} ms, "
                               f"PyTorch {theirs[-1]['median_ms']:.1f} ms", file=sys.stderr, flush=True)
                     row = {
-                        "config": name, "size": size, "threads": threads, "batch": batch, "precision": args.precision,
+                        "config": name, "size": size, "threads": threads, "batch": batch,
+                        "precision": "train-step" if args.train_step else args.precision,
                         "ours_ms": statistics.median(o["median_ms"] for o in ours),
                         "pytorch_ms": statistics.median(t["median_ms"] for t in theirs),
                         "ratio_per_round": [o["median_ms"] / t["median_ms"] for o, t in zip(ours, theirs)],

@@ -172,6 +172,48 @@ class _Unet(nn.Module):
         return up
 
 
+def patchgan(input_nc, ndf=64, n_layers=3):
+    """The PatchGAN discriminator of the paper's training (InstanceNorm, so every conv has a bias)."""
+    layers = [nn.Conv2d(input_nc, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+    mult = 1
+    for n in range(1, n_layers):
+        prev, mult = mult, min(2 ** n, 8)
+        layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1), instance_norm(ndf * mult), nn.LeakyReLU(0.2, True)]
+    prev, mult = mult, min(2 ** n_layers, 8)
+    layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 1, 1), instance_norm(ndf * mult), nn.LeakyReLU(0.2, True)]
+    layers += [nn.Conv2d(ndf * mult, 1, 4, 1, 1)]
+    d = nn.Module()
+    d.model = nn.Sequential(*layers)
+    d.forward = lambda x: d.model(x)
+    return d
+
+
+def train_step_fn(g, d, lambda_l1=100.0, lr=2e-4, beta1=0.5):
+    """One step of the paper's objective, as the reference's optimize_parameters makes it."""
+    opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=(beta1, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=(beta1, 0.999))
+    mse, l1 = nn.MSELoss(), nn.L1Loss()
+
+    def step(a, guide, b):
+        fake = g(a, guide)
+        for p in d.parameters():
+            p.requires_grad_(True)
+        opt_d.zero_grad()
+        pred_fake = d(torch.cat((a, guide, fake.detach()), 1))
+        pred_real = d(torch.cat((a, guide, b), 1))
+        loss_d = (mse(pred_fake, torch.zeros_like(pred_fake)) + mse(pred_real, torch.ones_like(pred_real))) * 0.5
+        loss_d.backward()
+        opt_d.step()
+        for p in d.parameters():
+            p.requires_grad_(False)
+        opt_g.zero_grad()
+        pred = d(torch.cat((a, guide, fake), 1))
+        loss_g = mse(pred, torch.ones_like(pred)) + l1(fake, b) * lambda_l1
+        loss_g.backward()
+        opt_g.step()
+    return step
+
+
 def build(arch, input_nc, guide_nc, output_nc, ngf=64, n_blocks=9, num_downs=7, bottleneck_depth=100):
     arch = arch.lower()
     if arch in ("bft_resnet", "uft_resnet"):
