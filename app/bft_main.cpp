@@ -42,6 +42,7 @@ const Command kCommands[] = {
     {"bench", bft::cli::cmd_bench, "measure forward latency and memory"},
     {"convert", bft::cli::cmd_convert, "rewrite a checkpoint as a clean zip-format state dict"},
     {"synth", bft::cli::cmd_synth, "make a synthetic paired dataset for a task"},
+    {"train", bft::cli::cmd_train, "train or fine-tune a generator on a dataset"},
     {"dataset", bft::cli::cmd_dataset, "check a dataset, or draw a contact sheet of it"},
 };
 

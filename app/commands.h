@@ -19,5 +19,6 @@ int cmd_bench(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
 int cmd_dataset(int argc, char** argv);
+int cmd_train(int argc, char** argv);
 
 } // namespace bft::cli

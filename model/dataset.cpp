@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "image_io.h"
 #include "npy.h"
+#include "opencv_io.h"
 #include "texture.h"
 
 #include <ATen/ATen.h>
@@ -57,11 +58,7 @@ at::Tensor load_npy_checked(const std::string& path, int channels)
 // RGBA PNG -> 4-channel texture guide (Lab' of the patch where alpha > 0, blank elsewhere).
 at::Tensor load_texture_guide(const std::string& path)
 {
-    const std::string bytes = read_file(path, size_t(1) << 30);
-    cv::Mat raw = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
-                               cv::IMREAD_UNCHANGED);
-    if (raw.empty())
-        throw Error(path, "not an image, or a corrupt one");
+    const cv::Mat raw = decode_image_file(path);
     if (raw.channels() != 4 || raw.depth() != CV_8U)
         throw Error(path, "a texture guide is an 8-bit RGBA PNG (alpha marks the patches)");
     cv::Mat rgba;
@@ -269,9 +266,7 @@ void save_sample(const DatasetInfo& info, const std::string& split, const std::s
         cv::Mat m(static_cast<int>(rgba.size(0)), static_cast<int>(rgba.size(1)), CV_8UC4, rgba.data_ptr<uint8_t>());
         cv::Mat bgra;
         cv::cvtColor(m, bgra, cv::COLOR_RGBA2BGRA);
-        std::vector<uchar> buf;
-        cv::imencode(".png", bgra, buf);
-        write_file_atomically(path("guide", ".png"), std::string(buf.begin(), buf.end()));
+        write_image_file(path("guide", ".png"), bgra);
         write_image(path("target", ".png"), texture::lab_unit_to_rgb_unit(target));
     }
 }
@@ -365,6 +360,7 @@ DataLoader::DataLoader(DatasetInfo info, std::string split, Options options)
         throw Error((fs::path(info_.root) / split_).string(), "no samples");
     if (options_.batch < 1)
         throw Error("batch size must be at least 1");
+    next_batch_ = next_deliver_ = options_.first_batch;
     for (int t = 0; t < std::max(1, options_.threads); ++t)
         workers_.emplace_back([this] { work(); });
 }

@@ -86,7 +86,8 @@ public:
         bool shuffle = true, flip = true;
         int threads = 2;
         uint64_t seed = 0;
-        int prefetch = 4; // batches
+        int prefetch = 4;      // batches
+        size_t first_batch = 0; // resume: batch k of the endless sequence comes first
     };
     DataLoader(DatasetInfo info, std::string split, Options options);
     ~DataLoader();

@@ -3,6 +3,7 @@
 #include "atomic_file.h"
 #include "errors.h"
 #include "npy.h"
+#include "opencv_io.h"
 
 #include <ATen/ATen.h>
 #include <opencv2/imgcodecs.hpp>
@@ -71,16 +72,7 @@ at::Tensor read_depth(const std::string& path, const FileOptions& options)
     }
     if (!ends_with(path, ".png"))
         throw Error(path, "depth maps are read from .png (16- or 8-bit) or .npy");
-    const std::string bytes = read_file(path, size_t(1) << 30);
-    cv::Mat raw;
-    try {
-        raw = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
-                           cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) {
-        throw Error(path, std::string("cannot decode image: ") + e.what());
-    }
-    if (raw.empty())
-        throw Error(path, "not a PNG image, or a corrupt one");
+    const cv::Mat raw = decode_image_file(path);
     if (raw.channels() != 1)
         throw Error(path, "a depth map has one channel, this image has " + std::to_string(raw.channels()));
     if (raw.depth() == CV_16U)
@@ -106,10 +98,8 @@ void write_depth(const std::string& path, const at::Tensor& metres_in, const Fil
         const auto& r = options.range8;
         at::Tensor levels = ((metres - r.near_m) / (r.far_m - r.near_m) * 254 + 1).round().clamp(1, 255);
         levels = at::where(metres > 0, levels, at::zeros_like(levels)).to(at::kByte).contiguous();
-        cv::Mat out(static_cast<int>(levels.size(1)), static_cast<int>(levels.size(2)), CV_8U, levels.data_ptr<uint8_t>());
-        std::vector<uchar> buf;
-        cv::imencode(".png", out, buf);
-        return write_file_atomically(path, std::string(buf.begin(), buf.end()));
+        return write_image_file(path, cv::Mat(static_cast<int>(levels.size(1)), static_cast<int>(levels.size(2)), CV_8U,
+                                              levels.data_ptr<uint8_t>()));
     }
     at::Tensor units = (metres * options.units_per_metre).round();
     if ((units < 0).any().item<bool>() || (units > 65535).any().item<bool>())
@@ -117,9 +107,7 @@ void write_depth(const std::string& path, const at::Tensor& metres_in, const Fil
                               " units per metre (0 .. " + std::to_string(65535 / options.units_per_metre) + " m)");
     cv::Mat out;
     as_mat(units).convertTo(out, CV_16U);
-    std::vector<uchar> buf;
-    cv::imencode(".png", out, buf);
-    write_file_atomically(path, std::string(buf.begin(), buf.end()));
+    write_image_file(path, out);
 }
 
 at::Tensor fill_holes(const at::Tensor& metres_in)

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/conv.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>

@@ -2,6 +2,7 @@
 
 #include "atomic_file.h"
 #include "errors.h"
+#include "opencv_io.h"
 
 #include <ATen/ATen.h>
 #include <opencv2/imgcodecs.hpp>
@@ -25,8 +26,6 @@ std::string lower_extension(const std::string& path)
     return ext;
 }
 
-constexpr int kMaxSide = 16384; // refuse absurd images before decoding them in full
-
 } // namespace
 
 bool is_image_path(const std::string& path)
@@ -43,20 +42,7 @@ at::Tensor read_image(const std::string& path, int channels, ImageInfo* info)
     if (channels != 1 && channels != 3)
         throw Error(path, "images can give 1 or 3 channels, the model needs " + std::to_string(channels) +
                               " (use a .npy tensor instead)");
-    const std::string bytes = read_file(path, size_t(1) << 30);
-    if (bytes.empty())
-        throw Error(path, "file is empty");
-    cv::Mat raw;
-    try {
-        raw = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
-                           cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) {
-        throw Error(path, std::string("cannot decode image: ") + e.what());
-    }
-    if (raw.empty())
-        throw Error(path, "not an image, or a corrupt one (cannot decode it)");
-    if (raw.cols > kMaxSide || raw.rows > kMaxSide)
-        throw Error(path, "image is too large (" + std::to_string(raw.cols) + "x" + std::to_string(raw.rows) + ")");
+    const cv::Mat raw = decode_image_file(path);
     const int depth = raw.depth();
     if (depth != CV_8U && depth != CV_16U)
         throw Error(path, "unsupported sample type (only 8- and 16-bit images)");
@@ -117,14 +103,7 @@ void write_image(const std::string& path, const at::Tensor& tensor, int bit_dept
     f.convertTo(out, bit_depth == 16 ? CV_16U : CV_8U);
     if (c == 3)
         cv::cvtColor(out, out, cv::COLOR_RGB2BGR);
-    std::vector<uchar> buf;
-    try {
-        if (!cv::imencode(ext, out, buf))
-            throw Error(path, "cannot encode image");
-    } catch (const cv::Exception& e) {
-        throw Error(path, std::string("cannot encode image: ") + e.what());
-    }
-    write_file_atomically(path, std::string(buf.begin(), buf.end()));
+    write_image_file(path, out);
 }
 
 } // namespace bft

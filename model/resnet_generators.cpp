@@ -119,6 +119,8 @@ at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
         // Cancellation is checked after every layer or two: a stale forward ends within one layer.
         const at::Tensor g2i = ops.film_params(g, g_alpha_[i], 0, g_beta_[i], 0);
         ops.record("g2i", level, g2i);
+        if (ops.cancelled())
+            return {};
         if (level <= kLevels) {
             // At the last level the guide stream ends: the reference predicts no i2g maps there.
             const at::Tensor i2g = ops.film_params(x, alpha_[i], 0, beta_[i], 0);

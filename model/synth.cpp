@@ -4,6 +4,7 @@
 #include "depth.h"
 #include "errors.h"
 #include "image_io.h"
+#include "opencv_io.h"
 #include "texture.h"
 
 #include <ATen/ATen.h>
@@ -809,9 +810,7 @@ void write_contact_sheet(const std::string& dataset_dir, const std::string& spli
     cv::Mat sheet, bgr;
     cv::vconcat(rows, sheet);
     cv::cvtColor(sheet, bgr, cv::COLOR_RGB2BGR);
-    std::vector<uchar> buf;
-    cv::imencode(".png", bgr, buf);
-    write_file_atomically(png_path, std::string(buf.begin(), buf.end()));
+    write_image_file(png_path, bgr);
 }
 
 } // namespace bft::synth

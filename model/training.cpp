@@ -1,7 +1,13 @@
 #include "training.h"
 
+#include "checkpoint.h"
+#include "errors.h"
+
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <torch/serialize.h>
+
+#include <filesystem>
 
 namespace bft {
 
@@ -21,6 +27,54 @@ TrainStep::TrainStep(Generator generator, const TrainConfig& config, const c10::
         d_->to(device);
         d_->train();
         opt_d_ = adam(d_->parameters());
+    }
+}
+
+void TrainStep::set_lr(double lr)
+{
+    for (auto* opt : {opt_g_.get(), opt_d_.get()})
+        if (opt)
+            for (auto& group : opt->param_groups())
+                static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+void TrainStep::save_state(const std::string& dir) const
+{
+    namespace fs = std::filesystem;
+    fs::create_directories(dir);
+    auto save = [&](const torch::optim::Optimizer& opt, const std::string& name) {
+        const std::string tmp = dir + "/" + name + ".tmp";
+        torch::save(opt, tmp);
+        fs::rename(tmp, dir + "/" + name);
+    };
+    save(*opt_g_, "optimizer_G.pt");
+    if (d_) {
+        save(*opt_d_, "optimizer_D.pt");
+        std::vector<std::pair<std::string, at::Tensor>> state;
+        for (const auto& p : d_->named_parameters())
+            state.emplace_back(p.key(), p.value().detach().cpu());
+        write_state_dict(dir + "/net_D.pth", state);
+    }
+}
+
+void TrainStep::load_state(const std::string& dir)
+{
+    try {
+        torch::load(*opt_g_, dir + "/optimizer_G.pt");
+        if (d_) {
+            torch::load(*opt_d_, dir + "/optimizer_D.pt");
+            const StateDict sd = read_state_dict(dir + "/net_D.pth");
+            torch::NoGradGuard no_grad;
+            auto params = d_->named_parameters();
+            for (const auto& [k, t] : sd.entries) {
+                at::Tensor* p = params.find(k);
+                if (!p || !p->sizes().equals(t.sizes()))
+                    throw Error(dir + "/net_D.pth", "does not fit the discriminator (" + k + ")");
+                p->copy_(t);
+            }
+        }
+    } catch (const c10::Error& e) {
+        throw Error(dir, std::string("cannot restore the optimiser state: ") + e.what_without_backtrace());
     }
 }
 

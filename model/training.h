@@ -33,6 +33,11 @@ public:
 
     Generator generator() const { return g_; }
     PatchDiscriminator discriminator() const { return d_; }
+    // Sets the learning rate of both optimisers (schedules).
+    void set_lr(double lr);
+    // Optimiser and discriminator state, for exact resumption (LibTorch archives; D also as .pth).
+    void save_state(const std::string& dir) const;
+    void load_state(const std::string& dir);
 
 private:
     Generator g_;

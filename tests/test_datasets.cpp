@@ -98,6 +98,56 @@ TEST(Synth, SamplesHoldWhatTheTaskNeeds)
     EXPECT_TRUE(at::allclose(t.guide.narrow(0, 0, 3).masked_select(m), t.target.masked_select(m)));
 }
 
+TEST(Datasets, SavedSamplesLoadBackWithinQuantisation)
+{
+    // Each task's files (PNG, 16-bit PNG, OpenPose JSON, RGBA patch PNG) carry the tensors exactly
+    // up to their quantisation.
+    for (const std::string task : {"pose", "depth", "texture"}) {
+        SCOPED_TRACE(task);
+        synth::Options o;
+        o.task = task;
+        o.size = 64;
+        pose::Pose b;
+        const Sample s = synth::make_sample(o, 2, &b);
+        DatasetInfo info = DatasetInfo::for_task(task, test::temp_dir("roundtrip-" + task));
+        info.write();
+        save_sample(info, "train", "x", s.input, s.guide, s.target, &b);
+        const Sample back = load_sample(info, "train", "x");
+        // 8-bit images: half a step of 2/255 on [-1, 1]; Lab through 8-bit sRGB: about 1.5 L units.
+        const double image_tol = task == "texture" ? 0.04 : 1.0 / 255 + 1e-4;
+        const double depth_tol = 0.0005 / 10 * 2 + 1e-5; // half a millimetre over a 10 m range
+        EXPECT_LE((back.input - s.input).abs().max().item<double>(), task == "depth" ? depth_tol : image_tol);
+        EXPECT_LE((back.target - s.target).abs().max().item<double>(), task == "depth" ? depth_tol : image_tol);
+        if (task == "pose")
+            EXPECT_TRUE(at::equal(back.guide, s.guide)); // keypoints are stored exactly
+        else if (task == "texture") {
+            EXPECT_TRUE(at::equal(back.guide[3], s.guide[3])); // the mask exactly
+            EXPECT_LE((back.guide - s.guide).abs().max().item<double>(), 0.04);
+        } else
+            EXPECT_LE((back.guide - s.guide).abs().max().item<double>(), image_tol);
+    }
+}
+
+TEST(Datasets, TexturePhotosFillObjects)
+{
+    const std::string photos = test::temp_dir("photos");
+    fs::copy_file(test::shared_dir() + "/real/texturegan_flask_photo_tshirt.jpg", photos + "/tshirt.jpg");
+    synth::Options o;
+    o.task = "texture";
+    o.count = 8;
+    o.size = 64;
+    o.seed = 9;
+    o.threads = 1;
+    const std::string plain = test::temp_dir("photos-plain"), with = test::temp_dir("photos-with");
+    synth::write_dataset(o, plain);
+    o.textures_dir = photos;
+    synth::write_dataset(o, with);
+    EXPECT_FALSE(all_files(plain) == all_files(with));
+    EXPECT_TRUE(check_dataset(with).ok());
+    o.textures_dir = photos + "/none";
+    EXPECT_THROW(synth::write_dataset(o, test::temp_dir("photos-bad")), Error);
+}
+
 TEST(Datasets, CheckerReportsEachProblemByFile)
 {
     const std::string dir = make_synth("broken", "pose", 8, 64);

@@ -1,9 +1,17 @@
 // The training step of the paper's objective: the discriminator's parameter names follow the
 // reference, and steps on a fixed sample fit it (L1 falls), with and without the GAN.
+#include "test_support.h"
+
+#include "checkpoint.h"
+#include "errors.h"
+#include "synth.h"
+#include "trainer.h"
 #include "training.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace bft {
@@ -48,6 +56,107 @@ TEST(Training, StepsFitAFixedSample)
             EXPECT_TRUE(std::isfinite(last.g_gan));
         }
     }
+}
+
+namespace fs = std::filesystem;
+
+std::string small_dataset(const std::string& name, int size = 64)
+{
+    const std::string dir = test::temp_dir(name);
+    synth::Options o;
+    o.task = "texture";
+    o.count = 6;
+    o.size = size;
+    o.seed = 2;
+    o.val_fraction = 0.34;
+    synth::write_dataset(o, dir);
+    return dir;
+}
+
+TrainOptions small_run(const std::string& data, const std::string& out)
+{
+    TrainOptions o;
+    o.data_dir = data;
+    o.out_dir = out;
+    o.arch.arch = Arch::BftUnet;
+    o.arch.input_nc = 1, o.arch.guide_nc = 4, o.arch.output_nc = 3, o.arch.ngf = 4, o.arch.num_downs = 6;
+    o.steps = 6;
+    o.batch = 2;
+    o.checkpoint_every = 4;
+    o.val_every = 3;
+    o.keep_last = 1;
+    o.step.ndf = 8;
+    o.seed = 4;
+    return o;
+}
+
+TEST(Trainer, RunFolderHoldsCheckpointsLogAndBest)
+{
+    const std::string data = small_dataset("trainer-data");
+    const std::string out = test::temp_dir("trainer-run") + "/run";
+    Trainer t(small_run(data, out));
+    std::vector<int> seen;
+    EXPECT_EQ(t.run([&](const TrainProgress& p) { seen.push_back(p.step); }), 6);
+    EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+    EXPECT_TRUE(fs::exists(out + "/config.json"));
+    EXPECT_TRUE(fs::exists(out + "/best_net_G.pth"));
+    EXPECT_FALSE(fs::exists(out + "/checkpoints/step_0000004")); // keep_last 1
+    EXPECT_TRUE(fs::exists(out + "/checkpoints/step_0000006/net_D.pth"));
+    EXPECT_EQ(t.last_checkpoint(), out + "/checkpoints/step_0000006/net_G.pth");
+    const LoadedGenerator g = load_generator(t.last_checkpoint()); // loads like any checkpoint
+    EXPECT_EQ(g.net->spec().num_downs, 6);
+    std::ifstream log(out + "/log.jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(log, line);)
+        ++lines;
+    EXPECT_EQ(lines, 6);
+    EXPECT_THROW(Trainer(small_run(data, out)), Error); // the folder already holds a run
+}
+
+TEST(Trainer, ResumingGivesTheSameWeightsAsRunningThrough)
+{
+    const std::string data = small_dataset("resume-data");
+    Trainer straight(small_run(data, test::temp_dir("resume-a") + "/run"));
+    straight.run({});
+    const std::string b = test::temp_dir("resume-b") + "/run";
+    std::atomic<bool> stop{false};
+    Trainer first(small_run(data, b));
+    EXPECT_EQ(first.run([&](const TrainProgress& p) { stop = p.step >= 3; }, &stop), 3); // "Ctrl-C" after step 3
+    Trainer again = Trainer::resume(b);
+    EXPECT_EQ(again.step(), 3);
+    EXPECT_EQ(again.run({}), 6);
+    const StateDict x = read_state_dict(straight.last_checkpoint()), y = read_state_dict(again.last_checkpoint());
+    ASSERT_EQ(x.entries.size(), y.entries.size());
+    for (size_t k = 0; k < x.entries.size(); ++k)
+        EXPECT_LE((x.entries[k].second - y.entries[k].second).abs().max().item<double>(), 1e-6) << x.entries[k].first;
+}
+
+TEST(Trainer, RefusesAGeneratorThatDoesNotFitTheData)
+{
+    const std::string data = small_dataset("mismatch-data");
+    TrainOptions o = small_run(data, test::temp_dir("mismatch") + "/run");
+    o.arch = task_preset("pose");
+    o.arch.ngf = 4;
+    try {
+        Trainer t(o);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(data + ": the dataset has 1/4/3 channels"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Trainer, CliTrainsResumesAndReportsProgress)
+{
+    const std::string data = small_dataset("cli-train-data", 128);
+    const std::string run = test::temp_dir("cli-train") + "/run";
+    auto r = test::run_cli("train --data '" + data + "' --out '" + run + "' --steps 2 --batch 1 --ngf 4 --val-every 2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("step 2/2"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("finished at step 2"), std::string::npos) << r.output;
+    r = test::run_cli("train --resume '" + run + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("resuming"), std::string::npos) << r.output;
+    EXPECT_EQ(test::run_cli("train --data '" + data + "' --out '" + run + "2' --lr fast").exit_code, 2);
 }
 
 } // namespace
