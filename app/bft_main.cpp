@@ -43,6 +43,7 @@ const Command kCommands[] = {
     {"convert", bft::cli::cmd_convert, "rewrite a checkpoint as a clean zip-format state dict"},
     {"synth", bft::cli::cmd_synth, "make a synthetic paired dataset for a task"},
     {"train", bft::cli::cmd_train, "train or fine-tune a generator on a dataset"},
+    {"eval", bft::cli::cmd_eval, "measure a generator on a dataset split (L1, PSNR, SSIM, depth RMSE)"},
     {"dataset", bft::cli::cmd_dataset, "check a dataset, or draw a contact sheet of it"},
 };
 

@@ -20,5 +20,6 @@ int cmd_convert(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
 int cmd_dataset(int argc, char** argv);
 int cmd_train(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
 
 } // namespace bft::cli

@@ -757,37 +757,41 @@ void write_dataset(const Options& o, const std::string& out_dir, const std::func
         throw Error(error);
 }
 
-void write_contact_sheet(const std::string& dataset_dir, const std::string& split, int count, const std::string& png_path)
+void write_sample_sheet(const DatasetInfo& info, const std::vector<Sample>& samples,
+                        const std::vector<at::Tensor>* outputs, const std::string& png_path)
 {
-    const DatasetInfo info = DatasetInfo::read(dataset_dir);
-    auto ids = sample_ids(info, split);
-    if (ids.empty())
-        throw Error((fs::path(dataset_dir) / split).string(), "no samples");
-    ids.resize(std::min(ids.size(), static_cast<size_t>(std::max(1, count))));
+    if (samples.empty())
+        throw Error(png_path, "no samples to draw");
+    auto colourise = [](const at::Tensor& unit) {
+        at::Tensor v = ((unit[0].clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).contiguous();
+        cv::Mat grey(static_cast<int>(v.size(0)), static_cast<int>(v.size(1)), CV_8U, v.data_ptr<uint8_t>()), c;
+        cv::applyColorMap(grey, c, cv::COLORMAP_TURBO);
+        cv::cvtColor(c, c, cv::COLOR_BGR2RGB);
+        return c.clone();
+    };
+    // An output or target as a picture: depth colour-mapped, Lab back to RGB, RGB as it is.
+    auto picture = [&](const at::Tensor& t) {
+        if (info.task == "depth")
+            return colourise(t);
+        if (info.task == "texture")
+            return tensor_to_rgb(texture::lab_unit_to_rgb_unit(t));
+        return tensor_to_rgb(t);
+    };
+    const int columns = outputs ? 4 : 3, gap = 4;
     std::vector<cv::Mat> rows;
-    for (const auto& id : ids) {
-        const Sample s = load_sample(info, split, id);
+    for (size_t i = 0; i < samples.size(); ++i) {
+        const Sample& s = samples[i];
         const int h = static_cast<int>(s.input.size(1)), w = static_cast<int>(s.input.size(2));
-        cv::Mat a, g, t;
+        cv::Mat a, g;
         if (info.task == "pose") {
             a = tensor_to_rgb(s.input);
-            t = tensor_to_rgb(s.target);
             g = cv::Mat(h, w, CV_8UC3, cv::Scalar(20, 20, 20));
             pose::draw_skeleton(g.data, w, h, pose::pose_from_maps(s.guide, info.pose_style), std::max(2, w / 96));
         } else if (info.task == "depth") {
-            auto colourise = [](const at::Tensor& unit) {
-                at::Tensor v = ((unit[0].clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).contiguous();
-                cv::Mat grey(static_cast<int>(v.size(0)), static_cast<int>(v.size(1)), CV_8U, v.data_ptr<uint8_t>()), c;
-                cv::applyColorMap(grey, c, cv::COLORMAP_TURBO);
-                cv::cvtColor(c, c, cv::COLOR_BGR2RGB);
-                return c.clone();
-            };
             a = colourise(s.input);
             g = tensor_to_rgb(s.guide);
-            t = colourise(s.target);
         } else {
             a = tensor_to_rgb(texture::lab_unit_to_rgb_unit(at::cat({s.input, at::zeros({2, h, w})})));
-            t = tensor_to_rgb(texture::lab_unit_to_rgb_unit(s.target));
             // The guide: the patch over the sketch, its mask's border in red.
             g = a.clone();
             cv::Mat patch = tensor_to_rgb(texture::lab_unit_to_rgb_unit(s.guide.narrow(0, 0, 3)));
@@ -798,11 +802,13 @@ void write_contact_sheet(const std::string& dataset_dir, const std::string& spli
             cv::findContours(mask.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
             cv::drawContours(g, contours, -1, cv::Scalar(230, 30, 30), 1, cv::LINE_AA);
         }
-        const int gap = 4;
-        cv::Mat row(h, 3 * w + 2 * gap, CV_8UC3, cv::Scalar(255, 255, 255));
-        a.copyTo(row(cv::Rect(0, 0, w, h)));
-        g.copyTo(row(cv::Rect(w + gap, 0, w, h)));
-        t.copyTo(row(cv::Rect(2 * (w + gap), 0, w, h)));
+        std::vector<cv::Mat> cells = {a, g};
+        if (outputs)
+            cells.push_back(picture((*outputs)[i]));
+        cells.push_back(picture(s.target));
+        cv::Mat row(h, columns * w + (columns - 1) * gap, CV_8UC3, cv::Scalar(255, 255, 255));
+        for (int c = 0; c < columns; ++c)
+            cells[static_cast<size_t>(c)].copyTo(row(cv::Rect(c * (w + gap), 0, w, h)));
         rows.push_back(row);
         rows.push_back(cv::Mat(gap, row.cols, CV_8UC3, cv::Scalar(255, 255, 255)));
     }
@@ -811,6 +817,19 @@ void write_contact_sheet(const std::string& dataset_dir, const std::string& spli
     cv::vconcat(rows, sheet);
     cv::cvtColor(sheet, bgr, cv::COLOR_RGB2BGR);
     write_image_file(png_path, bgr);
+}
+
+void write_contact_sheet(const std::string& dataset_dir, const std::string& split, int count, const std::string& png_path)
+{
+    const DatasetInfo info = DatasetInfo::read(dataset_dir);
+    auto ids = sample_ids(info, split);
+    if (ids.empty())
+        throw Error((fs::path(dataset_dir) / split).string(), "no samples");
+    ids.resize(std::min(ids.size(), static_cast<size_t>(std::max(1, count))));
+    std::vector<Sample> samples;
+    for (const auto& id : ids)
+        samples.push_back(load_sample(info, split, id));
+    write_sample_sheet(info, samples, nullptr, png_path);
 }
 
 } // namespace bft::synth

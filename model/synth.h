@@ -40,8 +40,11 @@ Sample make_sample(const Options& options, int index, pose::Pose* guide_pose = n
 // Writes options.count samples and dataset.json under out_dir. progress(done, total) may cancel.
 void write_dataset(const Options& options, const std::string& out_dir, const std::function<bool(int, int)>& progress = {});
 
-// A contact sheet of a dataset's first `count` samples of `split`: one row each, input | guide (as
-// a picture) | target, written as PNG.
+// A sheet of samples, one row each: input | guide (as a picture) | [output |] target, written as
+// PNG; depth is colour-mapped, Lab shown as RGB, pose guides drawn as skeletons.
+void write_sample_sheet(const DatasetInfo& info, const std::vector<Sample>& samples,
+                        const std::vector<at::Tensor>* outputs, const std::string& png_path);
+// A contact sheet of a dataset's first `count` samples of `split`.
 void write_contact_sheet(const std::string& dataset_dir, const std::string& split, int count, const std::string& png_path);
 
 } // namespace bft::synth

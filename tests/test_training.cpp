@@ -4,6 +4,8 @@
 
 #include "checkpoint.h"
 #include "errors.h"
+#include "image_io.h"
+#include "metrics.h"
 #include "synth.h"
 #include "trainer.h"
 #include "training.h"
@@ -157,6 +159,50 @@ TEST(Trainer, CliTrainsResumesAndReportsProgress)
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("resuming"), std::string::npos) << r.output;
     EXPECT_EQ(test::run_cli("train --data '" + data + "' --out '" + run + "2' --lr fast").exit_code, 2);
+}
+
+TEST(Metrics, KnownValues)
+{
+    const at::Tensor a = at::rand({3, 32, 32}) * 2 - 1;
+    EXPECT_EQ(metrics::l1(a, a), 0.0);
+    EXPECT_TRUE(std::isinf(metrics::psnr(a, a)));
+    EXPECT_NEAR(metrics::ssim(a, a), 1.0, 1e-9);
+    const at::Tensor b = a + 0.1;
+    EXPECT_NEAR(metrics::l1(a, b), 0.1, 1e-6);
+    EXPECT_NEAR(metrics::psnr(a, b), 10 * std::log10(4 / 0.01), 1e-4);
+    EXPECT_LT(metrics::ssim(a, at::rand({3, 32, 32}) * 2 - 1), 0.2); // unrelated images
+    EXPECT_GT(metrics::ssim(a, b), 0.9);                              // a small shift
+    EXPECT_NEAR(metrics::depth_rmse_m(a, a + 0.2, 0, 10), 1.0, 1e-6); // 0.2 of [-1, 1] over 10 m
+}
+
+TEST(Trainer, CliEvalReportsMetricsAndTheDepthBaseline)
+{
+    const std::string data = test::temp_dir("eval-data");
+    synth::Options o;
+    o.task = "depth";
+    o.count = 5;
+    o.size = 64;
+    o.val_fraction = 0.4;
+    synth::write_dataset(o, data);
+    const std::string run = test::temp_dir("eval-run") + "/run";
+    auto r = test::run_cli("train --data '" + data + "' --out '" + run + "' --steps 1 --batch 1 --ngf 4 --no-gan");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = test::run_cli("eval --checkpoint '" + run + "/checkpoints/step_0000001/net_G.pth' --data '" + data +
+                          "' --json --grid '" + run + "/grid.png'",
+                      /*stdout_only=*/true);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j["samples"], 2);
+    EXPECT_GT(j["rmse_m"].get<double>(), 0.0);
+    EXPECT_GT(j["bicubic_rmse_m"].get<double>(), 0.0);
+    EXPECT_LT(j["bicubic_rmse_m"].get<double>(), 1.0); // the baseline of a factor-8 input: decimetres
+    ImageInfo info;
+    read_image(run + "/grid.png", 3, &info);
+    EXPECT_EQ(info.width, 4 * 64 + 3 * 4); // input | guide | output | target
+    // A pose model on depth data is refused with a reason.
+    r = test::run_cli("eval --checkpoint '" + test::parity_dir() + "/pose_resnet/weights.pth' --data '" + data + "'");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("the dataset has 1/3 -> 1"), std::string::npos) << r.output;
 }
 
 } // namespace
