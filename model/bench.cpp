@@ -15,6 +15,8 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <condition_variable>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -162,24 +164,48 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
         sync(config.device);
     }
 
-    // Cancellation: a forward is stopped at a random moment; how long until it returns?
-    std::mt19937 rng(42);
-    for (int k = 0; k < config.cancel_trials && !r.times_ms.empty(); ++k) {
+    // Cancellation: a forward is stopped at a random moment; how long until it returns? One
+    // long-lived worker thread runs them, as the editor's inference thread does.
+    if (config.cancel_trials > 0 && !r.times_ms.empty()) {
+        std::mutex m;
+        std::condition_variable cv;
+        int requested = 0, finished = 0;
         std::atomic<bool> stop{false};
-        ForwardOptions cancellable = forward;
-        cancellable.cancel = &stop;
+        std::chrono::steady_clock::time_point returned;
         std::thread worker([&] {
             c10::InferenceMode mode;
-            net.run(input, guide, cancellable);
-            sync(config.device);
+            ForwardOptions cancellable = forward;
+            cancellable.cancel = &stop;
+            for (int k = 0; k < config.cancel_trials; ++k) {
+                {
+                    std::unique_lock<std::mutex> lock(m);
+                    cv.wait(lock, [&] { return requested > k; });
+                }
+                net.run(input, guide, cancellable);
+                sync(config.device);
+                std::lock_guard<std::mutex> lock(m);
+                returned = std::chrono::steady_clock::now();
+                finished = k + 1;
+                cv.notify_all();
+            }
         });
+        std::mt19937 rng(42);
         std::uniform_real_distribution<double> when(0.0, 0.9 * r.times_ms.front());
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(when(rng)));
-        const auto t0 = std::chrono::steady_clock::now();
-        stop = true;
+        for (int k = 0; k < config.cancel_trials; ++k) {
+            stop = false;
+            {
+                std::lock_guard<std::mutex> lock(m);
+                requested = k + 1;
+            }
+            cv.notify_all();
+            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(when(rng)));
+            const auto t0 = std::chrono::steady_clock::now();
+            stop = true;
+            std::unique_lock<std::mutex> lock(m);
+            cv.wait(lock, [&] { return finished > k; });
+            r.cancel_latency_ms.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(returned - t0).count()));
+        }
         worker.join();
-        r.cancel_latency_ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
 
     summarise(r);

@@ -87,10 +87,13 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
     }
     x = ops.prepare(x, kChannelsLastDecoder);
     for (auto& up : up_) {
-        x = ops.instance_norm(ops.conv_transpose(x, *up, /*padding=*/1, /*output_padding=*/1), /*relu=*/true);
+        x = ops.conv_transpose(x, *up, /*padding=*/1, /*output_padding=*/1);
         if (ops.cancelled())
             return {};
+        x = ops.instance_norm(x, /*relu=*/true);
     }
+    if (ops.cancelled())
+        return {};
     return ops.output(at::tanh(ops.conv(ops.reflect_pad(x, 3), *out_conv_)));
 }
 
