@@ -153,4 +153,24 @@ int Args::get_int(const std::string& name, int min_value, int max_value) const
     }
 }
 
+double Args::get_double(const std::string& name, double min_value, double max_value) const
+{
+    const std::string v = get(name);
+    double d = 0;
+    try {
+        size_t used = 0;
+        d = std::stod(v, &used);
+        if (used != v.size())
+            throw std::invalid_argument(v);
+    } catch (const std::exception&) {
+        throw UsageError("--" + name + " needs a number, got '" + v + "'");
+    }
+    if (!(d >= min_value && d <= max_value)) {
+        std::ostringstream range;
+        range << min_value << " and " << max_value;
+        throw UsageError("--" + name + " must be between " + range.str() + ", got " + v);
+    }
+    return d;
+}
+
 } // namespace bft::cli

@@ -30,6 +30,7 @@ public:
     std::string get(const std::string& name) const;
     std::string require(const std::string& name) const; // UsageError if absent
     int get_int(const std::string& name, int min_value, int max_value) const;
+    double get_double(const std::string& name, double min_value, double max_value) const;
 
 private:
     struct Spec {

@@ -40,13 +40,7 @@ int cmd_synth(int argc, char** argv)
     o.depth_factor = args.get_int("factor", 4, 16);
     o.textures_dir = args.get("textures");
     o.threads = args.get_int("threads", 0, 1024);
-    try {
-        o.val_fraction = std::stod(args.get("val"));
-    } catch (const std::exception&) {
-        throw UsageError("--val needs a number between 0 and 1");
-    }
-    if (o.val_fraction < 0 || o.val_fraction >= 1)
-        throw UsageError("--val needs a number between 0 and 1");
+    o.val_fraction = args.get_double("val", 0, 0.99);
     const std::string out = args.require("out");
 
     std::signal(SIGINT, on_interrupt);

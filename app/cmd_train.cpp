@@ -36,19 +36,6 @@ std::string duration_text(double s)
     return buf;
 }
 
-double number(const Args& args, const std::string& name)
-{
-    try {
-        size_t used = 0;
-        const double v = std::stod(args.get(name), &used);
-        if (used != args.get(name).size() || !std::isfinite(v) || v < 0)
-            throw std::invalid_argument(name);
-        return v;
-    } catch (const std::exception&) {
-        throw UsageError("--" + name + " needs a non-negative number, got '" + args.get(name) + "'");
-    }
-}
-
 } // namespace
 
 int cmd_train(int argc, char** argv)
@@ -93,9 +80,9 @@ int cmd_train(int argc, char** argv)
         o.steps = args.get_int("steps", 1, 100000000);
         o.batch = args.get_int("batch", 1, 4096);
         o.decay_from = args.has("decay-from") ? args.get_int("decay-from", 0, 100000000) : -1;
-        o.step.lr = number(args, "lr");
-        o.step.beta1 = number(args, "beta1");
-        o.step.lambda_l1 = number(args, "lambda-l1");
+        o.step.lr = args.get_double("lr", 0, 1);
+        o.step.beta1 = args.get_double("beta1", 0, 1);
+        o.step.lambda_l1 = args.get_double("lambda-l1", 0, 1e6);
         o.step.use_gan = !args.has("no-gan");
         o.checkpoint_every = args.get_int("checkpoint-every", 1, 100000000);
         o.val_every = args.get_int("val-every", 0, 100000000);
