@@ -115,7 +115,11 @@ at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
 {
     Ops ops(options, weight_cache_, input);
     at::Tensor x = stem(input, *stem_in_, ops);
+    if (ops.cancelled())
+        return {};
     at::Tensor g = stem(guide, *stem_g_, ops);
+    if (ops.cancelled())
+        return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
         // Both directions read the streams before either is modulated.
@@ -160,7 +164,11 @@ at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
 {
     Ops ops(options, weight_cache_, input);
     at::Tensor x = stem(input, *stem_in_, ops);
+    if (ops.cancelled())
+        return {};
     at::Tensor g = stem(guide, *stem_g_, ops);
+    if (ops.cancelled())
+        return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
         const at::Tensor g2i = ops.film_params(g, alpha_[i], 0, beta_[i], 0);
