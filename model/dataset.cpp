@@ -4,6 +4,7 @@
 #include "depth.h"
 #include "errors.h"
 #include "image_io.h"
+#include "json_file.h"
 #include "npy.h"
 #include "opencv_io.h"
 #include "texture.h"
@@ -131,12 +132,7 @@ DatasetInfo DatasetInfo::for_task(const std::string& task, const std::string& ro
 DatasetInfo DatasetInfo::read(const std::string& root)
 {
     const std::string path = (fs::path(root) / "dataset.json").string();
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(read_file(path, size_t(1) << 20));
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(path, std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json j = read_json_file(path);
     try {
         if (!j.is_object() || j.value("format", "") != "bft-dataset")
             throw Error(path, "not a bFT dataset description (\"format\" must be \"bft-dataset\")");

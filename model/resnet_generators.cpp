@@ -75,6 +75,15 @@ at::Tensor ResnetGeneratorBase::stem(const at::Tensor& in, torch::nn::Conv2dImpl
     return ops.prepare(ops.conv(ops.reflect_pad(ops.prepare(in, kChannelsLastEncoder), 3), conv), kChannelsLastEncoder);
 }
 
+bool ResnetGeneratorBase::stems(const at::Tensor& input, const at::Tensor& guide, Ops& ops, at::Tensor& x, at::Tensor& g)
+{
+    x = stem(input, *stem_in_, ops);
+    if (ops.cancelled())
+        return false;
+    g = stem(guide, *stem_g_, ops);
+    return !ops.cancelled();
+}
+
 at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
 {
     if (ops.cancelled())
@@ -114,11 +123,8 @@ BftResnetImpl::BftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
 at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
 {
     Ops ops(options, weight_cache_, input);
-    at::Tensor x = stem(input, *stem_in_, ops);
-    if (ops.cancelled())
-        return {};
-    at::Tensor g = stem(guide, *stem_g_, ops);
-    if (ops.cancelled())
+    at::Tensor x, g;
+    if (!stems(input, guide, ops, x, g))
         return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
@@ -163,11 +169,8 @@ UftResnetImpl::UftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
 at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
 {
     Ops ops(options, weight_cache_, input);
-    at::Tensor x = stem(input, *stem_in_, ops);
-    if (ops.cancelled())
-        return {};
-    at::Tensor g = stem(guide, *stem_g_, ops);
-    if (ops.cancelled())
+    at::Tensor x, g;
+    if (!stems(input, guide, ops, x, g))
         return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;

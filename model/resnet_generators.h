@@ -22,6 +22,8 @@ protected:
     void build_trunk();
     // reflection pad + 7x7 conv of either stream, in the encoder's layout.
     at::Tensor stem(const at::Tensor& in, torch::nn::Conv2dImpl& conv, Ops& ops);
+    // Both streams' stems into x and g, checking for cancellation after each; false if cancelled.
+    bool stems(const at::Tensor& input, const at::Tensor& guide, Ops& ops, at::Tensor& x, at::Tensor& g);
     // resnet blocks, decoder: shared tail of the forward pass (undefined when cancelled).
     at::Tensor decode(at::Tensor x, Ops& ops);
 

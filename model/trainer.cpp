@@ -5,6 +5,7 @@
 #include "dataset.h"
 #include "errors.h"
 #include "inference.h"
+#include "json_file.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -75,6 +76,19 @@ TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_d
 
 } // namespace
 
+void Trainer::init_fresh(Generator& g, bool init_generator)
+{
+    if (init_generator) {
+        at::manual_seed(options_.seed);
+        init_normal(*g);
+    }
+    train_ = std::make_unique<TrainStep>(g, options_.step, c10::Device(c10::kCPU));
+    if (train_->discriminator()) {
+        at::manual_seed(options_.seed + 1);
+        init_normal(*train_->discriminator());
+    }
+}
+
 Trainer::Trainer(TrainOptions options) : options_(std::move(options))
 {
     const DatasetInfo info = DatasetInfo::read(options_.data_dir);
@@ -84,8 +98,6 @@ Trainer::Trainer(TrainOptions options) : options_(std::move(options))
         options_.arch = g->spec();
     } else {
         g = make_generator(options_.arch);
-        at::manual_seed(options_.seed);
-        init_normal(*g);
     }
     const ArchSpec& s = g->spec();
     if (s.input_nc != info.input_nc || s.guide_nc != info.guide_nc || s.output_nc != info.output_nc)
@@ -97,23 +109,14 @@ Trainer::Trainer(TrainOptions options) : options_(std::move(options))
     if (fs::exists(fs::path(options_.out_dir) / "config.json"))
         throw Error(options_.out_dir, "already holds a run (resume it, or choose another folder)");
     fs::create_directories(fs::path(options_.out_dir) / "checkpoints");
-    train_ = std::make_unique<TrainStep>(g, options_.step, c10::Device(c10::kCPU));
-    if (train_->discriminator()) {
-        at::manual_seed(options_.seed + 1);
-        init_normal(*train_->discriminator());
-    }
+    init_fresh(g, /*init_generator=*/options_.from.empty());
     write_config();
 }
 
 Trainer Trainer::resume(const std::string& run_dir)
 {
     const std::string config = (fs::path(run_dir) / "config.json").string();
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(read_file(config, size_t(1) << 20));
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(config, std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json j = read_json_file(config);
     Trainer t;
     try {
         t.options_ = options_from_json(j, run_dir);
@@ -123,26 +126,22 @@ Trainer Trainer::resume(const std::string& run_dir)
     const std::string latest_file = (fs::path(run_dir) / "checkpoints" / "latest").string();
     const std::string latest = fs::exists(latest_file) ? read_file(latest_file) : std::string();
     const fs::path dir = fs::path(run_dir) / "checkpoints" / latest;
-    Generator g;
-    if (latest.empty()) { // killed before the first checkpoint: start again
-        g = make_generator(t.options_.arch);
-        at::manual_seed(t.options_.seed);
-        init_normal(*g);
-    } else {
-        g = load_generator((dir / "net_G.pth").string()).net;
-    }
-    t.train_ = std::make_unique<TrainStep>(g, t.options_.step, c10::Device(c10::kCPU));
-    if (latest.empty()) {
-        if (t.train_->discriminator()) {
-            at::manual_seed(t.options_.seed + 1);
-            init_normal(*t.train_->discriminator());
-        }
+    if (latest.empty()) { // killed before the first checkpoint: start again as the run started
+        Generator g = t.options_.from.empty() ? make_generator(t.options_.arch) : load_generator(t.options_.from).net;
+        t.init_fresh(g, /*init_generator=*/t.options_.from.empty());
         return t;
     }
+    t.train_ = std::make_unique<TrainStep>(load_generator((dir / "net_G.pth").string()).net, t.options_.step,
+                                           c10::Device(c10::kCPU));
     t.train_->load_state(dir.string());
-    const auto state = nlohmann::json::parse(read_file((dir / "state.json").string()));
-    t.step_ = state.at("step");
-    t.best_val_ = state.value("best_val_l1", -1.0);
+    const std::string state_path = (dir / "state.json").string();
+    const nlohmann::json state = read_json_file(state_path);
+    try {
+        t.step_ = state.at("step");
+        t.best_val_ = state.value("best_val_l1", -1.0);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(state_path, std::string("invalid field: ") + e.what());
+    }
     return t;
 }
 

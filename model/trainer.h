@@ -52,6 +52,9 @@ private:
     void checkpoint(bool final);
     double validate();
     void write_config() const;
+    // A fresh run's starting point: the reference's N(0, 0.02) init for D (and for G unless it was
+    // loaded), seeded from the options.
+    void init_fresh(Generator& g, bool init_generator);
 
     TrainOptions options_;
     std::unique_ptr<TrainStep> train_;
