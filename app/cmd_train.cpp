@@ -49,6 +49,8 @@ int cmd_train(int argc, char** argv)
         .option("from", "CHECKPOINT", "fine-tune this generator (.pth) instead of starting from scratch")
         .option("task", "TASK", "from scratch: pose, depth or texture (default: the dataset's task)")
         .option("ngf", "N", "from scratch: base width of the generator", "64")
+        .option("film", "bFT|uFT", "from scratch: bi-directional (bFT) or the one-way FiLM baseline (uFT)", "bFT")
+        .option("blocks", "N", "from scratch, ResNet generators: residual blocks", "9")
         .option("steps", "N", "training steps", "1000")
         .option("batch", "B", "batch size", "4")
         .option("lr", "RATE", "Adam learning rate (constant, then linear decay to zero)", "0.0002")
@@ -77,6 +79,12 @@ int cmd_train(int argc, char** argv)
         const DatasetInfo info = DatasetInfo::read(o.data_dir);
         o.arch = task_preset(args.has("task") ? args.get("task") : info.task);
         o.arch.ngf = args.get_int("ngf", 1, 1024);
+        o.arch.n_blocks = args.get_int("blocks", 0, 64);
+        const std::string film = args.get("film");
+        if (film == "uFT" || film == "uft")
+            o.arch.arch = o.arch.is_resnet() ? Arch::UftResnet : Arch::UftUnet;
+        else if (film != "bFT" && film != "bft")
+            throw Error("--film: expected bFT or uFT, got '" + film + "'");
         o.steps = args.get_int("steps", 1, 100000000);
         o.batch = args.get_int("batch", 1, 4096);
         o.decay_from = args.has("decay-from") ? args.get_int("decay-from", 0, 100000000) : -1;

@@ -19,6 +19,8 @@ bool cuda_available()
     return torch::cuda::is_available();
 }
 
+int cuda_device_count() { return cuda_available() ? static_cast<int>(torch::cuda::device_count()) : 0; }
+
 c10::Device resolve_device(const std::string& name)
 {
     if (name.empty() || name == "auto")

@@ -11,6 +11,7 @@ namespace bft {
 // "auto" picks CUDA when a device is present; asking for CUDA without one is an error.
 c10::Device resolve_device(const std::string& name);
 bool cuda_available();
+int cuda_device_count(); // 0 without CUDA
 std::string device_description(const c10::Device& device); // "cpu (2 threads)", "cuda:0 (NVIDIA H100)"
 
 int hardware_threads();

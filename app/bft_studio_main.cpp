@@ -1,0 +1,105 @@
+// bft-studio: the editor. Thin on purpose: options, language, the main window.
+//   bft-studio [FILE] [--task pose|texture|depth] [--sample ID] [--lang zh_TW] [--no-restore]
+//              [--screenshot OUT.png [--film-level N]]
+// FILE may be an image, a .bftproj project or a .pth checkpoint. --screenshot waits for the first
+// full-size result, saves a picture of the window and exits (for docs and smoke tests).
+#include "film_viewer.h"
+#include "live_session.h"
+#include "main_window.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QSettings>
+#include <QTimer>
+#include <QTranslator>
+
+#include <cstdio>
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("bFT Studio"));
+    QApplication::setApplicationName(QStringLiteral("bft-studio"));
+    QApplication::setApplicationVersion(QStringLiteral(BFT_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("bFT Studio: guided image-to-image translation"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("an image, a .bftproj project or a .pth checkpoint"));
+    const QCommandLineOption task({QStringLiteral("task")}, QStringLiteral("start on this task"), QStringLiteral("pose|texture|depth"));
+    const QCommandLineOption sample({QStringLiteral("sample")}, QStringLiteral("open this demo sample"), QStringLiteral("ID"));
+    const QCommandLineOption lang({QStringLiteral("lang")}, QStringLiteral("language (en, zh_TW); default: the system's"), QStringLiteral("LOCALE"));
+    const QCommandLineOption noRestore({QStringLiteral("no-restore")}, QStringLiteral("do not offer to recover an unsaved session"));
+    const QCommandLineOption shot({QStringLiteral("screenshot")}, QStringLiteral("save a picture of the window once the result is in, then exit"),
+                                  QStringLiteral("PNG"));
+    const QCommandLineOption filmLevel({QStringLiteral("film-level")}, QStringLiteral("with --screenshot: show this gamma/beta level"), QStringLiteral("N"));
+    parser.addOptions({task, sample, lang, noRestore, shot, filmLevel});
+    parser.process(app);
+
+    // Language: the option, else the menu's choice, else the system locale.
+    QString locale = parser.value(lang);
+    if (locale.isEmpty())
+        locale = QSettings().value(QStringLiteral("language")).toString();
+    if (locale.isEmpty())
+        locale = QLocale::system().name();
+    QTranslator ours, qt;
+    if (ours.load(QLocale(locale), QStringLiteral("bft"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QApplication::installTranslator(&ours);
+    if (qt.load(QLocale(locale), QStringLiteral("qtbase"), QStringLiteral("_"), QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qt);
+    QLocale::setDefault(QLocale(locale));
+
+    bft::studio::StartOptions options;
+    options.restoreAutosave = !parser.isSet(noRestore) && !parser.isSet(shot);
+    bft::studio::MainWindow window(options);
+    if (parser.isSet(task)) {
+        bft::live::Task t;
+        if (!bft::live::task_from_name(parser.value(task).toStdString(), &t)) {
+            std::fprintf(stderr, "bft-studio: unknown task '%s'\n", qPrintable(parser.value(task)));
+            return 2;
+        }
+        const QStringList ids = window.sampleIds(t);
+        if (!parser.isSet(sample) && !ids.isEmpty())
+            window.openSample(t, ids.first());
+        else
+            window.setTask(t);
+    }
+    if (parser.isSet(sample))
+        window.openSample(window.document()->task(), parser.value(sample));
+    for (const QString& file : parser.positionalArguments()) {
+        if (file.endsWith(QStringLiteral(".bftproj")))
+            window.openProject(file);
+        else if (file.endsWith(QStringLiteral(".pth")) || file.endsWith(QStringLiteral(".pt")))
+            window.openCheckpoint(file);
+        else
+            window.openImage(file);
+    }
+    window.show();
+
+    if (parser.isSet(shot)) {
+        const QString out = parser.value(shot);
+        const int level = parser.value(filmLevel).toInt();
+        auto grab = [&window, out] {
+            window.grab().save(out);
+            std::printf("wrote %s\n", qPrintable(out));
+            QApplication::quit();
+        };
+        QObject::connect(window.session(), &bft::studio::LiveSession::resultShown, &window,
+                         [&window, grab, level](const bft::studio::ResultPtr&, bool preview) {
+                             if (preview)
+                                 return;
+                             if (level > 0)
+                                 window.filmViewer()->select(level, QStringLiteral("g2i"), QStringLiteral("gamma"),
+                                                             bft::studio::FilmViewer::Pca);
+                             QTimer::singleShot(300, &window, grab); // let the views repaint
+                         });
+        QTimer::singleShot(60000, &window, [] {
+            std::fprintf(stderr, "bft-studio: no result within 60 s\n");
+            QApplication::exit(1);
+        });
+    }
+    return QApplication::exec();
+}

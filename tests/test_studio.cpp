@@ -1,0 +1,333 @@
+// The editor, driven as a person would (Qt Test, offscreen platform): mouse drags on the guide,
+// undo, rapid edits against the worker thread, the gamma/beta viewer on the authors' maps, bad
+// files, projects and autosave. Models are the small official-parity fixtures, so the results
+// are the authors' network's, and fast.
+#include "canvas.h"
+#include "colormap.h"
+#include "document.h"
+#include "film_viewer.h"
+#include "guide_commands.h"
+#include "guide_tools.h"
+#include "live_session.h"
+#include "main_window.h"
+
+#include <QFile>
+#include <QMouseEvent>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUndoStack>
+
+#include <cmath>
+
+using namespace bft::studio;
+using bft::live::Task;
+
+namespace {
+
+const QString kFixtures = QStringLiteral(BFT_SHARED_DIR "/fixtures/official-parity");
+
+QString fixtureModel(const char* name) { return kFixtures + QLatin1Char('/') + QLatin1String(name) + QStringLiteral("/weights.pth"); }
+
+void sendMouse(QWidget* w, QEvent::Type type, QPoint pos, Qt::MouseButton button, Qt::MouseButtons buttons)
+{
+    QMouseEvent e(type, QPointF(pos), w->mapToGlobal(QPointF(pos)), button, buttons, Qt::NoModifier);
+    QApplication::sendEvent(w, &e);
+}
+
+// A drag of the left button from `from` to `to` in scene (source pixel) coordinates.
+void drag(CanvasView* view, QPointF from, QPointF to, int steps = 8)
+{
+    QWidget* vp = view->viewport();
+    const QPoint a = view->mapFromScene(from);
+    sendMouse(vp, QEvent::MouseButtonPress, a, Qt::LeftButton, Qt::LeftButton);
+    for (int i = 1; i <= steps; ++i) {
+        const QPointF p = from + (to - from) * (static_cast<double>(i) / steps);
+        sendMouse(vp, QEvent::MouseMove, view->mapFromScene(p), Qt::NoButton, Qt::LeftButton);
+    }
+    sendMouse(vp, QEvent::MouseButtonRelease, view->mapFromScene(to), Qt::LeftButton, Qt::NoButton);
+}
+
+QByteArray bytes(const ResultPtr& r) { return QByteArray(reinterpret_cast<const char*>(r->image.bytes.data()), static_cast<qsizetype>(r->image.bytes.size())); }
+
+} // namespace
+
+class StudioTest : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+    std::unique_ptr<MainWindow> window_;
+
+    // A window on the first pose sample with the pose fixture model, its first full result in.
+    void openPoseWindow()
+    {
+        StartOptions o;
+        o.restoreAutosave = false;
+        o.autosavePath = tmp_.filePath(QStringLiteral("autosave.bftproj"));
+        window_ = std::make_unique<MainWindow>(o);
+        window_->resize(1200, 800);
+        window_->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+        QVERIFY(window_->openImage(QStringLiteral(BFT_SOURCE_DIR "/resources/samples/pose/val/input/000200.png")));
+        QVERIFY(window_->openCheckpoint(fixtureModel("pose_resnet")));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != nullptr, 20000);
+    }
+
+private Q_SLOTS:
+    void init() { QVERIFY(tmp_.isValid()); }
+    void cleanup() { window_.reset(); }
+
+    void dragKeypointChangesGuideAndResultAndUndoRestoresBoth()
+    {
+        openPoseWindow();
+        Document* doc = window_->document();
+        LiveSession* live = window_->session();
+        const ResultPtr first = live->currentFull();
+        const bft::live::Skeleton before = doc->skeleton();
+        const int k = 4; // right wrist
+        const QPointF from(before[k].x, before[k].y);
+        const QPointF to = from + QPointF(-20, 15);
+        QSignalSpy shown(live, &LiveSession::resultShown);
+
+        drag(window_->guideView(), from, to);
+
+        const bft::live::Keypoint moved = doc->skeleton()[k];
+        QVERIFY2(std::abs(moved.x - to.x()) < 1.5 && std::abs(moved.y - to.y()) < 1.5,
+                 qPrintable(QStringLiteral("keypoint at %1,%2").arg(moved.x).arg(moved.y)));
+        for (int j = 0; j < bft::live::kKeypoints; ++j)
+            if (j != k)
+                QCOMPARE(doc->skeleton()[j].x, before[j].x);
+        QCOMPARE(doc->undoStack()->count(), 1); // one drag, one undo step
+        QTRY_VERIFY_WITH_TIMEOUT(live->currentFull() != first && !live->worker()->isBusy(), 20000);
+        QVERIFY(shown.count() >= 1);
+        const ResultPtr afterDrag = live->currentFull();
+        QVERIFY(bytes(afterDrag) != bytes(first));
+
+        doc->undoStack()->undo();
+        QCOMPARE(doc->skeleton()[k].x, before[k].x);
+        QCOMPARE(doc->skeleton()[k].y, before[k].y);
+        QTRY_VERIFY_WITH_TIMEOUT(live->currentFull() != afterDrag && !live->worker()->isBusy(), 20000);
+        QCOMPARE(bytes(live->currentFull()), bytes(first)); // same guide, same result
+    }
+
+    void rapidRequestsRunAFewForwardsAndShowTheLast()
+    {
+        openPoseWindow();
+        Document* doc = window_->document();
+        LiveSession* live = window_->session();
+        InferenceWorker* worker = live->worker();
+        const long long forwardsBefore = worker->forwardsStarted();
+        const bft::live::Skeleton base = doc->skeleton();
+        for (int i = 1; i <= 50; ++i) {
+            bft::live::Keypoint p = base[0];
+            p.x += static_cast<float>(i % 10);
+            p.y += static_cast<float>(i / 10);
+            doc->undoStack()->push(new MoveKeypointCommand(doc, 0, p, nextDragId()));
+        }
+        QCOMPARE(live->requestsMade() >= 50, true);
+        const long long last = live->lastRequestSeq();
+        QTRY_VERIFY_WITH_TIMEOUT(live->current() && live->current()->seq == last && !worker->isBusy(), 30000);
+        const long long forwards = worker->forwardsStarted() - forwardsBefore;
+        QVERIFY2(forwards <= 6, qPrintable(QStringLiteral("%1 forwards for 50 requests").arg(forwards)));
+        // What is shown is the last request's result: the same as a fresh run of that guide.
+        const QByteArray shown = bytes(live->current());
+        doc->setSkeleton(base); // away and back: a fresh request for the same final guide
+        QTRY_VERIFY_WITH_TIMEOUT(!worker->isBusy() && live->current()->seq == live->lastRequestSeq(), 20000);
+        bft::live::Keypoint p = base[0];
+        p.x += 0;
+        p.y += 5;
+        doc->undoStack()->push(new MoveKeypointCommand(doc, 0, p, nextDragId()));
+        QTRY_VERIFY_WITH_TIMEOUT(!worker->isBusy() && live->current()->seq == live->lastRequestSeq(), 20000);
+        QCOMPARE(bytes(live->current()), shown);
+    }
+
+    void filmViewerShowsTheAuthorsMaps()
+    {
+        std::map<std::string, bft::live::Raster> maps;
+        for (const char* name : {"gamma_g2i_L1", "gamma_g2i_L2", "beta_g2i_L2", "gamma_i2g_L2", "beta_i2g_L3"})
+            maps[name] = bft::live::read_npy((kFixtures + QStringLiteral("/pose_resnet/") + QLatin1String(name) + QStringLiteral(".npy")).toStdString());
+        FilmViewer viewer;
+        viewer.resize(500, 500);
+        viewer.setMaps(maps, QImage());
+        viewer.select(2, QStringLiteral("g2i"), QStringLiteral("beta"), FilmViewer::Channel, 3);
+        QCOMPARE(viewer.currentKey(), QStringLiteral("beta_g2i_L2"));
+        const bft::live::Raster& m = maps["beta_g2i_L2"];
+        const bft::live::Raster& s = viewer.shown();
+        QCOMPARE(s.width, m.width);
+        QCOMPARE(s.height, m.height);
+        const size_t n = static_cast<size_t>(m.width) * m.height;
+        float lo = 1e9f, hi = -1e9f;
+        size_t argmax = 0;
+        for (size_t i = 0; i < n; ++i) {
+            const float v = m.values[3 * n + i];
+            QCOMPARE(s.values[i], v);
+            lo = std::min(lo, v);
+            if (v > hi) {
+                hi = v;
+                argmax = i;
+            }
+        }
+        QCOMPARE(viewer.shownMin(), lo);
+        QCOMPARE(viewer.shownMax(), hi);
+        // The largest value wears the top of the colour map.
+        const QColor top = viridis(1.0);
+        QCOMPARE(viewer.picture().pixelColor(static_cast<int>(argmax % m.width), static_cast<int>(argmax / m.width)), top);
+        // Mean over channels.
+        viewer.select(2, QStringLiteral("g2i"), QStringLiteral("gamma"), FilmViewer::Mean);
+        const bft::live::Raster& g = maps["gamma_g2i_L2"];
+        double mean0 = 0;
+        for (int c = 0; c < g.channels; ++c)
+            mean0 += g.values[c * n];
+        QVERIFY(std::abs(viewer.shown().values[0] - mean0 / g.channels) < 1e-5);
+        // Principal components: three channels, the first with the most variance.
+        viewer.select(2, QStringLiteral("g2i"), QStringLiteral("gamma"), FilmViewer::Pca);
+        QCOMPARE(viewer.shown().channels, 3);
+        auto variance = [&](int c) {
+            double s1 = 0, s2 = 0;
+            for (size_t i = 0; i < n; ++i) {
+                s1 += viewer.shown().values[c * n + i];
+                s2 += std::pow(viewer.shown().values[c * n + i], 2);
+            }
+            return s2 / n - std::pow(s1 / n, 2);
+        };
+        QVERIFY(variance(0) >= variance(1) && variance(1) >= variance(2) && variance(0) > 0);
+        // The input -> guide maps of level 3 exist, level 4's do not (the ResNet has none).
+        viewer.select(3, QStringLiteral("i2g"), QStringLiteral("beta"), FilmViewer::Channel, 0);
+        QVERIFY(!viewer.shown().empty());
+        // Export round trip.
+        const QString npy = tmp_.filePath(QStringLiteral("beta.npy"));
+        QString error;
+        QVERIFY2(viewer.exportNpy(npy, &error), qPrintable(error));
+        const bft::live::Raster back = bft::live::read_npy(npy.toStdString());
+        QVERIFY(back.values == viewer.shown().values);
+        QVERIFY2(viewer.exportPng(tmp_.filePath(QStringLiteral("beta.png")), &error), qPrintable(error));
+        QCOMPARE(QImage(tmp_.filePath(QStringLiteral("beta.png"))).size(), QSize(viewer.shown().width, viewer.shown().height));
+    }
+
+    void liveResultCarriesMapsOfEveryLevel()
+    {
+        openPoseWindow();
+        const ResultPtr r = window_->session()->currentFull();
+        for (const char* key : {"gamma_g2i_L1", "gamma_g2i_L4", "beta_i2g_L1", "beta_i2g_L3"})
+            QVERIFY2(r->film.count(key) == 1, key);
+        QVERIFY(window_->filmViewer()->hasMaps());
+    }
+
+    void badFilesShowAnErrorAndTheAppGoesOn()
+    {
+        openPoseWindow();
+        QSignalSpy errors(window_.get(), &MainWindow::errorShown);
+        const QString image = tmp_.filePath(QStringLiteral("corrupt.png"));
+        const QString model = tmp_.filePath(QStringLiteral("corrupt.pth"));
+        for (const QString& path : {image, model}) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("\x89PNG\r\n\x1a\n this is not really a file of that kind");
+        }
+        const QString modelBefore = window_->document()->modelPath();
+        const QImage sourceBefore = window_->document()->source();
+        QVERIFY(!window_->openImage(image));
+        QCOMPARE(errors.count(), 1);
+        QVERIFY(errors.at(0).at(0).toString().contains(image));
+        QVERIFY(!window_->openCheckpoint(model));
+        QCOMPARE(errors.count(), 2);
+        QVERIFY(errors.at(1).at(0).toString().contains(model));
+        QVERIFY(!window_->openCheckpoint(fixtureModel("depth_resnet"))); // another task's model
+        QCOMPARE(errors.count(), 3);
+        QVERIFY(errors.at(2).at(0).toString().contains(QStringLiteral("Depth")));
+        QVERIFY(!window_->openProject(image));
+        QCOMPARE(errors.count(), 4);
+        // Nothing was lost, and the live result still follows the guide.
+        QCOMPARE(window_->document()->modelPath(), modelBefore);
+        QCOMPARE(window_->document()->source(), sourceBefore);
+        const ResultPtr before = window_->session()->currentFull();
+        drag(window_->guideView(), QPointF(window_->document()->skeleton()[7].x, window_->document()->skeleton()[7].y),
+             QPointF(window_->document()->skeleton()[7].x + 10, window_->document()->skeleton()[7].y));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != before, 20000);
+    }
+
+    void projectRoundTripAndAutosave()
+    {
+        openPoseWindow();
+        Document* doc = window_->document();
+        drag(window_->guideView(), QPointF(doc->skeleton()[1].x, doc->skeleton()[1].y), QPointF(doc->skeleton()[1].x + 7, doc->skeleton()[1].y - 3));
+        const bft::live::Skeleton edited = doc->skeleton();
+        QVERIFY(doc->isModified());
+        window_->autosaveNow();
+        QVERIFY(QFile::exists(tmp_.filePath(QStringLiteral("autosave.bftproj"))));
+        const QString project = tmp_.filePath(QStringLiteral("p.bftproj"));
+        QVERIFY(window_->saveProject(project));
+        QVERIFY(!doc->isModified());
+        doc->undoStack()->push(new SetSkeletonCommand(doc, bft::live::default_skeleton(10, 10), QStringLiteral("x")));
+        QVERIFY(window_->openProject(project));
+        for (int k = 0; k < bft::live::kKeypoints; ++k) {
+            QCOMPARE(doc->skeleton()[k].x, edited[k].x);
+            QCOMPARE(doc->skeleton()[k].present, edited[k].present);
+        }
+        QCOMPARE(doc->modelPath(), QFileInfo(fixtureModel("pose_resnet")).absoluteFilePath());
+        // A recovery opens the autosave as a project.
+        Document other;
+        other.load(tmp_.filePath(QStringLiteral("autosave.bftproj")));
+        QCOMPARE(other.skeleton()[1].x, edited[1].x);
+    }
+
+    void depthBrushPaintsTheGridAndUndoesAsOneStroke()
+    {
+        StartOptions o;
+        o.restoreAutosave = false;
+        o.autosavePath = tmp_.filePath(QStringLiteral("autosave.bftproj"));
+        window_ = std::make_unique<MainWindow>(o);
+        window_->resize(1200, 800);
+        window_->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+        window_->setTask(Task::Depth);
+        QVERIFY(window_->openImage(QStringLiteral(BFT_SOURCE_DIR "/resources/samples/pose/val/input/000200.png")));
+        QVERIFY(window_->openCheckpoint(fixtureModel("depth_resnet")));
+        Document* doc = window_->document();
+        const bft::live::Raster before = doc->lowDepth();
+        QVERIFY(!before.empty());
+        const QSize s = doc->source().size();
+        drag(window_->guideView(), QPointF(s.width() * 0.3, s.height() * 0.5), QPointF(s.width() * 0.6, s.height() * 0.5));
+        QCOMPARE(doc->undoStack()->count(), 1);
+        const bft::live::Raster& after = doc->lowDepth();
+        const int y = static_cast<int>(0.5 * after.height);
+        const int x = static_cast<int>(0.45 * after.width);
+        QCOMPARE(after.at(0, y, x), 2.0f); // the brush's default value, in metres
+        QCOMPARE(before.at(0, y, x), 0.0f);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != nullptr, 20000);
+        QCOMPARE(window_->session()->currentFull()->raw.channels, 1);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->lowDepth().at(0, y, x), 0.0f);
+    }
+
+    void texturePatchMovesAndResizes()
+    {
+        StartOptions o;
+        o.restoreAutosave = false;
+        o.autosavePath = tmp_.filePath(QStringLiteral("autosave.bftproj"));
+        window_ = std::make_unique<MainWindow>(o);
+        window_->resize(1200, 800);
+        window_->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+        window_->setTask(Task::Texture);
+        QVERIFY(window_->openImage(QStringLiteral(BFT_SHARED_DIR "/real/texturegan_flask_photo_tshirt.jpg")));
+        QVERIFY(window_->openCheckpoint(fixtureModel("texture_unet")));
+        Document* doc = window_->document();
+        QVERIFY(!doc->sketch().empty());
+        QImage texture(32, 32, QImage::Format_RGB888);
+        texture.fill(QColor(200, 40, 40));
+        const int t = doc->addTexture(texture);
+        const QRectF rect(40, 40, 50, 50);
+        doc->undoStack()->push(new SetPatchesCommand(doc, {{t, rect}}, QStringLiteral("place")));
+        drag(window_->guideView(), rect.center(), rect.center() + QPointF(30, 10));
+        QCOMPARE(doc->undoStack()->count(), 2);
+        QVERIFY(std::abs(doc->patches()[0].rect.x() - 70) < 1.5 && std::abs(doc->patches()[0].rect.y() - 50) < 1.5);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != nullptr && !window_->session()->worker()->isBusy(), 20000);
+        QCOMPARE(window_->session()->currentFull()->raw.channels, 3);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->patches()[0].rect, rect);
+    }
+};
+
+QTEST_MAIN(StudioTest)
+#include "test_studio.moc"
