@@ -3,12 +3,15 @@
 //              [--screenshot OUT.png [--film-level N]]
 // FILE may be an image, a .bftproj project or a .pth checkpoint. --screenshot waits for the first
 // full-size result, saves a picture of the window and exits (for docs and smoke tests).
+#include "drag_bench.h"
 #include "film_viewer.h"
 #include "live_session.h"
 #include "main_window.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QSaveFile>
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QSettings>
@@ -36,7 +39,16 @@ int main(int argc, char** argv)
     const QCommandLineOption shot({QStringLiteral("screenshot")}, QStringLiteral("save a picture of the window once the result is in, then exit"),
                                   QStringLiteral("PNG"));
     const QCommandLineOption filmLevel({QStringLiteral("film-level")}, QStringLiteral("with --screenshot: show this gamma/beta level"), QStringLiteral("N"));
-    parser.addOptions({task, sample, lang, noRestore, shot, filmLevel});
+    const QCommandLineOption benchDrag({QStringLiteral("bench-drag")},
+                                       QStringLiteral("drag a keypoint for a few seconds, measure frames/s, latencies and GUI stalls, "
+                                                      "write a JSON report and exit"),
+                                       QStringLiteral("REPORT.json"));
+    const QCommandLineOption benchSeconds({QStringLiteral("bench-seconds")}, QStringLiteral("with --bench-drag: drag duration"),
+                                          QStringLiteral("S"), QStringLiteral("5"));
+    const QCommandLineOption previewSize({QStringLiteral("preview-size")}, QStringLiteral("long side of drag previews"), QStringLiteral("PX"));
+    const QCommandLineOption fullSize({QStringLiteral("full-size")}, QStringLiteral("long side of the full-size result"), QStringLiteral("PX"));
+    const QCommandLineOption fp32Preview({QStringLiteral("fp32-preview")}, QStringLiteral("drag previews in fp32 instead of bf16"));
+    parser.addOptions({task, sample, lang, noRestore, shot, filmLevel, benchDrag, benchSeconds, previewSize, fullSize, fp32Preview});
     parser.process(app);
 
     // Language: the option, else the menu's choice, else the system locale.
@@ -53,7 +65,7 @@ int main(int argc, char** argv)
     QLocale::setDefault(QLocale(locale));
 
     bft::studio::StartOptions options;
-    options.restoreAutosave = !parser.isSet(noRestore) && !parser.isSet(shot);
+    options.restoreAutosave = !parser.isSet(noRestore) && !parser.isSet(shot) && !parser.isSet(benchDrag);
     bft::studio::MainWindow window(options);
     if (parser.isSet(task)) {
         bft::live::Task t;
@@ -77,7 +89,41 @@ int main(int argc, char** argv)
         else
             window.openImage(file);
     }
+    if (parser.isSet(previewSize) || parser.isSet(fullSize) || parser.isSet(fp32Preview)) {
+        bft::studio::Settings s = window.document()->settings();
+        if (parser.isSet(previewSize))
+            s.previewSize = parser.value(previewSize).toInt();
+        if (parser.isSet(fullSize))
+            s.fullSize = parser.value(fullSize).toInt();
+        if (parser.isSet(fp32Preview))
+            s.previewBf16 = false;
+        window.document()->setSettings(s);
+    }
     window.show();
+
+    if (parser.isSet(benchDrag)) {
+        const QString out = parser.value(benchDrag);
+        bft::studio::DragBenchOptions o;
+        o.seconds = parser.value(benchSeconds).toDouble();
+        bool started = false;
+        // Start once the first full-size result is in (the model is loaded and warm).
+        QObject::connect(window.session(), &bft::studio::LiveSession::resultShown, &window,
+                         [&window, &started, o, out](const bft::studio::ResultPtr&, bool preview) {
+                             if (preview || started)
+                                 return;
+                             started = true;
+                             QTimer::singleShot(200, &window, [&window, o, out] {
+                                 const QJsonObject report = bft::studio::runDragBench(&window, o);
+                                 const QByteArray json = QJsonDocument(report).toJson();
+                                 QSaveFile f(out);
+                                 if (!f.open(QIODevice::WriteOnly) || f.write(json) < 0 || !f.commit())
+                                     std::fprintf(stderr, "bft-studio: cannot write %s\n", qPrintable(out));
+                                 std::printf("%s", json.constData());
+                                 window.document()->setClean(); // the bench's drag is not the person's work
+                                 QApplication::quit();
+                             });
+                         });
+    }
 
     if (parser.isSet(shot)) {
         const QString out = parser.value(shot);

@@ -1,11 +1,14 @@
 // `bft eval`: a generator on a dataset split: L1, PSNR and SSIM (averaged per sample), for depth
-// also RMSE in metres beside the bicubic baseline (the upsampled low-resolution input itself);
-// optionally a sheet of samples with the outputs.
+// also RMSE in metres; beside it the task's baselines scored the same way (depth: bicubic and
+// joint bilateral upsampling; pose: the input image; texture: a nearest-colour fill of the
+// patches); optionally a sheet of samples with the outputs.
 #include "cli_args.h"
 #include "commands.h"
 
+#include "baselines.h"
 #include "checkpoint.h"
 #include "dataset.h"
+#include "depth.h"
 #include "errors.h"
 #include "inference.h"
 #include "metrics.h"
@@ -24,7 +27,8 @@ namespace bft::cli {
 int cmd_eval(int argc, char** argv)
 {
     Args args("eval", "Evaluates a generator on a dataset split (see `bft dataset check`): L1, PSNR and SSIM per sample,\n"
-                      "averaged; for depth also RMSE in metres, beside the bicubic baseline (the upsampled input).");
+                      "averaged; for depth also RMSE in metres; beside it the task's baselines (depth: bicubic and\n"
+                      "joint bilateral upsampling; pose: the input image; texture: nearest-colour fill of the patches).");
     args.option("checkpoint", "FILE", "generator weights (.pth)")
         .option("data", "DIR", "the dataset folder")
         .option("split", "NAME", "which split", "val")
@@ -58,8 +62,40 @@ int cmd_eval(int argc, char** argv)
     TranslateOptions options;
     options.precision = choose_precision(args.get("precision"), device);
 
-    double l1 = 0, psnr = 0, ssim = 0, rmse = 0, rmse_base = 0;
-    int n = 0, psnr_n = 0;
+    // The model and the task's baselines, each scored the same way on the same samples.
+    struct Score {
+        double l1 = 0, psnr = 0, ssim = 0, rmse = 0;
+        int psnr_n = 0;
+        void add(const at::Tensor& out, const Sample& smp, const DatasetInfo& info)
+        {
+            l1 += metrics::l1(out, smp.target);
+            const double p = metrics::psnr(out, smp.target);
+            if (std::isfinite(p))
+                psnr += p, ++psnr_n;
+            ssim += metrics::ssim(out, smp.target);
+            if (info.task == "depth")
+                rmse += metrics::depth_rmse_m(out, smp.target, info.near_m, info.far_m);
+        }
+        std::string json(const DatasetInfo& info, int n) const
+        {
+            std::ostringstream j;
+            j << std::setprecision(6) << "\"l1\": " << l1 / n << ", \"psnr_db\": " << (psnr_n ? psnr / psnr_n : 0)
+              << ", \"ssim\": " << ssim / n;
+            if (info.task == "depth")
+                j << ", \"rmse_m\": " << rmse / n;
+            return j.str();
+        }
+    };
+    std::vector<std::string> baseline_names;
+    if (info.task == "depth")
+        baseline_names = {"bicubic", "joint_bilateral"};
+    else if (info.task == "pose")
+        baseline_names = {"input"};
+    else if (info.task == "texture")
+        baseline_names = {"nearest_colour"};
+    Score model;
+    std::vector<Score> base(baseline_names.size());
+    int n = 0;
     const int grid_rows = args.has("grid") ? args.get_int("grid-count", 1, 1000) : 0;
     std::vector<Sample> grid;
     std::vector<at::Tensor> grid_out;
@@ -67,14 +103,17 @@ int cmd_eval(int argc, char** argv)
     for (const auto& id : ids) {
         const Sample smp = load_sample(info, args.get("split"), id);
         const at::Tensor out = translate(*g.net, smp.input, smp.guide, device, options).output[0];
-        l1 += metrics::l1(out, smp.target);
-        const double p = metrics::psnr(out, smp.target);
-        if (std::isfinite(p))
-            psnr += p, ++psnr_n;
-        ssim += metrics::ssim(out, smp.target);
+        model.add(out, smp, info);
         if (info.task == "depth") {
-            rmse += metrics::depth_rmse_m(out, smp.target, info.near_m, info.far_m);
-            rmse_base += metrics::depth_rmse_m(smp.input, smp.target, info.near_m, info.far_m);
+            base[0].add(smp.input, smp, info); // bicubic: the upsampled input itself
+            const depth::Range range{info.near_m, info.far_m};
+            const at::Tensor low = baselines::low_resolution(depth::to_metres(smp.target, range), info.factor);
+            const at::Tensor jbu = baselines::joint_bilateral_upsample(low, (smp.guide + 1) / 2);
+            base[1].add(depth::to_unit(jbu, range), smp, info);
+        } else if (info.task == "pose") {
+            base[0].add(smp.input, smp, info);
+        } else if (info.task == "texture") {
+            base[0].add(baselines::nearest_colour_fill(smp.guide), smp, info);
         }
         if (static_cast<int>(grid.size()) < grid_rows) {
             grid.push_back(smp);
@@ -90,20 +129,31 @@ int cmd_eval(int argc, char** argv)
         synth::write_sample_sheet(info, grid, &grid_out, args.get("grid"));
     std::ostringstream j;
     j << std::setprecision(6) << "{\"checkpoint\": \"" << args.get("checkpoint") << "\", \"split\": \"" << args.get("split")
-      << "\", \"samples\": " << n << ", \"l1\": " << l1 / n << ", \"psnr_db\": " << (psnr_n ? psnr / psnr_n : 0)
-      << ", \"ssim\": " << ssim / n;
+      << "\", \"samples\": " << n << ", " << model.json(info, n);
     if (info.task == "depth")
-        j << ", \"rmse_m\": " << rmse / n << ", \"bicubic_rmse_m\": " << rmse_base / n;
-    j << "}";
+        j << ", \"bicubic_rmse_m\": " << base[0].rmse / n;
+    j << ", \"baselines\": {";
+    for (size_t b = 0; b < base.size(); ++b)
+        j << (b ? ", " : "") << "\"" << baseline_names[b] << "\": {" << base[b].json(info, n) << "}";
+    j << "}}";
     if (args.has("json")) {
         std::cout << j.str() << "\n";
         return 0;
     }
-    std::cout << std::fixed << std::setprecision(4) << n << " samples of " << args.get("split") << "\n"
-              << "L1    " << l1 / n << "\nPSNR  " << std::setprecision(2) << (psnr_n ? psnr / psnr_n : 0)
-              << " dB\nSSIM  " << std::setprecision(4) << ssim / n << "\n";
-    if (info.task == "depth")
-        std::cout << "RMSE  " << rmse / n << " m (bicubic baseline " << rmse_base / n << " m)\n";
+    auto row = [&](const std::string& name, const Score& sc) {
+        std::cout << std::left << std::setw(18) << name << std::right << std::fixed << std::setprecision(4) << std::setw(8)
+                  << sc.l1 / n << std::setprecision(2) << std::setw(9) << (sc.psnr_n ? sc.psnr / sc.psnr_n : 0)
+                  << std::setprecision(4) << std::setw(8) << sc.ssim / n;
+        if (info.task == "depth")
+            std::cout << std::setw(10) << sc.rmse / n;
+        std::cout << "\n";
+    };
+    std::cout << n << " samples of " << args.get("split") << "\n"
+              << std::left << std::setw(18) << "" << std::right << std::setw(8) << "L1" << std::setw(9) << "PSNR dB"
+              << std::setw(8) << "SSIM" << (info.task == "depth" ? "    RMSE m" : "") << "\n";
+    row("model", model);
+    for (size_t b = 0; b < base.size(); ++b)
+        row(baseline_names[b], base[b]);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 // inputs, Lab conversion, sketches and texture patch guides.
 #include "test_support.h"
 
+#include "baselines.h"
 #include "depth.h"
 #include "errors.h"
 #include "image_io.h"
@@ -260,3 +261,39 @@ TEST(Texture, PatchGuideHasLabWherePlacedAndMask)
 
 } // namespace
 } // namespace bft
+
+TEST(Baselines, JointBilateralUpsamplingKeepsEdgesThatTheColourHas)
+{
+    // A depth step at x = 37 (not on a block border) with the same step in the RGB: joint
+    // bilateral upsampling puts the edge where the colour changes, bicubic blurs it.
+    const int H = 64, W = 64, f = 8;
+    at::Tensor metres = at::full({1, H, W}, 2.0f);
+    metres.narrow(2, 37, W - 37).fill_(5.0f);
+    at::Tensor rgb = at::full({3, H, W}, 0.2f);
+    rgb.narrow(2, 37, W - 37).fill_(0.9f);
+    const at::Tensor low = bft::baselines::low_resolution(metres, f);
+    ASSERT_EQ(low.size(1), H / f);
+    const at::Tensor jbu = bft::baselines::joint_bilateral_upsample(low, rgb);
+    const at::Tensor bicubic = bft::depth::low_resolution_input(metres, f);
+    const double e_jbu = (jbu - metres).pow(2).mean().sqrt().item<double>();
+    const double e_bicubic = (bicubic - metres).pow(2).mean().sqrt().item<double>();
+    EXPECT_LT(e_jbu, 0.7 * e_bicubic) << e_jbu << " vs " << e_bicubic;
+    // Flat depth stays flat whatever the colours.
+    const at::Tensor flat = bft::baselines::joint_bilateral_upsample(at::full({1, 8, 8}, 3.0f), at::rand({3, H, W}));
+    EXPECT_LT((flat - 3.0f).abs().max().item<float>(), 1e-5f);
+}
+
+TEST(Baselines, NearestColourFillTakesTheClosestPatchPixel)
+{
+    at::Tensor guide = at::ones({4, 16, 16});
+    guide[3].fill_(-1.0f);
+    guide.narrow(1, 0, 4).narrow(2, 0, 4).slice(0, 0, 3).fill_(0.25f); // patch A top-left
+    guide.narrow(1, 0, 4).narrow(2, 0, 4)[3].fill_(1.0f);
+    guide.narrow(1, 12, 4).narrow(2, 12, 4).slice(0, 0, 3).fill_(-0.5f); // patch B bottom-right
+    guide.narrow(1, 12, 4).narrow(2, 12, 4)[3].fill_(1.0f);
+    const at::Tensor out = bft::baselines::nearest_colour_fill(guide);
+    ASSERT_EQ(out.size(0), 3);
+    EXPECT_FLOAT_EQ(out[0][5][5].item<float>(), 0.25f);
+    EXPECT_FLOAT_EQ(out[1][10][11].item<float>(), -0.5f);
+    EXPECT_FLOAT_EQ(out[2][1][7].item<float>(), 0.25f); // 4 px from A, 11 from B
+}

@@ -128,13 +128,13 @@ FilmViewer::FilmViewer(QWidget* parent) : QWidget(parent)
     grid->addWidget(overlay_, 2, 2);
     grid->addWidget(opacity_, 2, 3);
     auto* bottom = new QHBoxLayout;
-    bottom->addWidget(legend_, 1);
-    bottom->addWidget(hover_);
+    bottom->addWidget(hover_, 1);
     bottom->addWidget(exportButton);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(grid);
     layout->addWidget(empty_);
     layout->addWidget(view_, 1);
+    layout->addWidget(legend_);
     layout->addLayout(bottom);
 
     for (QComboBox* c : {level_, direction_, kind_, summary_})
@@ -243,7 +243,7 @@ void FilmViewer::recompute()
                     line[x * 3 + c] = static_cast<uchar>(std::lround((shown_.values[c * n + y * m.width + x] - *a) / span * 255.0f));
             }
         }
-        legend_->setRange(lo_, hi_, tr("(components)"));
+        legend_->setRange(lo_, hi_, QString()); // each component is stretched to its own range
     } else {
         picture_ = colorize(shown_.values.data(), m.width, m.height, lo_, hi_);
         legend_->setRange(lo_, hi_, QString());

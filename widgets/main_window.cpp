@@ -148,6 +148,9 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     auto* split = new QSplitter;
     split->addWidget(guideBox);
     split->addWidget(resultBox);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    split->setSizes({500, 500}); // guide and result equally wide
     setCentralWidget(split);
     connect(compareBox_, &QComboBox::currentIndexChanged, this, [this] {
         const auto mode = static_cast<CompareItem::Mode>(compareBox_->currentData().toInt());
