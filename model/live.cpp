@@ -226,17 +226,19 @@ void LiveModel::load(const std::string& checkpoint, Task task)
     LoadedGenerator loaded = load_generator(checkpoint);
     const ArchSpec& spec = loaded.net->spec();
     const Channels want = task_channels(task);
-    auto mismatch = [&](const char* what, int has, int needs) {
-        throw Error(checkpoint + ": the model takes " + std::to_string(has) + " " + what + " channel" + (has == 1 ? "" : "s") +
-                    ", the " + task_name(task) + " task gives " + std::to_string(needs));
-    };
-    if (spec.input_nc != want.input)
-        mismatch("input", spec.input_nc, want.input);
-    if (spec.guide_nc != want.guide)
-        mismatch("guide", spec.guide_nc, want.guide);
-    if (spec.output_nc != want.output)
-        throw Error(checkpoint + ": the model makes " + std::to_string(spec.output_nc) + " output channels, the " +
-                    task_name(task) + " task needs " + std::to_string(want.output));
+    if (spec.input_nc != want.input || spec.guide_nc != want.guide || spec.output_nc != want.output) {
+        std::string fits;
+        for (Task t : {Task::Pose, Task::Texture, Task::Depth}) {
+            const Channels c = task_channels(t);
+            if (c.input == spec.input_nc && c.guide == spec.guide_nc && c.output == spec.output_nc)
+                fits = std::string(" It is a model for the ") + task_name(t) + " task: switch the task first.";
+        }
+        throw Error(checkpoint + ": the model takes " + std::to_string(spec.input_nc) + " input and " +
+                    std::to_string(spec.guide_nc) + " guide channels and makes " + std::to_string(spec.output_nc) +
+                    "; the " + task_name(task) + " task has " + std::to_string(want.input) + ", " +
+                    std::to_string(want.guide) + " and " + std::to_string(want.output) + "." +
+                    (fits.empty() ? " It fits none of the tasks." : fits));
+    }
     loaded.net->to(d_->device);
     loaded.net->eval();
     ModelInfo info;

@@ -74,6 +74,7 @@ void Document::resetGuide()
     patches_.clear();
     textures_.clear();
     sketch_ = {};
+    ++sketchGeneration_;
     if (w > 0 && task_ == Task::Texture)
         sketch_ = live::sketch_from(toRgb8(source_));
     if (w > 0 && task_ == Task::Depth) {
@@ -152,6 +153,7 @@ QImage Document::sketchImage() const
 void Document::setSketch(const live::Raster& sketch)
 {
     sketch_ = sketch;
+    ++sketchGeneration_;
     Q_EMIT guideChanged();
 }
 
@@ -204,7 +206,7 @@ live::Request Document::makeRequest(int longSide, bool preview) const
     const double sy = static_cast<double>(size.height()) / source_.height();
     switch (task_) {
     case Task::Pose:
-        rq.source = toRgb8(source_.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+        rq.source = scaledSource(size);
         for (int k = 0; k < live::kKeypoints; ++k) {
             // Keypoints are pixel centres: scale about the pixel grid, not the corner.
             const live::Keypoint& p = skeleton_[k];
@@ -212,12 +214,12 @@ live::Request Document::makeRequest(int longSide, bool preview) const
         }
         break;
     case Task::Depth:
-        rq.source = toRgb8(source_.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+        rq.source = scaledSource(size);
         rq.low_depth = lowDepth_;
         rq.range = depthRange_;
         break;
     case Task::Texture:
-        rq.sketch = live::resize(sketch_, size.width(), size.height());
+        rq.sketch = scaledSketch(size);
         for (const PatchPlacement& p : patches_) {
             if (p.texture < 0 || p.texture >= textures_.size())
                 continue;
@@ -235,6 +237,24 @@ live::Request Document::makeRequest(int longSide, bool preview) const
     return rq;
 }
 
+const live::Rgb8& Document::scaledSource(QSize size) const
+{
+    if (scaledSourceKey_ != source_.cacheKey() || scaledSource_.width != size.width() || scaledSource_.height != size.height()) {
+        scaledSource_ = toRgb8(source_.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+        scaledSourceKey_ = source_.cacheKey();
+    }
+    return scaledSource_;
+}
+
+const live::Raster& Document::scaledSketch(QSize size) const
+{
+    if (scaledSketchGeneration_ != sketchGeneration_ || scaledSketch_.width != size.width() || scaledSketch_.height != size.height()) {
+        scaledSketch_ = live::resize(sketch_, size.width(), size.height());
+        scaledSketchGeneration_ = sketchGeneration_;
+    }
+    return scaledSketch_;
+}
+
 quint64 Document::contentKey(int longSide, bool preview) const
 {
     QCryptographicHash h(QCryptographicHash::Md5);
@@ -247,7 +267,7 @@ quint64 Document::contentKey(int longSide, bool preview) const
     case Task::Pose: add(skeleton_.data(), sizeof(live::Keypoint) * skeleton_.size()); break;
     case Task::Depth: add(lowDepth_.values.data(), lowDepth_.values.size() * sizeof(float)); break;
     case Task::Texture:
-        add(sketch_.values.data(), sketch_.values.size() * sizeof(float));
+        add(&sketchGeneration_, sizeof sketchGeneration_); // cheaper than hashing the sketch
         for (const PatchPlacement& p : patches_) {
             const qint64 tk = p.texture < textures_.size() ? textures_[p.texture].cacheKey() : 0;
             const double r[4] = {p.rect.x(), p.rect.y(), p.rect.width(), p.rect.height()};
@@ -399,6 +419,7 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
     depthFactor_ = std::max(1, j.value(QStringLiteral("depth_factor")).toInt(8));
     lowDepth_ = lowDepth;
     sketch_ = sketch;
+    ++sketchGeneration_;
     textures_ = textures;
     patches_ = patches;
     settings_ = settings;

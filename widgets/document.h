@@ -108,6 +108,10 @@ Q_SIGNALS:
 
 private:
     void resetGuide();
+    // The source at the working size: scaling a large photo takes tens of milliseconds, too long
+    // to repeat on the GUI thread for every mouse move of a drag.
+    const live::Rgb8& scaledSource(QSize size) const;
+    const live::Raster& scaledSketch(QSize size) const;
 
     QUndoStack* undo_;
     Task task_ = Task::Pose;
@@ -124,6 +128,11 @@ private:
     QList<PatchPlacement> patches_;
     QString modelPath_;
     Settings settings_;
+    mutable live::Rgb8 scaledSource_;
+    mutable qint64 scaledSourceKey_ = 0;
+    mutable live::Raster scaledSketch_;
+    quint64 sketchGeneration_ = 1; // moves with every new sketch
+    mutable quint64 scaledSketchGeneration_ = 0;
 };
 
 // QImage (any format) <-> the plain RGB8 of the model library.

@@ -77,7 +77,7 @@ void InferenceWorker::run()
                 try {
                     if (c.kind == Control::Load) {
                         model_->load(c.a.toStdString(), static_cast<live::Task>(c.n));
-                        Q_EMIT modelLoaded(c.a, QString::fromStdString(model_->info().description));
+                        Q_EMIT modelLoaded(c.a, QString::fromStdString(model_->info().description), model_->info().native_size);
                     } else {
                         const std::string d = model_->set_device(c.a.toStdString(), c.n);
                         Q_EMIT deviceChanged(QString::fromStdString(d), model_->bf16_available());

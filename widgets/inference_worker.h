@@ -41,7 +41,7 @@ public:
 Q_SIGNALS:
     void resultReady(bft::studio::ResultPtr result, bool preview);
     void failed(long long seq, const QString& message);
-    void modelLoaded(const QString& path, const QString& description);
+    void modelLoaded(const QString& path, const QString& description, int nativeSize);
     void modelFailed(const QString& path, const QString& message);
     void deviceChanged(const QString& description, bool bf16Available);
     void busyChanged(bool busy);

@@ -12,19 +12,30 @@ LiveSession::LiveSession(Document* doc, QObject* parent) : QObject(parent), doc_
         if (seq == 0 || seq >= validFrom_)
             Q_EMIT error(message);
     });
-    connect(worker_, &InferenceWorker::modelLoaded, this, [this](const QString& path, const QString& description) {
+    connect(worker_, &InferenceWorker::modelLoaded, this, [this](const QString& path, const QString& description, int nativeSize) {
+        loadedPath_ = path;
         if (path != doc_->modelPath())
             return; // a newer choice is on its way
         modelReady_ = true;
         modelDescription_ = description;
         Q_EMIT modelChanged(true, description);
+        Q_EMIT modelLoaded(path, nativeSize);
         lastKey_ = 0;
         refresh(false);
     });
     connect(worker_, &InferenceWorker::modelFailed, this, [this](const QString& path, const QString& message) {
         if (path != doc_->modelPath())
             return;
+        // The worker kept the model it had: the document goes back to it, and so do results.
+        {
+            const QSignalBlocker block(doc_);
+            doc_->setModelPath(loadedPath_);
+        }
+        modelReady_ = !loadedPath_.isEmpty();
+        Q_EMIT modelChanged(modelReady_, modelReady_ ? modelDescription_ : tr("no model"));
         Q_EMIT error(message);
+        lastKey_ = 0;
+        refresh(false);
     });
     connect(worker_, &InferenceWorker::deviceChanged, this, [this](const QString& description, bool bf16) {
         deviceDescription_ = description;

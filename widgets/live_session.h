@@ -38,6 +38,8 @@ Q_SIGNALS:
     void resultShown(bft::studio::ResultPtr result, bool preview);
     void busyChanged(bool busy);
     void modelChanged(bool ready, const QString& description);
+    // A model is in (nativeSize: the size its card says it was trained at, or 0).
+    void modelLoaded(const QString& path, int nativeSize);
     void deviceChanged(const QString& description);
     void error(const QString& message);
 
@@ -51,6 +53,7 @@ private:
     bool modelReady_ = false;
     bool bf16Available_ = false;
     QString modelDescription_, deviceDescription_;
+    QString loadedPath_; // what the worker holds: it keeps it when a new model fails to load
     quint64 lastKey_ = 0;
     long long lastSeq_ = 0, shownSeq_ = 0, validFrom_ = 0, requests_ = 0;
 };

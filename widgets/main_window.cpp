@@ -187,7 +187,19 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     connect(session_, &LiveSession::resultShown, this, &MainWindow::showResult);
     connect(session_, &LiveSession::busyChanged, busy_, &QWidget::setVisible);
     connect(session_, &LiveSession::error, this, &MainWindow::showError);
+    connect(session_, &LiveSession::modelLoaded, this, [this](const QString&, int nativeSize) {
+        // The model card says which size it was trained at: run there when the person picked it
+        // (a project's own settings stay).
+        if (applyNativeSize_ && nativeSize > 0) {
+            Settings s = doc_->settings();
+            s.fullSize = nativeSize;
+            s.previewSize = std::min(nativeSize, 128);
+            doc_->setSettings(s);
+        }
+        applyNativeSize_ = false;
+    });
     connect(session_, &LiveSession::modelChanged, this, [this](bool ready, const QString& description) {
+        refreshModelList();
         modelLabel_->setText(ready ? tr("Model: %1").arg(QFileInfo(doc_->modelPath()).fileName()) : description);
         modelLabel_->setToolTip(description);
     });
@@ -519,42 +531,17 @@ bool MainWindow::openImage(const QString& path)
 
 bool MainWindow::openCheckpoint(const QString& path)
 {
-    // Inspect first (cheap, on this thread): a wrong file or a model for another task is
-    // reported at once and the current model stays.
-    live::ModelInfo info;
-    try {
-        info = live::inspect(path.toStdString());
-    } catch (const std::exception& e) {
-        showError(QString::fromStdString(e.what()));
+    // Only what is instant here; reading the weights (up to hundreds of MB) happens in the worker
+    // thread, which reports problems (damaged file, a model for another task) by signal and keeps
+    // the model it had.
+    const QFileInfo file(path);
+    if (!file.isFile() || !file.isReadable()) {
+        showError(tr("%1: no such file, or it cannot be read").arg(path));
         refreshModelList();
         return false;
     }
-    if (!info.task_known) {
-        showError(tr("%1: a model with %2 input, %3 guide and %4 output channels fits none of the tasks")
-                      .arg(path)
-                      .arg(info.input_nc)
-                      .arg(info.guide_nc)
-                      .arg(info.output_nc));
-        refreshModelList();
-        return false;
-    }
-    if (info.task != doc_->task()) {
-        showError(tr("%1 is a %2 model (%3 input and %4 guide channels); the %5 task needs another. Switch the task first.")
-                      .arg(path, taskTitle(info.task))
-                      .arg(info.input_nc)
-                      .arg(info.guide_nc)
-                      .arg(taskTitle(doc_->task())));
-        refreshModelList();
-        return false;
-    }
-    // The model card says which size it was trained at: run there by default.
-    if (info.native_size > 0) {
-        Settings s = doc_->settings();
-        s.fullSize = info.native_size;
-        s.previewSize = std::min(info.native_size, 128);
-        doc_->setSettings(s);
-    }
-    doc_->setModelPath(QFileInfo(path).absoluteFilePath());
+    applyNativeSize_ = true;
+    doc_->setModelPath(file.absoluteFilePath());
     refreshModelList();
     return true;
 }

@@ -108,6 +108,7 @@ private:
     TexturePanel* texturePanel_;
     QStackedWidget* panels_;
     QString projectPath_;
+    bool applyNativeSize_ = false;
 
     QComboBox* taskBox_;
     QComboBox* modelBox_;

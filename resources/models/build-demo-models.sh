@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Rebuilds the demo models of resources/models/ from nothing: synthetic data (fixed seeds),
-# training with `bft train` on the CPU, and the held-out metrics of each model card.
+# training with `bft train` on the CPU, held-out metrics beside the baselines and the one-way FiLM
+# (uFT) generator trained the same way, the model cards, and the editor's demo samples.
 # Usage: resources/models/build-demo-models.sh [pose|texture|depth ...]   (default: all three)
-# Needs a built `bft` (cmake --build --preset default --target bft). Takes about an hour on 2 cores.
+# Needs a built `bft` (cmake --build --preset default --target bft). About 2.5 hours on 2 cores;
+# finished steps are skipped, so it can be stopped and started again. BFT_DEMO_UFT=0 skips uFT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bft=${BFT:-build/app/bft}
@@ -15,20 +17,12 @@ synth() { # task seed count out [extra...]
   [ -f "$out/dataset.json" ] || "$bft" synth --task "$task" --size $size --seed "$seed" --count "$count" --out "$out" "$@"
 }
 
-train() { # task ngf steps [extra...]
-  local task=$1 ngf=$2 steps=$3; shift 3
-  synth "$task" 1 2000 "$work/$task-train"
-  synth "$task" 2 400 "$work/$task-heldout" --val 0.5  # val/ (200 samples) is the held-out set
-  local run=$work/$task-run
-  if [ -d "$run" ]; then "$bft" train --resume "$run"
-  else "$bft" train --data "$work/$task-train" --out "$run" --ngf "$ngf" --steps "$steps" --batch 4 \
-         --checkpoint-every 500 --val-every 500 --seed 1 "$@"
-  fi
-  cp "$run/checkpoints/$(cat "$run/checkpoints/latest")/net_G.pth" "resources/models/$task.pth"
-  "$bft" eval --checkpoint "resources/models/$task.pth" --data "$work/$task-heldout" --split val --json \
-    --grid "$work/$task-grid.png" > "$work/$task-eval.json"
-  samples "$task"
+run() { # run_dir: train (or finish an interrupted run); the flags follow
+  local dir=$1; shift
+  if [ -d "$dir" ]; then "$bft" train --resume "$dir"; else "$bft" train --out "$dir" "$@"; fi
 }
+
+latest() { echo "$1/checkpoints/$(cat "$1/checkpoints/latest")/net_G.pth"; }
 
 samples() { # task: the first held-out samples become the editor's demo samples
   local task=$1 src=$work/$1-heldout dst=resources/samples/$1
@@ -40,12 +34,38 @@ samples() { # task: the first held-out samples become the editor's demo samples
   done
 }
 
+demo() { # task ngf steps [extra train flags...]
+  local task=$1 ngf=$2 steps=$3; shift 3
+  local flags=(--data "$work/$task-train" --ngf "$ngf" --steps "$steps" --batch 4 --checkpoint-every 500 --val-every 500 --seed 1 "$@")
+  synth "$task" 1 2000 "$work/$task-train"
+  synth "$task" 2 400 "$work/$task-heldout" --val 0.5  # val/ (200 samples) is the held-out set
+  run "$work/$task-run" "${flags[@]}"
+  cp "$(latest "$work/$task-run")" "resources/models/$task.pth"
+  "$bft" eval --checkpoint "resources/models/$task.pth" --data "$work/$task-heldout" --split val --json \
+    --grid "$work/$task-grid.png" > "$work/$task-eval.json"
+  local uft_eval=""
+  if [ "${BFT_DEMO_UFT:-1}" != 0 ]; then
+    run "$work/$task-uft-run" "${flags[@]}" --film uFT
+    "$bft" eval --checkpoint "$(latest "$work/$task-uft-run")" --data "$work/$task-heldout" --split val --json \
+      > "$work/$task-uft-eval.json"
+    uft_eval=$work/$task-uft-eval.json
+  fi
+  python3 resources/models/make-card.py "$task" "$work/$task-run" "$work/$task-eval.json" $uft_eval --size $size \
+    --out resources/models \
+    --command "bft synth --task $task --size $size --seed 1 --count 2000 --out $task-train" \
+    --command "bft synth --task $task --size $size --seed 2 --count 400 --val 0.5 --out $task-heldout" \
+    --command "bft train --out $task-run ${flags[*]//$work\//}" \
+    --command "bft eval --checkpoint $task-run/checkpoints/step_$(printf %07d "$steps")/net_G.pth --data $task-heldout --split val" \
+    --command "# the uFT row: the same bft train with --film uFT"
+  samples "$task"
+}
+
 tasks=${*:-pose texture depth}
 for t in $tasks; do
   case $t in
-    pose)    train pose 24 3000 ;;
-    texture) train texture 32 3000 ;;
-    depth)   train depth 16 3000 --no-gan ;;
+    pose)    demo pose 24 3000 ;;
+    texture) demo texture 32 3000 ;;
+    depth)   demo depth 16 3000 --no-gan ;;
     *) echo "unknown task $t" >&2; exit 2 ;;
   esac
 done
