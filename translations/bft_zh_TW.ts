@@ -224,10 +224,6 @@
         <translation>此層級未預測</translation>
     </message>
     <message>
-        <source>(components)</source>
-        <translation>（成分）</translation>
-    </message>
-    <message>
         <source>(%1, %2): %3, %4, %5</source>
         <translation>(%1, %2)：%3, %4, %5</translation>
     </message>
@@ -265,6 +261,10 @@
     <message>
         <source>loading %1…</source>
         <translation>正在載入 %1…</translation>
+    </message>
+    <message>
+        <source>no model</source>
+        <translation>沒有模型</translation>
     </message>
 </context>
 <context>
@@ -558,14 +558,6 @@
         <translation>%1：%2x%3 像素過大（每邊最多 16384）</translation>
     </message>
     <message>
-        <source>%1: a model with %2 input, %3 guide and %4 output channels fits none of the tasks</source>
-        <translation>%1：具有 %2 個輸入、%3 個引導及 %4 個輸出通道的模型不符合任何任務</translation>
-    </message>
-    <message>
-        <source>%1 is a %2 model (%3 input and %4 guide channels); the %5 task needs another. Switch the task first.</source>
-        <translation>%1 是%2模型（%3 個輸入及 %4 個引導通道）；%5任務需要其他模型。請先切換任務。</translation>
-    </message>
-    <message>
         <source>Saved %1</source>
         <translation>已儲存 %1</translation>
     </message>
@@ -632,6 +624,10 @@
     <message>
         <source>Save the project before closing?</source>
         <translation>關閉前要儲存專案嗎？</translation>
+    </message>
+    <message>
+        <source>%1: no such file, or it cannot be read</source>
+        <translation>%1：檔案不存在，或無法讀取</translation>
     </message>
 </context>
 <context>
