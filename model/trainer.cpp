@@ -50,7 +50,7 @@ nlohmann::json options_json(const TrainOptions& o)
             {"beta1", o.step.beta1},        {"beta2", o.step.beta2},    {"ndf", o.step.ndf},
             {"n_layers_d", o.step.n_layers_d}, {"checkpoint_every", o.checkpoint_every},
             {"keep_last", o.keep_last},     {"val_every", o.val_every}, {"val_samples", o.val_samples},
-            {"seed", o.seed},               {"loader_threads", o.loader_threads}};
+            {"seed", o.seed},               {"loader_threads", o.loader_threads}, {"flip", o.flip}};
 }
 
 TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_dir)
@@ -71,6 +71,7 @@ TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_d
     o.checkpoint_every = j.at("checkpoint_every"), o.keep_last = j.at("keep_last");
     o.val_every = j.at("val_every"), o.val_samples = j.at("val_samples");
     o.seed = j.at("seed"), o.loader_threads = j.at("loader_threads");
+    o.flip = j.value("flip", true);
     return o;
 }
 
@@ -199,11 +200,34 @@ void Trainer::checkpoint(bool final)
 
 int Trainer::run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* cancel)
 {
+    try {
+        run_steps(progress, cancel);
+    } catch (const std::exception& e) {
+        // Keep what was trained: the state after the last completed step, if the disk takes it -
+        // unless the weights themselves went bad (NaN), when the last checkpoint is what is good.
+        std::string saved;
+        if (poisoned_)
+            throw Error(std::string(e.what()) + "; the last checkpoint before it is the last good state");
+        try {
+            checkpoint(false);
+            saved = "; the state after step " + std::to_string(step_) + " is checkpointed (resume the run to go on)";
+        } catch (const std::exception& again) {
+            saved = std::string("; checkpointing failed too: ") + again.what();
+        }
+        throw Error(std::string(e.what()) + saved);
+    }
+    checkpoint(step_ >= options_.steps);
+    return step_;
+}
+
+void Trainer::run_steps(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* cancel)
+{
     const DatasetInfo info = DatasetInfo::read(options_.data_dir);
     DataLoader::Options lo;
     lo.batch = options_.batch;
     lo.seed = options_.seed;
     lo.threads = options_.loader_threads;
+    lo.flip = options_.flip;
     lo.first_batch = static_cast<size_t>(step_); // one batch per step: resuming continues the sequence
     DataLoader loader(info, "train", lo);
     const int decay_from = options_.decay_from >= 0 ? options_.decay_from : options_.steps / 2;
@@ -220,9 +244,9 @@ int Trainer::run(const std::function<void(const TrainProgress&)>& progress, cons
         TrainProgress p;
         p.losses = train_->run(batch[0], batch[1], batch[2]);
         if (!std::isfinite(p.losses.g_l1) || !std::isfinite(p.losses.g_gan)) {
-            checkpoint(false);
+            poisoned_ = true;
             throw Error(options_.out_dir, "the loss became NaN at step " + std::to_string(step_ + 1) +
-                                              " (learning rate too high?); the last good state is checkpointed");
+                                              " (learning rate too high?)");
         }
         ++step_;
         p.step = step_;
@@ -251,8 +275,8 @@ int Trainer::run(const std::function<void(const TrainProgress&)>& progress, cons
         if (progress)
             progress(p);
     }
-    checkpoint(step_ >= options_.steps);
-    return step_;
 }
+
+Generator Trainer::generator() const { return train_->generator(); }
 
 } // namespace bft

@@ -25,6 +25,7 @@ struct TrainOptions {
     int checkpoint_every = 500, keep_last = 3, val_every = 500, val_samples = 16;
     uint64_t seed = 0;
     int loader_threads = 2;
+    bool flip = true;               // augmentation: random horizontal flips (pose keypoints swap sides)
 };
 
 struct TrainProgress {
@@ -40,15 +41,19 @@ public:
     static Trainer resume(const std::string& run_dir); // continue where the last checkpoint left off
 
     // Trains until options.steps or until `cancel`; either way the last state is checkpointed.
-    // Returns the step reached.
+    // Returns the step reached. An error mid-run (a bad file, a full disk, NaN losses, out of
+    // memory) checkpoints the last good state where it can and throws bft::Error saying so.
     int run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* cancel = nullptr);
 
     const TrainOptions& options() const { return options_; }
     int step() const { return step_; }
     std::string last_checkpoint() const; // path of the newest generator .pth, or empty
+    // The generator being trained (for previews between steps, from the thread that runs it).
+    Generator generator() const;
 
 private:
     Trainer() = default;
+    void run_steps(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* cancel);
     void checkpoint(bool final);
     double validate();
     void write_config() const;
@@ -60,6 +65,7 @@ private:
     std::unique_ptr<TrainStep> train_;
     int step_ = 0;
     double best_val_ = -1;
+    bool poisoned_ = false; // the weights took a NaN step: do not checkpoint them
 };
 
 } // namespace bft

@@ -7,9 +7,9 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopencv-dev nlohmann-json3-dev
   libgtest-dev python3-torch   # tests: GoogleTest, and PyTorch to check interop with Python
-  # the editor: Qt 6 Widgets, SVG icons, Qt Test, lupdate/lrelease, Qt's own translations, a CJK
+  # the editor: Qt 6 Widgets, Charts (training curves), SVG icons, Qt Test, lupdate/lrelease, Qt's own translations, a CJK
   # font for the Traditional Chinese interface, and an X server for machines without a display
-  qt6-base-dev qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n
+  qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n
   libgl-dev fonts-wqy-microhei xvfb xauth
 )
 

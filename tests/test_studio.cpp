@@ -6,9 +6,11 @@
 #include "colormap.h"
 #include "document.h"
 #include "film_viewer.h"
+#include "finetune_panel.h"
 #include "guide_commands.h"
 #include "guide_tools.h"
 #include "live_session.h"
+#include "live_training.h"
 #include "main_window.h"
 
 #include <QFile>
@@ -331,6 +333,64 @@ private Q_SLOTS:
         QCOMPARE(window_->session()->currentFull()->raw.channels, 3);
         doc->undoStack()->undo();
         QCOMPARE(doc->patches()[0].rect, rect);
+    }
+
+    void finetunePanelTrainsPausesResumesStopsAndSwapsTheModel()
+    {
+        openPoseWindow();
+        const QString data = tmp_.filePath(QStringLiteral("tiny-pose"));
+        bft::live::make_synthetic_dataset("pose", 12, 64, 3, data.toStdString());
+        FinetunePanel* panel = window_->finetunePanel();
+        QSignalSpy previews(panel, &FinetunePanel::previewShown);
+        panel->setSteps(400, 2, 5); // long enough that pause and stop come first
+        panel->setRunDirectory(tmp_.filePath(QStringLiteral("run")));
+        panel->setDataset(data);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->datasetOk(), 20000);
+        // Fine-tunes the editor's model (the pose fixture).
+        QVERIFY(panel->start());
+        QCOMPARE(panel->state(), FinetunePanel::State::Training);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() >= 6, 60000);
+        QVERIFY(panel->chartPoints() >= 6 * 4);
+        QTRY_VERIFY_WITH_TIMEOUT(previews.count() >= 1, 30000);
+
+        panel->pause();
+        QTRY_COMPARE_WITH_TIMEOUT(panel->state(), FinetunePanel::State::Paused, 30000);
+        const int pausedAt = panel->lastStep();
+        QVERIFY(QFileInfo::exists(panel->runDirectory() + QStringLiteral("/checkpoints/latest")));
+        QTest::qWait(200);
+        QCOMPARE(panel->lastStep(), pausedAt); // paused means no steps
+
+        panel->resume();
+        QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > pausedAt + 2, 60000);
+        panel->stop();
+        QTRY_COMPARE_WITH_TIMEOUT(panel->state(), FinetunePanel::State::Idle, 30000);
+
+        const bft::live::RunInfo run = bft::live::read_run(panel->runDirectory().toStdString());
+        QVERIFY(!run.checkpoints.empty());
+        QCOMPARE(run.step_reached, panel->lastStep());
+        QVERIFY(run.log.size() >= static_cast<size_t>(panel->lastStep()));
+        const bft::live::ModelInfo info = bft::live::inspect(run.checkpoints.back().path);
+        QCOMPARE(info.guide_nc, 18);
+
+        // "Use in editor": the editor's model becomes the run's checkpoint, and the result changes.
+        const ResultPtr before = window_->session()->currentFull();
+        int row = -1;
+        for (int i = 0; i < static_cast<int>(run.checkpoints.size()); ++i)
+            if (run.checkpoints[i].step == run.step_reached && run.checkpoints[i].path.find("best_net_G") == std::string::npos)
+                row = i;
+        QVERIFY(row >= 0);
+        QVERIFY(panel->useInEditor(row));
+        const QString used = QFileInfo(QString::fromStdString(run.checkpoints[row].path)).absoluteFilePath();
+        QTRY_COMPARE_WITH_TIMEOUT(window_->document()->modelPath(), used, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->modelReady() && window_->session()->currentFull() != before &&
+                                     !window_->session()->worker()->isBusy(), 20000);
+        QVERIFY(bytes(window_->session()->currentFull()) != bytes(before));
+
+        // The run reopens from its folder, as after a restart.
+        FinetunePanel fresh(window_->document());
+        QVERIFY(fresh.openRun(panel->runDirectory()));
+        QVERIFY(fresh.chartPoints() >= 4 * run.step_reached);
+        QCOMPARE(fresh.state(), FinetunePanel::State::Paused); // not finished: it can resume
     }
 };
 

@@ -52,8 +52,8 @@ public:
     bool doubleClick(QPointF pos, CanvasView* view) override;
     int selected() const { return selected_; }
     void setSelected(int k);
-    // The keypoint whose handle is at `pos` (within a few screen pixels), or -1.
-    int keypointAt(QPointF pos, double viewScale) const;
+    // The keypoint whose handle is at `pos` (within 10 screen pixels), or -1.
+    int keypointAt(QPointF pos, double sceneUnitsPerPixel) const;
 
 Q_SIGNALS:
     void selectionChanged(int keypoint);

@@ -2,6 +2,7 @@
 
 #include "canvas.h"
 #include "film_viewer.h"
+#include "finetune_panel.h"
 #include "guide_commands.h"
 #include "guide_panels.h"
 #include "guide_tools.h"
@@ -162,8 +163,10 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     posePanel_ = new PosePanel(doc_, poseTool_);
     depthPanel_ = new DepthPanel(doc_, depthTool_);
     texturePanel_ = new TexturePanel(doc_, textureTool_);
-    for (QWidget* p : std::initializer_list<QWidget*>{posePanel_, depthPanel_, texturePanel_})
-        connect(p, SIGNAL(message(QString)), statusBar(), SLOT(showMessage(QString)));
+    auto status = [this](const QString& m) { statusBar()->showMessage(m, 8000); };
+    connect(posePanel_, &PosePanel::message, this, status);
+    connect(depthPanel_, &DepthPanel::message, this, status);
+    connect(texturePanel_, &TexturePanel::message, this, status);
 
     // Status bar: model, device, latency, and a busy indicator while work is in flight.
     modelLabel_ = new QLabel;
@@ -269,8 +272,17 @@ void MainWindow::buildDocks()
     filmDock->setObjectName(QStringLiteral("filmDock"));
     filmDock->setWidget(film_);
     addDockWidget(Qt::RightDockWidgetArea, filmDock);
+    finetune_ = new FinetunePanel(doc_);
+    auto* tuneDock = new QDockWidget(tr("Fine-tuning"), this);
+    tuneDock->setObjectName(QStringLiteral("finetuneDock"));
+    tuneDock->setWidget(finetune_);
+    addDockWidget(Qt::RightDockWidgetArea, tuneDock);
+    tabifyDockWidget(filmDock, tuneDock);
+    filmDock->raise();
+    connect(finetune_, &FinetunePanel::useCheckpoint, this, [this](const QString& path) { openCheckpoint(path); });
+    connect(finetune_, &FinetunePanel::message, statusBar(), [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     // The images get most of the width; the panels what they need.
-    resizeDocks({guideDock, filmDock}, {250, 340}, Qt::Horizontal);
+    resizeDocks({guideDock, filmDock}, {250, 360}, Qt::Horizontal);
     connect(film_, &FilmViewer::message, statusBar(), [this](const QString& m) { statusBar()->showMessage(m, 5000); });
 }
 

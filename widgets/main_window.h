@@ -29,6 +29,7 @@ class CompareItem;
 class DepthPanel;
 class DepthTool;
 class FilmViewer;
+class FinetunePanel;
 class PosePanel;
 class PoseTool;
 class TexturePanel;
@@ -55,6 +56,7 @@ public:
     CanvasView* guideView() const { return guideView_; }
     CanvasView* resultView() const { return resultView_; }
     FilmViewer* filmViewer() const { return film_; }
+    FinetunePanel* finetunePanel() const { return finetune_; }
     PoseTool* poseTool() const { return poseTool_; }
 
     // Each returns false and shows the error (window stays usable) on failure.
@@ -100,6 +102,7 @@ private:
     CanvasView* resultView_;
     CompareItem* compare_;
     FilmViewer* film_;
+    FinetunePanel* finetune_;
     PoseTool* poseTool_;
     DepthTool* depthTool_;
     TextureTool* textureTool_;
