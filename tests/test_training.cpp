@@ -206,4 +206,44 @@ TEST(Trainer, CliEvalReportsMetricsAndTheDepthBaseline)
 }
 
 } // namespace
+TEST(Trainer, ABadFileMidRunStopsWithAMessageAndKeepsWhatWasTrained)
+{
+    const std::string data = small_dataset("badfile-data");
+    const std::string out = test::temp_dir("badfile-run") + "/run";
+    TrainOptions o = small_run(data, out);
+    o.steps = 40;
+    o.checkpoint_every = 100; // no periodic checkpoint: whatever exists afterwards, the failure wrote
+    Trainer t(o);
+    // Damage one training target after the run has started: the loader meets it mid-run.
+    int corrupted_at = -1;
+    std::string damaged;
+    for (const auto& e : fs::directory_iterator(data + "/train/target"))
+        damaged = e.path().string();
+    try {
+        t.run([&](const TrainProgress& p) {
+            if (p.step == 2) {
+                std::ofstream(damaged, std::ios::trunc) << "not an image";
+                corrupted_at = p.step;
+            }
+        });
+        FAIL() << "training went on over a damaged file";
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("checkpointed"), std::string::npos) << what;
+        EXPECT_NE(what.find(fs::path(damaged).filename().string()), std::string::npos) << what;
+    }
+    ASSERT_EQ(corrupted_at, 2);
+    ASSERT_GE(t.step(), 2);
+    EXPECT_FALSE(t.last_checkpoint().empty());
+    EXPECT_NO_THROW(load_generator(t.last_checkpoint()));
+    // And the run resumes from there once the file is fixed (here: removed with its partners).
+    const std::string id = fs::path(damaged).stem().string();
+    for (const char* role : {"input", "guide", "target"})
+        for (const auto& e : fs::directory_iterator(data + "/train/" + role))
+            if (e.path().stem().string() == id)
+                fs::remove(e.path());
+    Trainer again = Trainer::resume(out);
+    EXPECT_EQ(again.step(), t.step());
+}
+
 } // namespace bft
