@@ -5,11 +5,13 @@
 // full-size result, saves a picture of the window and exits (for docs and smoke tests).
 #include "drag_bench.h"
 #include "film_viewer.h"
+#include "finetune_panel.h"
 #include "live_session.h"
 #include "main_window.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QJsonDocument>
 #include <QSaveFile>
 #include <QLibraryInfo>
@@ -19,6 +21,7 @@
 #include <QTranslator>
 
 #include <cstdio>
+#include <memory>
 
 int main(int argc, char** argv)
 {
@@ -48,7 +51,13 @@ int main(int argc, char** argv)
     const QCommandLineOption previewSize({QStringLiteral("preview-size")}, QStringLiteral("long side of drag previews"), QStringLiteral("PX"));
     const QCommandLineOption fullSize({QStringLiteral("full-size")}, QStringLiteral("long side of the full-size result"), QStringLiteral("PX"));
     const QCommandLineOption fp32Preview({QStringLiteral("fp32-preview")}, QStringLiteral("drag previews in fp32 instead of bf16"));
-    parser.addOptions({task, sample, lang, noRestore, shot, filmLevel, benchDrag, benchSeconds, previewSize, fullSize, fp32Preview});
+    const QCommandLineOption finetune({QStringLiteral("finetune")}, QStringLiteral("open the fine-tuning panel on this dataset folder"),
+                                      QStringLiteral("DIR"));
+    const QCommandLineOption finetuneStart({QStringLiteral("finetune-start")},
+                                           QStringLiteral("with --finetune: start training once the dataset checks out "
+                                                          "(with --screenshot: the picture is taken after the third sample sheet)"));
+    parser.addOptions({task, sample, lang, noRestore, shot, filmLevel, benchDrag, benchSeconds, previewSize, fullSize, fp32Preview,
+                       finetune, finetuneStart});
     parser.process(app);
 
     // Language: the option, else the menu's choice, else the system locale.
@@ -101,6 +110,18 @@ int main(int argc, char** argv)
     }
     window.show();
 
+    if (parser.isSet(finetune)) {
+        bft::studio::FinetunePanel* panel = window.finetunePanel();
+        if (auto* dock = qobject_cast<QDockWidget*>(panel->parentWidget()))
+            dock->raise();
+        if (parser.isSet(finetuneStart))
+            QObject::connect(panel, &bft::studio::FinetunePanel::datasetChecked, panel, [panel](bool ok) {
+                if (ok)
+                    panel->start();
+            });
+        panel->setDataset(parser.value(finetune));
+    }
+
     if (parser.isSet(benchDrag)) {
         const QString out = parser.value(benchDrag);
         bft::studio::DragBenchOptions o;
@@ -131,19 +152,29 @@ int main(int argc, char** argv)
         auto grab = [&window, out] {
             window.grab().save(out);
             std::printf("wrote %s\n", qPrintable(out));
+            window.finetunePanel()->stop();
+            window.document()->setClean();
             QApplication::quit();
         };
-        QObject::connect(window.session(), &bft::studio::LiveSession::resultShown, &window,
-                         [&window, grab, level](const bft::studio::ResultPtr&, bool preview) {
-                             if (preview)
-                                 return;
-                             if (level > 0)
-                                 window.filmViewer()->select(level, QStringLiteral("g2i"), QStringLiteral("gamma"),
-                                                             bft::studio::FilmViewer::Pca);
-                             QTimer::singleShot(300, &window, grab); // let the views repaint
-                         });
-        QTimer::singleShot(60000, &window, [] {
-            std::fprintf(stderr, "bft-studio: no result within 60 s\n");
+        if (parser.isSet(finetune) && parser.isSet(finetuneStart)) {
+            auto sheets = std::make_shared<int>(0);
+            QObject::connect(window.finetunePanel(), &bft::studio::FinetunePanel::previewShown, &window, [&window, grab, sheets](int) {
+                if (++*sheets == 3)
+                    QTimer::singleShot(300, &window, grab);
+            });
+        } else {
+            QObject::connect(window.session(), &bft::studio::LiveSession::resultShown, &window,
+                             [&window, grab, level](const bft::studio::ResultPtr&, bool preview) {
+                                 if (preview)
+                                     return;
+                                 if (level > 0)
+                                     window.filmViewer()->select(level, QStringLiteral("g2i"), QStringLiteral("gamma"),
+                                                                 bft::studio::FilmViewer::Pca);
+                                 QTimer::singleShot(300, &window, grab); // let the views repaint
+                             });
+        }
+        QTimer::singleShot(parser.isSet(finetuneStart) ? 600000 : 60000, &window, [] {
+            std::fprintf(stderr, "bft-studio: no result in time for the screenshot\n");
             QApplication::exit(1);
         });
     }

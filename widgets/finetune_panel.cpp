@@ -12,7 +12,7 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -29,6 +29,7 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -62,7 +63,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     makeSynth->setToolTip(tr("Write a small synthetic dataset of the editor's task to try fine-tuning on"));
     report_ = new QPlainTextEdit;
     report_->setReadOnly(true);
-    report_->setMaximumHeight(90);
+    report_->setMaximumHeight(56);
     report_->setPlaceholderText(tr("The dataset check appears here."));
     auto* dataBox = new QGroupBox(tr("Dataset"));
     auto* dl = new QVBoxLayout(dataBox);
@@ -103,20 +104,30 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     previewEvery_->setRange(0, 1000000);
     checkpointEvery_ = new QSpinBox;
     checkpointEvery_->setRange(1, 1000000);
+    // Two label/field pairs a row: the chart below should be in view without scrolling.
     auto* settingsBox = new QGroupBox(tr("Model and settings"));
-    auto* form = new QFormLayout(settingsBox);
-    form->addRow(tr("Start from"), base_);
-    form->addRow(QString(), basePath_);
-    form->addRow(tr("Width (ngf)"), ngf_);
-    form->addRow(tr("Steps"), steps_);
-    form->addRow(tr("Batch"), batch_);
-    form->addRow(tr("Learning rate"), lr_);
-    form->addRow(tr("L1 weight"), l1_);
-    form->addRow(QString(), gan_);
-    form->addRow(tr("Augmentation"), flip_);
-    form->addRow(tr("Validate every"), valEvery_);
-    form->addRow(tr("Samples every"), previewEvery_);
-    form->addRow(tr("Checkpoint every"), checkpointEvery_);
+    auto* grid = new QGridLayout(settingsBox);
+    grid->addWidget(new QLabel(tr("Start from")), 0, 0);
+    grid->addWidget(base_, 0, 1, 1, 3);
+    grid->addWidget(basePath_, 1, 1, 1, 3);
+    const std::pair<QString, QWidget*> fields[] = {
+        {tr("Width (ngf)"), ngf_},          {tr("Steps"), steps_},
+        {tr("Batch"), batch_},              {tr("Learning rate"), lr_},
+        {tr("L1 weight"), l1_},             {tr("Validate every"), valEvery_},
+        {tr("Samples every"), previewEvery_}, {tr("Checkpoint every"), checkpointEvery_},
+    };
+    int row = 2, col = 0;
+    for (const auto& [label, field] : fields) {
+        grid->addWidget(new QLabel(label), row, col);
+        grid->addWidget(field, row, col + 1);
+        col += 2;
+        if (col == 4)
+            col = 0, ++row;
+    }
+    grid->addWidget(gan_, row, 0, 1, 2);
+    grid->addWidget(flip_, row, 2, 1, 2);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(3, 1);
 
     // --- run controls
     runDir_ = new QLineEdit;
@@ -178,8 +189,22 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     tabs_->addTab(ckPage, tr("Checkpoints"));
     tabs_->setMinimumHeight(260);
 
+    // While a run trains, its settings cannot change: fold them away so the curves get the room.
+    settingsToggle_ = new QToolButton;
+    settingsToggle_->setCheckable(true);
+    settingsToggle_->setChecked(true);
+    settingsToggle_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    settingsToggle_->setAutoRaise(true);
+    settingsToggle_->setText(tr("Settings"));
+    settingsToggle_->setArrowType(Qt::DownArrow);
+    connect(settingsToggle_, &QToolButton::toggled, this, [this, dataBox, settingsBox](bool on) {
+        dataBox->setVisible(on);
+        settingsBox->setVisible(on);
+        settingsToggle_->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+    });
     auto* inner = new QWidget;
     auto* layout = new QVBoxLayout(inner);
+    layout->addWidget(settingsToggle_);
     layout->addWidget(dataBox);
     layout->addWidget(settingsBox);
     layout->addWidget(runBox);
@@ -447,6 +472,8 @@ bool FinetunePanel::start()
     runDir_->setText(run);
     worker_->startRun(rq);
     setState(State::Training);
+    settingsToggle_->setChecked(false);
+    tabs_->setCurrentIndex(0);
     return true;
 }
 
@@ -465,6 +492,7 @@ void FinetunePanel::resume()
         return;
     worker_->resumeRun(runDir_->text());
     setState(State::Training);
+    settingsToggle_->setChecked(false);
 }
 
 void FinetunePanel::stop()

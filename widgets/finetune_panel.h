@@ -23,6 +23,7 @@ class QPushButton;
 class QSpinBox;
 class QTableWidget;
 class QTabWidget;
+class QToolButton;
 
 namespace bft::studio {
 
@@ -104,6 +105,7 @@ private:
     QProgressBar* progress_;
     QLabel* status_;
     QTabWidget* tabs_;
+    QToolButton* settingsToggle_;
     LossChart* losses_;
     LossChart* validation_;
     QLabel* sample_;

@@ -79,7 +79,7 @@ void LossChart::append(int curve, double step, double value)
     c.raw->append(step, value);
     if (c.smooth) {
         // EMA with a warm-up: the first points are averaged, not dragged towards zero.
-        const double alpha = std::max(0.02, 1.0 / (c.n + 1));
+        const double alpha = std::max(0.1, 1.0 / (c.n + 1));
         c.ema = c.n == 0 ? value : c.ema + alpha * (value - c.ema);
         c.smooth->append(step, c.ema);
     }

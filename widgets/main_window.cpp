@@ -28,6 +28,7 @@
 #include <QMimeData>
 #include <QPainter>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -100,7 +101,10 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
 {
     setWindowIcon(QIcon(QStringLiteral(":/icons/bft-studio.svg")));
     setAcceptDrops(true);
-    resize(1360, 820);
+    // Most of the screen: three image-sized areas and two panels want room.
+    const QSize avail = screen() ? screen()->availableGeometry().size() : QSize(1360, 820);
+    resize(std::max(std::min(avail.width(), 1360), static_cast<int>(avail.width() * 0.92)),
+           std::max(std::min(avail.height(), 820), static_cast<int>(avail.height() * 0.92)));
 
     guideView_ = new CanvasView;
     resultView_ = new CanvasView;
