@@ -1,16 +1,25 @@
-// `bft dataset check DIR` and `bft dataset sheet DIR`: validating a paired dataset, and a contact
-// sheet of its samples.
+// `bft dataset check DIR`, `bft dataset sheet DIR` and `bft dataset import --from FORMAT SRC DST`:
+// validating a paired dataset, a contact sheet of its samples, and importing the paper's datasets
+// from the layouts they are distributed in.
 #include "cli_args.h"
 #include "commands.h"
 
 #include "dataset.h"
+#include "importers.h"
 #include "synth.h"
 
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
 
 namespace bft::cli {
+
+namespace {
+std::atomic<bool> g_stop_import{false};
+void on_interrupt(int) { g_stop_import = true; }
+} // namespace
 
 int cmd_dataset(int argc, char** argv)
 {
@@ -45,11 +54,47 @@ int cmd_dataset(int argc, char** argv)
         std::cout << "wrote " << args.get("out") << "\n";
         return 0;
     }
+    if (action == "import") {
+        Args args("dataset import", "Imports a dataset from the layout it is distributed in into a dataset folder (see `bft\n"
+                                    "dataset check`). Ctrl-C stops; running it again resumes, keeping finished samples.\n"
+                                    "Every skipped row or file is reported with the reason.\n"
+                                    "formats:\n"
+                                    "  pose-pairs   DeepFashion / Market-1501 as Pose-Transfer ships them: SRC/{train,test}/,\n"
+                                    "               SRC/*-annotation-{train,test}.csv, SRC/*-pairs-{train,test}.csv");
+        args.option("from", "FORMAT", "the source layout (see above)")
+            .positional("SRC", "the source folder or file")
+            .positional("DST", "the dataset folder to write");
+        if (!args.parse(argc - 1, argv + 1))
+            return 0;
+        const std::string format = args.require("from");
+        const bool tty = ::isatty(STDERR_FILENO);
+        importers::Progress progress{[&](int done, int total) {
+            if (tty && (done % 10 == 0 || done + 1 == total))
+                std::cerr << "\rimporting: " << done + 1 << "/" << total << std::flush;
+            return !g_stop_import.load();
+        }};
+        std::signal(SIGINT, on_interrupt);
+        importers::Report report;
+        if (format == "pose-pairs")
+            report = importers::import_pose_pairs(args.get("SRC"), args.get("DST"), progress);
+        else
+            throw UsageError("unknown format '" + format + "' (pose-pairs)");
+        std::signal(SIGINT, SIG_DFL);
+        if (tty)
+            std::cerr << "\n";
+        std::cout << report.text();
+        if (g_stop_import) {
+            std::cout << "stopped; run the same command again to go on\n";
+            return 130;
+        }
+        return 0;
+    }
     if (action == "--help" || action == "-h" || action.empty()) {
-        std::cout << "usage: bft dataset check DIR [--json]\n       bft dataset sheet DIR --out FILE [--split S] [--count N]\n";
+        std::cout << "usage: bft dataset check DIR [--json]\n       bft dataset sheet DIR --out FILE [--split S] [--count N]\n"
+                     "       bft dataset import --from FORMAT SRC DST\n";
         return action.empty() ? 2 : 0;
     }
-    throw UsageError("unknown action '" + action + "' (check or sheet)");
+    throw UsageError("unknown action '" + action + "' (check, sheet or import)");
 }
 
 } // namespace bft::cli

@@ -1,0 +1,253 @@
+#include "importers.h"
+
+#include "atomic_file.h"
+#include "errors.h"
+#include "opencv_io.h"
+#include "pose.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace bft::importers {
+
+namespace fs = std::filesystem;
+
+std::string Report::text() const
+{
+    std::ostringstream o;
+    for (const auto& [split, n] : counts)
+        o << split << ": " << n << " samples\n";
+    o << written << " written, " << kept << " already there";
+    if (!skipped.empty())
+        o << ", " << skipped.size() << " skipped:";
+    o << "\n";
+    for (const DatasetProblem& p : skipped)
+        o << "  " << p.file << ": " << p.message << "\n";
+    return o.str();
+}
+
+namespace {
+
+std::string read_text(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        throw Error(path, "cannot open");
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+std::string trim(const std::string& s)
+{
+    const auto a = s.find_first_not_of(" \t\r\n\"");
+    const auto b = s.find_last_not_of(" \t\r\n\"");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+// "[12, 34, -1, ...]" -> ints; throws on anything else.
+std::vector<int> parse_int_list(const std::string& text, const std::string& where)
+{
+    const std::string t = trim(text);
+    if (t.size() < 2 || t.front() != '[' || t.back() != ']')
+        throw Error(where, "expected a [list] of integers, got '" + t.substr(0, 40) + "'");
+    std::vector<int> out;
+    std::stringstream ss(t.substr(1, t.size() - 2));
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        const std::string v = trim(item);
+        if (v.empty())
+            continue;
+        size_t used = 0;
+        int n = 0;
+        try {
+            n = std::stoi(v, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != v.size())
+            throw Error(where, "'" + v + "' is not an integer");
+        out.push_back(n);
+    }
+    return out;
+}
+
+// The first file in `dir` whose name ends with `suffix`.
+std::string find_suffix(const std::string& dir, const std::string& suffix)
+{
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string name = e.path().filename().string();
+        if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+            return e.path().string();
+    }
+    return {};
+}
+
+bool sample_complete(const std::string& dst, const std::string& split, const std::string& id,
+                     const std::vector<std::string>& exts)
+{
+    const char* roles[3] = {"input", "guide", "target"};
+    for (int r = 0; r < 3; ++r)
+        if (!fs::exists(fs::path(dst) / split / roles[r] / (id + exts[static_cast<size_t>(r)])))
+            return false;
+    return true;
+}
+
+void copy_atomically(const std::string& from, const std::string& to)
+{
+    write_file_atomically(to, read_text(from));
+}
+
+std::string sample_id(int n)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%06d", n);
+    return buf;
+}
+
+} // namespace
+
+Report import_pose_pairs(const std::string& src, const std::string& dst, const Progress& progress)
+{
+    if (!fs::is_directory(src))
+        throw Error(src, "not a folder");
+    struct Split {
+        std::string name, ours;
+        std::string annotations, pairs, images;
+    };
+    std::vector<Split> splits;
+    for (const auto& [theirs, ours] : {std::pair<std::string, std::string>{"train", "train"}, {"test", "val"}}) {
+        Split s{theirs, ours, find_suffix(src, "-annotation-" + theirs + ".csv"), find_suffix(src, "-pairs-" + theirs + ".csv"),
+                (fs::path(src) / theirs).string()};
+        if (s.annotations.empty() && s.pairs.empty())
+            continue;
+        if (s.annotations.empty() || s.pairs.empty())
+            throw Error(src, "has " + std::string(s.annotations.empty() ? "pairs" : "annotations") + " for " + theirs +
+                                 " but no *-" + (s.annotations.empty() ? "annotation" : "pairs") + "-" + theirs + ".csv");
+        if (!fs::is_directory(s.images))
+            throw Error(s.images, "missing: the " + theirs + " images are expected here");
+        splits.push_back(s);
+    }
+    if (splits.empty())
+        throw Error(src, "no *-annotation-train.csv / *-pairs-train.csv (DeepFashion or Market-1501 as Pose-Transfer ships them)");
+
+    DatasetInfo info;
+    info.root = dst;
+    info.task = "pose";
+    info.input_nc = 3, info.guide_nc = 18, info.output_nc = 3;
+    fs::create_directories(dst);
+    info.write();
+
+    Report report;
+    struct Job {
+        const Split* split;
+        std::string from, to;
+        int line;
+    };
+    std::vector<Job> jobs;
+    std::map<std::string, std::map<std::string, pose::Pose>> poses; // split -> image -> pose
+    for (const Split& s : splits) {
+        // Annotations: "name:keypoints_y:keypoints_x" header, rows "<image>: [y...]: [x...]".
+        std::istringstream lines(read_text(s.annotations));
+        std::string line;
+        int n = 0;
+        while (std::getline(lines, line)) {
+            ++n;
+            if (trim(line).empty() || (n == 1 && line.find("keypoints_y") != std::string::npos))
+                continue;
+            const std::string where = s.annotations + ":" + std::to_string(n);
+            const auto c1 = line.find(':'), c2 = line.find(':', c1 == std::string::npos ? 0 : c1 + 1);
+            if (c1 == std::string::npos || c2 == std::string::npos) {
+                report.skipped.push_back({where, "not name: [y]: [x]"});
+                continue;
+            }
+            try {
+                const std::vector<int> ys = parse_int_list(line.substr(c1 + 1, c2 - c1 - 1), where);
+                const std::vector<int> xs = parse_int_list(line.substr(c2 + 1), where);
+                if (ys.size() != pose::kKeypoints || xs.size() != pose::kKeypoints)
+                    throw Error(where, "expected 18 y and 18 x values, got " + std::to_string(ys.size()) + " and " +
+                                           std::to_string(xs.size()));
+                pose::Pose p;
+                for (int k = 0; k < pose::kKeypoints; ++k) {
+                    const bool present = ys[static_cast<size_t>(k)] >= 0 && xs[static_cast<size_t>(k)] >= 0;
+                    p.points[static_cast<size_t>(k)] = {static_cast<float>(xs[static_cast<size_t>(k)]),
+                                                        static_cast<float>(ys[static_cast<size_t>(k)]), present ? 1.0f : 0.0f, present};
+                }
+                poses[s.name][trim(line.substr(0, c1))] = p;
+            } catch (const Error& e) {
+                report.skipped.push_back({where, e.what()});
+            }
+        }
+        // Pairs: "from,to" with a header.
+        std::istringstream pl(read_text(s.pairs));
+        n = 0;
+        while (std::getline(pl, line)) {
+            ++n;
+            if (trim(line).empty() || (n == 1 && line.find("from") != std::string::npos))
+                continue;
+            const auto comma = line.find(',');
+            if (comma == std::string::npos) {
+                report.skipped.push_back({s.pairs + ":" + std::to_string(n), "not 'from,to'"});
+                continue;
+            }
+            jobs.push_back({&s, trim(line.substr(0, comma)), trim(line.substr(comma + 1)), n});
+        }
+    }
+
+    std::map<std::string, int> next_id;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+        if (!progress(static_cast<int>(j), static_cast<int>(jobs.size())))
+            break;
+        const Job& job = jobs[j];
+        const Split& s = *job.split;
+        const std::string where = s.pairs + ":" + std::to_string(job.line);
+        // Ids follow the pairs file's order, so a resumed import names every sample as before.
+        const std::string id = sample_id(next_id[s.ours]++);
+        const std::string ext_in = fs::path(job.from).extension().string(), ext_out = fs::path(job.to).extension().string();
+        if (sample_complete(dst, s.ours, id, {ext_in, ".json", ext_out})) {
+            ++report.kept;
+            continue;
+        }
+        const auto pit = poses[s.name].find(job.to);
+        if (pit == poses[s.name].end()) {
+            report.skipped.push_back({where, "no keypoints for '" + job.to + "' in " + s.annotations});
+            continue;
+        }
+        if (pit->second.present_count() == 0) {
+            report.skipped.push_back({where, "'" + job.to + "' has no detected joints (all -1)"});
+            continue;
+        }
+        const std::string from = (fs::path(s.images) / job.from).string(), to = (fs::path(s.images) / job.to).string();
+        try {
+            const cv::Mat a = decode_image_file(from);
+            const cv::Mat b = decode_image_file(to);
+            if (a.size() != b.size())
+                throw Error(to, "is " + std::to_string(b.cols) + "x" + std::to_string(b.rows) + ", its partner " +
+                                    std::to_string(a.cols) + "x" + std::to_string(a.rows));
+            for (const pose::Keypoint& k : pit->second.points)
+                if (k.present && (k.x >= b.cols || k.y >= b.rows))
+                    throw Error(s.annotations, "a joint of '" + job.to + "' lies outside its " + std::to_string(b.cols) + "x" +
+                                                   std::to_string(b.rows) + " image (y and x swapped?)");
+            for (const char* role : {"input", "guide", "target"})
+                fs::create_directories(fs::path(dst) / s.ours / role);
+            pose::PoseFile pf;
+            pf.people.push_back(pit->second);
+            pf.canvas_width = b.cols;
+            pf.canvas_height = b.rows;
+            // Guide and input first: the target last, so a sample is complete only when all exist.
+            pose::write_openpose_json((fs::path(dst) / s.ours / "guide" / (id + ".json")).string(), pf);
+            copy_atomically(from, (fs::path(dst) / s.ours / "input" / (id + ext_in)).string());
+            copy_atomically(to, (fs::path(dst) / s.ours / "target" / (id + ext_out)).string());
+            ++report.written;
+        } catch (const Error& e) {
+            report.skipped.push_back({where, e.what()});
+        }
+    }
+    for (const Split& s : splits)
+        report.counts.emplace_back(s.ours, static_cast<int>(sample_ids(info, s.ours).size()));
+    return report;
+}
+
+} // namespace bft::importers

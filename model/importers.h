@@ -1,0 +1,35 @@
+// Importers from the layouts the paper's datasets come in to our dataset format (dataset.h).
+// Every importer writes dataset.json first, then one sample at a time (each file atomically), so
+// it can be stopped and started again: samples already complete are kept, not redone. Nothing is
+// dropped silently: every skipped row or broken file is in the report with the reason.
+#pragma once
+
+#include "dataset.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bft::importers {
+
+struct Report {
+    std::vector<std::pair<std::string, int>> counts; // samples per split in the destination
+    int written = 0, kept = 0;                       // this run wrote / found complete already
+    std::vector<DatasetProblem> skipped;             // what was not imported, and why
+    std::string text() const;
+};
+
+struct Progress {
+    // done, total; return false to stop (the import can be resumed).
+    std::function<bool(int, int)> callback;
+    bool operator()(int done, int total) const { return !callback || callback(done, total); }
+};
+
+// DeepFashion / Market-1501 pose pairs as Pose-Transfer, PG2 and pose-gan distribute them: under
+// `src`, the image folders train/ and test/, `*-annotation-{train,test}.csv` (name:keypoints_y:
+// keypoints_x, COCO-18, y before x, -1 = missing) and `*-pairs-{train,test}.csv` (from,to).
+// Each pair becomes a sample: input = `from` image, guide = `to` keypoints (OpenPose JSON),
+// target = `to` image; train -> train, test -> val.
+Report import_pose_pairs(const std::string& src, const std::string& dst, const Progress& progress = {});
+
+} // namespace bft::importers
