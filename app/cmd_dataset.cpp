@@ -60,8 +60,12 @@ int cmd_dataset(int argc, char** argv)
                                     "Every skipped row or file is reported with the reason.\n"
                                     "formats:\n"
                                     "  pose-pairs   DeepFashion / Market-1501 as Pose-Transfer ships them: SRC/{train,test}/,\n"
-                                    "               SRC/*-annotation-{train,test}.csv, SRC/*-pairs-{train,test}.csv");
+                                    "               SRC/*-annotation-{train,test}.csv, SRC/*-pairs-{train,test}.csv\n"
+                                    "  nyu          NYU Depth v2: SRC = nyu_depth_v2_labeled.mat (first --train-count frames\n"
+                                    "               train, the rest val, as the paper's loader; input = depth reduced by --factor)");
         args.option("from", "FORMAT", "the source layout (see above)")
+            .option("factor", "F", "nyu: the low-resolution input's factor (4, 8 or 16)", "8")
+            .option("train-count", "N", "nyu: frames for training; the rest are the validation split", "1000")
             .positional("SRC", "the source folder or file")
             .positional("DST", "the dataset folder to write");
         if (!args.parse(argc - 1, argv + 1))
@@ -75,10 +79,16 @@ int cmd_dataset(int argc, char** argv)
         }};
         std::signal(SIGINT, on_interrupt);
         importers::Report report;
-        if (format == "pose-pairs")
+        if (format == "pose-pairs") {
             report = importers::import_pose_pairs(args.get("SRC"), args.get("DST"), progress);
-        else
-            throw UsageError("unknown format '" + format + "' (pose-pairs)");
+        } else if (format == "nyu") {
+            importers::NyuOptions o;
+            o.factor = args.get_int("factor", 4, 16);
+            o.train_count = args.get_int("train-count", 0, 100000000);
+            report = importers::import_nyu(args.get("SRC"), args.get("DST"), o, progress);
+        } else {
+            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu)");
+        }
         std::signal(SIGINT, SIG_DFL);
         if (tty)
             std::cerr << "\n";

@@ -1,9 +1,14 @@
 #include "importers.h"
 
 #include "atomic_file.h"
+#include "depth.h"
 #include "errors.h"
+#include "image_io.h"
 #include "opencv_io.h"
 #include "pose.h"
+
+#include <ATen/ATen.h>
+#include <hdf5.h>
 
 #include <filesystem>
 #include <fstream>
@@ -247,6 +252,122 @@ Report import_pose_pairs(const std::string& src, const std::string& dst, const P
     }
     for (const Split& s : splits)
         report.counts.emplace_back(s.ours, static_cast<int>(sample_ids(info, s.ours).size()));
+    return report;
+}
+
+namespace {
+
+// Owns an HDF5 handle; closes it with the matching function.
+class H5 {
+public:
+    H5(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+    ~H5() { if (id_ >= 0) close_(id_); }
+    H5(const H5&) = delete;
+    H5& operator=(const H5&) = delete;
+    hid_t get() const { return id_; }
+    bool ok() const { return id_ >= 0; }
+
+private:
+    hid_t id_;
+    herr_t (*close_)(hid_t);
+};
+
+std::vector<hsize_t> dims_of(hid_t dataset)
+{
+    H5 space(H5Dget_space(dataset), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    std::vector<hsize_t> d(static_cast<size_t>(std::max(0, rank)));
+    if (rank > 0)
+        H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
+    return d;
+}
+
+// Reads frame `n` (the leading dimension) of `dataset` as `type` into `out`.
+void read_frame(hid_t dataset, const std::vector<hsize_t>& dims, hsize_t n, hid_t type, void* out, const std::string& where)
+{
+    H5 space(H5Dget_space(dataset), H5Sclose);
+    std::vector<hsize_t> start(dims.size(), 0), count(dims);
+    start[0] = n;
+    count[0] = 1;
+    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+    H5 memory(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+    if (H5Dread(dataset, type, memory.get(), space.get(), H5P_DEFAULT, out) < 0)
+        throw Error(where, "frame " + std::to_string(n) + " cannot be read (damaged file?)");
+}
+
+} // namespace
+
+Report import_nyu(const std::string& mat_file, const std::string& dst, const NyuOptions& options, const Progress& progress)
+{
+    if (options.factor != 4 && options.factor != 8 && options.factor != 16)
+        throw Error("the factor must be 4, 8 or 16, got " + std::to_string(options.factor));
+    if (!fs::is_regular_file(mat_file))
+        throw Error(mat_file, "no such file");
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // errors are ours to report, not printed by the library
+    if (H5Fis_hdf5(mat_file.c_str()) <= 0)
+        throw Error(mat_file, "not a MATLAB v7.3 (HDF5) file; nyu_depth_v2_labeled.mat is one");
+    H5 file(H5Fopen(mat_file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.ok())
+        throw Error(mat_file, "cannot be opened as HDF5");
+    H5 images(H5Dopen2(file.get(), "images", H5P_DEFAULT), H5Dclose);
+    H5 depths(H5Dopen2(file.get(), "depths", H5P_DEFAULT), H5Dclose);
+    if (!images.ok() || !depths.ok())
+        throw Error(mat_file, "has no 'images' and 'depths' (is it nyu_depth_v2_labeled.mat?)");
+    const std::vector<hsize_t> di = dims_of(images.get()), dd = dims_of(depths.get());
+    // MATLAB writes column-major: HDF5 sees frames x 3 x width x height and frames x width x height.
+    if (di.size() != 4 || di[1] != 3 || dd.size() != 3 || di[0] != dd[0] || di[2] != dd[1] || di[3] != dd[2])
+        throw Error(mat_file, "'images' and 'depths' do not have the NYU layout (N x 3 x W x H and N x W x H)");
+    const int n = static_cast<int>(di[0]), w = static_cast<int>(di[2]), h = static_cast<int>(di[3]);
+
+    DatasetInfo info;
+    info.root = dst;
+    info.task = "depth";
+    info.input_nc = 1, info.guide_nc = 3, info.output_nc = 1;
+    info.units_per_metre = 1000;
+    info.near_m = 0;
+    info.far_m = 10;
+    info.factor = options.factor;
+    fs::create_directories(dst);
+    info.write();
+
+    Report report;
+    std::vector<uint8_t> rgb(static_cast<size_t>(3) * w * h);
+    std::vector<float> metres(static_cast<size_t>(w) * h);
+    depth::FileOptions units;
+    units.units_per_metre = info.units_per_metre;
+    for (int i = 0; i < n; ++i) {
+        if (!progress(i, n))
+            break;
+        const std::string split = i < options.train_count ? "train" : "val";
+        const std::string id = sample_id(i);
+        if (sample_complete(dst, split, id, {".png", ".png", ".png"})) {
+            ++report.kept;
+            continue;
+        }
+        const std::string where = mat_file + " frame " + std::to_string(i + 1);
+        try {
+            read_frame(images.get(), di, static_cast<hsize_t>(i), H5T_NATIVE_UINT8, rgb.data(), mat_file);
+            read_frame(depths.get(), dd, static_cast<hsize_t>(i), H5T_NATIVE_FLOAT, metres.data(), mat_file);
+            // [c][x][y] -> C x H x W.
+            const at::Tensor guide = at::from_blob(rgb.data(), {3, w, h}, at::kByte).transpose(1, 2).to(at::kFloat).div(127.5).sub(1.0);
+            const at::Tensor target = at::from_blob(metres.data(), {1, w, h}, at::kFloat).transpose(1, 2).contiguous().clone();
+            if (!at::isfinite(target).all().item<bool>() || (target < 0).any().item<bool>())
+                throw Error(where, "depth has NaN or negative values");
+            if ((target > info.far_m).any().item<bool>())
+                throw Error(where, "depth beyond " + std::to_string(info.far_m) + " m");
+            for (const char* role : {"input", "guide", "target"})
+                fs::create_directories(fs::path(dst) / split / role);
+            write_image((fs::path(dst) / split / "guide" / (id + ".png")).string(), guide);
+            depth::write_depth((fs::path(dst) / split / "input" / (id + ".png")).string(),
+                               depth::low_resolution_input(target, options.factor), units);
+            depth::write_depth((fs::path(dst) / split / "target" / (id + ".png")).string(), target, units);
+            ++report.written;
+        } catch (const Error& e) {
+            report.skipped.push_back({where, e.what()});
+        }
+    }
+    for (const char* split : {"train", "val"})
+        report.counts.emplace_back(split, static_cast<int>(sample_ids(info, split).size()));
     return report;
 }
 

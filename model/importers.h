@@ -32,4 +32,16 @@ struct Progress {
 // target = `to` image; train -> train, test -> val.
 Report import_pose_pairs(const std::string& src, const std::string& dst, const Progress& progress = {});
 
+// NYU Depth v2, `nyu_depth_v2_labeled.mat` (MATLAB v7.3 = HDF5; `images` 3 x 640 x 480 and
+// `depths` 640 x 480 in metres per frame, stored transposed), read with libhdf5. The first
+// `train_count` frames go to train/, the rest to val/, as the paper's depth loader splits them
+// (1000 / 449). Guide: the RGB; target: the depth (16-bit PNG, mm); input: the depth reduced by
+// `factor` (area) and brought back with bicubic interpolation, as the task's low-resolution input.
+struct NyuOptions {
+    int factor = 8;          // 4, 8 or 16
+    int train_count = 1000;
+};
+Report import_nyu(const std::string& mat_file, const std::string& dst, const NyuOptions& options = {},
+                  const Progress& progress = {});
+
 } // namespace bft::importers

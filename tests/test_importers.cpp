@@ -7,7 +7,10 @@
 #include "image_io.h"
 #include "importers.h"
 
+#include "depth.h"
+
 #include <ATen/ATen.h>
+#include <hdf5.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -121,6 +124,66 @@ TEST(Importers, PosePairsRefuseAFolderOfSomethingElse)
     const std::string src = test::temp_dir("import-bad-src");
     EXPECT_THROW(importers::import_pose_pairs(src, src + "/out"), Error);
     EXPECT_THROW(importers::import_pose_pairs(src + "/nope", src + "/out"), Error);
+}
+
+// A miniature nyu_depth_v2_labeled.mat written as MATLAB v7.3 does: column-major, so HDF5 sees
+// frames x 3 x W x H and frames x W x H. Pixel (y, x) of frame n: colour (n, x, y) scaled, depth
+// 1 + 0.1 n + 0.01 x + 0.001 y metres - distinct everywhere, so transposition errors show.
+void write_nyu(const std::string& path, int n, int w, int h)
+{
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    std::vector<uint8_t> images(static_cast<size_t>(n) * 3 * w * h);
+    std::vector<float> depths(static_cast<size_t>(n) * w * h);
+    for (int i = 0; i < n; ++i)
+        for (int x = 0; x < w; ++x)
+            for (int y = 0; y < h; ++y) {
+                for (int c = 0; c < 3; ++c)
+                    images[((static_cast<size_t>(i) * 3 + c) * w + x) * h + y] = static_cast<uint8_t>(c == 0 ? 10 * i : c == 1 ? 4 * x : 4 * y);
+                depths[(static_cast<size_t>(i) * w + x) * h + y] = 1.0f + 0.1f * i + 0.01f * x + 0.001f * y;
+            }
+    const hsize_t di[4] = {static_cast<hsize_t>(n), 3, static_cast<hsize_t>(w), static_cast<hsize_t>(h)};
+    const hsize_t dd[3] = {static_cast<hsize_t>(n), static_cast<hsize_t>(w), static_cast<hsize_t>(h)};
+    const hid_t si = H5Screate_simple(4, di, nullptr), sd = H5Screate_simple(3, dd, nullptr);
+    const hid_t ai = H5Dcreate2(f, "images", H5T_NATIVE_UINT8, si, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t ad = H5Dcreate2(f, "depths", H5T_NATIVE_FLOAT, sd, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ai, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, images.data());
+    H5Dwrite(ad, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, depths.data());
+    H5Dclose(ai), H5Dclose(ad), H5Sclose(si), H5Sclose(sd), H5Fclose(f);
+}
+
+TEST(Importers, NyuMatGivesMetresOnTheRightPixelsAndThePapersSplit)
+{
+    const std::string dir = test::temp_dir("import-nyu");
+    write_nyu(dir + "/nyu.mat", 5, 32, 24);
+    importers::NyuOptions o;
+    o.factor = 4;
+    o.train_count = 3;
+    const importers::Report r = importers::import_nyu(dir + "/nyu.mat", dir + "/data", o);
+    EXPECT_EQ(r.written, 5) << r.text();
+    EXPECT_EQ(r.counts, (std::vector<std::pair<std::string, int>>{{"train", 3}, {"val", 2}}));
+    EXPECT_TRUE(check_dataset(dir + "/data").ok()) << check_dataset(dir + "/data").text();
+    const DatasetInfo info = DatasetInfo::read(dir + "/data");
+    EXPECT_EQ(info.factor, 4);
+    // val/000004 is frame 5 (index 4): depth at row 7, column 20 = 1 + 0.4 + 0.2 + 0.007 m.
+    const at::Tensor metres = depth::read_depth(dir + "/data/val/target/000004.png");
+    ASSERT_EQ(metres.size(1), 24); // H
+    ASSERT_EQ(metres.size(2), 32); // W
+    EXPECT_NEAR(metres[0][7][20].item<float>(), 1.607f, 0.0006f);
+    const Sample s = load_sample(info, "val", "000004");
+    EXPECT_NEAR((s.guide[1][7][20].item<float>() + 1) * 127.5f, 80.0f, 0.6f); // green = 4 x
+    EXPECT_NEAR((s.guide[2][7][20].item<float>() + 1) * 127.5f, 28.0f, 0.6f); // blue = 4 y
+    // The input is the low-resolution version: smooth, but close to the depth on average.
+    const at::Tensor input = depth::read_depth(dir + "/data/val/input/000004.png");
+    EXPECT_LT((input - metres).abs().mean().item<float>(), 0.01f);
+    EXPECT_GT((input - metres).abs().max().item<float>(), 0.0f);
+    // Not an HDF5 file: refused with the reason.
+    test::write_bytes(dir + "/v5.mat", "MATLAB 5.0 MAT-file, not HDF5");
+    try {
+        importers::import_nyu(dir + "/v5.mat", dir + "/other");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("v7.3"), std::string::npos) << e.what();
+    }
 }
 
 } // namespace
