@@ -62,10 +62,14 @@ int cmd_dataset(int argc, char** argv)
                                     "  pose-pairs   DeepFashion / Market-1501 as Pose-Transfer ships them: SRC/{train,test}/,\n"
                                     "               SRC/*-annotation-{train,test}.csv, SRC/*-pairs-{train,test}.csv\n"
                                     "  nyu          NYU Depth v2: SRC = nyu_depth_v2_labeled.mat (first --train-count frames\n"
-                                    "               train, the rest val, as the paper's loader; input = depth reduced by --factor)");
+                                    "               train, the rest val, as the paper's loader; input = depth reduced by --factor)\n"
+                                    "  texturegan   TextureGAN folders: SRC/{train,val}_{img,skg,seg}/<class>/*.jpg (a photo patch\n"
+                                    "               inside the mask becomes the guide, as the authors' loader draws it)");
         args.option("from", "FORMAT", "the source layout (see above)")
             .option("factor", "F", "nyu: the low-resolution input's factor (4, 8 or 16)", "8")
             .option("train-count", "N", "nyu: frames for training; the rest are the validation split", "1000")
+            .option("size", "S", "texturegan: side of the square samples", "128")
+            .option("seed", "K", "texturegan: seed of the patch placement", "0")
             .positional("SRC", "the source folder or file")
             .positional("DST", "the dataset folder to write");
         if (!args.parse(argc - 1, argv + 1))
@@ -86,8 +90,13 @@ int cmd_dataset(int argc, char** argv)
             o.factor = args.get_int("factor", 4, 16);
             o.train_count = args.get_int("train-count", 0, 100000000);
             report = importers::import_nyu(args.get("SRC"), args.get("DST"), o, progress);
+        } else if (format == "texturegan") {
+            importers::TextureGanOptions o;
+            o.size = args.get_int("size", 32, 4096);
+            o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
+            report = importers::import_texturegan(args.get("SRC"), args.get("DST"), o, progress);
         } else {
-            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu)");
+            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan)");
         }
         std::signal(SIGINT, SIG_DFL);
         if (tty)

@@ -10,7 +10,10 @@
 #include <ATen/ATen.h>
 #include <hdf5.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -364,6 +367,141 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
             ++report.written;
         } catch (const Error& e) {
             report.skipped.push_back({where, e.what()});
+        }
+    }
+    for (const char* split : {"train", "val"})
+        report.counts.emplace_back(split, static_cast<int>(sample_ids(info, split).size()));
+    return report;
+}
+
+namespace {
+
+// Shorter side to `size` (area when shrinking), then the centre `size` x `size`.
+cv::Mat scale_and_crop(const cv::Mat& m, int size, int interpolation)
+{
+    const double scale = static_cast<double>(size) / std::min(m.cols, m.rows);
+    cv::Mat r;
+    cv::resize(m, r, cv::Size(std::max(size, static_cast<int>(std::lround(m.cols * scale))),
+                              std::max(size, static_cast<int>(std::lround(m.rows * scale)))),
+               0, 0, interpolation);
+    return r(cv::Rect((r.cols - size) / 2, (r.rows - size) / 2, size, size)).clone();
+}
+
+cv::Mat as_grey(const cv::Mat& m)
+{
+    cv::Mat g = m;
+    if (m.channels() == 3)
+        cv::cvtColor(m, g, cv::COLOR_BGR2GRAY);
+    else if (m.channels() == 4)
+        cv::cvtColor(m, g, cv::COLOR_BGRA2GRAY);
+    if (g.depth() != CV_8U)
+        g.convertTo(g, CV_8U, 1.0 / 257.0);
+    return g;
+}
+
+cv::Mat as_bgr(const cv::Mat& m)
+{
+    cv::Mat c = m;
+    if (m.channels() == 1)
+        cv::cvtColor(m, c, cv::COLOR_GRAY2BGR);
+    else if (m.channels() == 4)
+        cv::cvtColor(m, c, cv::COLOR_BGRA2BGR);
+    if (c.depth() != CV_8U)
+        c.convertTo(c, CV_8U, 1.0 / 257.0);
+    return c;
+}
+
+// The RGBA guide: the photo's pixels in one square patch centred on a random mask pixel (at least
+// half the smallest patch away from the border), transparent elsewhere. Empty when the mask is.
+cv::Mat texture_patch_guide(const cv::Mat& photo_bgr, const cv::Mat& mask_grey, std::mt19937_64& rng)
+{
+    const int size = photo_bgr.cols;
+    const int smin = static_cast<int>(std::lround(40.0 * size / 128)), smax = static_cast<int>(std::lround(60.0 * size / 128));
+    const int margin = (smin + 1) / 2;
+    std::vector<cv::Point> candidates;
+    for (int y = margin; y < size - margin; ++y)
+        for (int x = margin; x < size - margin; ++x)
+            if (mask_grey.at<uint8_t>(y, x) > 127)
+                candidates.emplace_back(x, y);
+    if (candidates.empty())
+        return {};
+    const cv::Point c = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng)];
+    const int s = std::uniform_int_distribution<int>(smin, smax)(rng);
+    const cv::Rect box = cv::Rect(c.x - s / 2, c.y - s / 2, s, s) & cv::Rect(0, 0, size, size);
+    cv::Mat guide(size, size, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+    cv::Mat bgra;
+    cv::cvtColor(photo_bgr, bgra, cv::COLOR_BGR2BGRA);
+    bgra(box).copyTo(guide(box));
+    return guide;
+}
+
+} // namespace
+
+Report import_texturegan(const std::string& src, const std::string& dst, const TextureGanOptions& options, const Progress& progress)
+{
+    if (!fs::is_directory(src))
+        throw Error(src, "not a folder");
+    struct Item {
+        std::string split, img, skg, seg;
+    };
+    std::vector<Item> items;
+    Report report;
+    for (const auto& [theirs, ours] : {std::pair<std::string, std::string>{"train", "train"}, {"val", "val"}}) {
+        const fs::path img_root = fs::path(src) / (theirs + "_img");
+        if (!fs::is_directory(img_root))
+            continue;
+        std::vector<fs::path> imgs;
+        for (const auto& e : fs::recursive_directory_iterator(img_root))
+            if (e.is_regular_file())
+                imgs.push_back(e.path());
+        std::sort(imgs.begin(), imgs.end());
+        for (const fs::path& img : imgs) {
+            const fs::path rel = fs::relative(img, img_root); // <class>/<name>.jpg
+            const fs::path skg = fs::path(src) / (theirs + "_skg") / rel, seg = fs::path(src) / (theirs + "_seg") / rel;
+            if (!fs::exists(skg) || !fs::exists(seg)) {
+                report.skipped.push_back({img.string(), std::string("no matching ") + (!fs::exists(skg) ? skg.string() : seg.string())});
+                continue;
+            }
+            items.push_back({ours, img.string(), skg.string(), seg.string()});
+        }
+    }
+    if (items.empty() && report.skipped.empty())
+        throw Error(src, "no train_img/ or val_img/ folders (the TextureGAN layout: {train,val}_{img,skg,seg}/<class>/*.jpg)");
+
+    DatasetInfo info;
+    info.root = dst;
+    info.task = "texture";
+    info.input_nc = 1, info.guide_nc = 4, info.output_nc = 3;
+    fs::create_directories(dst);
+    info.write();
+    std::map<std::string, int> next_id;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (!progress(static_cast<int>(i), static_cast<int>(items.size())))
+            break;
+        const Item& it = items[i];
+        const int n = next_id[it.split]++;
+        const std::string id = sample_id(n);
+        if (sample_complete(dst, it.split, id, {".png", ".png", ".png"})) {
+            ++report.kept;
+            continue;
+        }
+        try {
+            const cv::Mat photo = scale_and_crop(as_bgr(decode_image_file(it.img)), options.size, cv::INTER_AREA);
+            const cv::Mat sketch = scale_and_crop(as_grey(decode_image_file(it.skg)), options.size, cv::INTER_AREA);
+            const cv::Mat mask = scale_and_crop(as_grey(decode_image_file(it.seg)), options.size, cv::INTER_NEAREST);
+            // One generator per sample, seeded by its place: a resumed import draws the same patches.
+            std::mt19937_64 rng(options.seed * 1000003u + static_cast<uint64_t>(n) * 2u + (it.split == "val" ? 1u : 0u));
+            const cv::Mat guide = texture_patch_guide(photo, mask, rng);
+            if (guide.empty())
+                throw Error(it.seg, "the object mask is empty (or only at the border)");
+            for (const char* role : {"input", "guide", "target"})
+                fs::create_directories(fs::path(dst) / it.split / role);
+            write_image_file((fs::path(dst) / it.split / "input" / (id + ".png")).string(), sketch);
+            write_image_file((fs::path(dst) / it.split / "guide" / (id + ".png")).string(), guide);
+            write_image_file((fs::path(dst) / it.split / "target" / (id + ".png")).string(), photo);
+            ++report.written;
+        } catch (const Error& e) {
+            report.skipped.push_back({it.img, e.what()});
         }
     }
     for (const char* split : {"train", "val"})

@@ -44,4 +44,16 @@ struct NyuOptions {
 Report import_nyu(const std::string& mat_file, const std::string& dst, const NyuOptions& options = {},
                   const Progress& progress = {});
 
+// TextureGAN folders, the layout the authors' texture loader reads: `src/{train,val}_{img,skg,seg}/
+// <class>/<name>.jpg` (photo, sketch, object mask), matched by class and name. Each image is scaled
+// so its shorter side is `size` and centre-cropped (the loader's test transform); the guide gets
+// one square patch of the photo, 40-60 px at 128 (scaled with `size`), centred on a random pixel
+// of the mask away from the border, as the loader draws them (deterministic for `seed`).
+struct TextureGanOptions {
+    int size = 128;
+    uint64_t seed = 0;
+};
+Report import_texturegan(const std::string& src, const std::string& dst, const TextureGanOptions& options = {},
+                         const Progress& progress = {});
+
 } // namespace bft::importers

@@ -186,5 +186,42 @@ TEST(Importers, NyuMatGivesMetresOnTheRightPixelsAndThePapersSplit)
     }
 }
 
+TEST(Importers, TextureGanFoldersOfTheRealFilesPutThePatchInsideTheMask)
+{
+    // The real TextureGAN files (../shared/real), in the authors' folder layout.
+    const std::string src = test::temp_dir("import-tgan");
+    const std::string real = test::shared_dir() + "/real/";
+    for (const auto& [kind, file] : {std::pair<std::string, std::string>{"img", "photo"}, {"skg", "sketch"}, {"seg", "mask"}}) {
+        fs::create_directories(src + "/train_" + kind + "/tshirt");
+        fs::create_directories(src + "/val_" + kind + "/tshirt");
+        fs::copy_file(real + "texturegan_flask_" + file + "_tshirt.jpg", src + "/train_" + kind + "/tshirt/a.jpg");
+        fs::copy_file(real + "texturegan_flask_" + file + "_tshirt.jpg", src + "/val_" + kind + "/tshirt/b.jpg");
+    }
+    fs::copy_file(real + "texturegan_flask_photo_tshirt.jpg", src + "/train_img/tshirt/orphan.jpg"); // no sketch, no mask
+    const importers::Report r = importers::import_texturegan(src, src + "/data");
+    EXPECT_EQ(r.written, 2) << r.text();
+    ASSERT_EQ(r.skipped.size(), 1u);
+    EXPECT_NE(r.skipped[0].file.find("orphan"), std::string::npos);
+    EXPECT_TRUE(check_dataset(src + "/data").ok()) << check_dataset(src + "/data").text();
+    const DatasetInfo info = DatasetInfo::read(src + "/data");
+    const Sample s = load_sample(info, "train", "000000");
+    ASSERT_EQ(s.guide.size(1), 128);
+    // The patch (mask channel > 0) is a square of 40-60 px, and inside the object's mask.
+    const at::Tensor placed = s.guide[3] > 0;
+    const int64_t area = placed.sum().item<int64_t>();
+    EXPECT_GE(area, 40 * 40);
+    EXPECT_LE(area, 60 * 60);
+    const at::Tensor mask = read_image(real + "texturegan_flask_mask_tshirt.jpg", 1);
+    const at::Tensor mask128 = at::upsample_nearest2d(mask.unsqueeze(0), {128, 128}).squeeze(0)[0] > 0;
+    const at::Tensor rows = placed.any(1).nonzero(), cols = placed.any(0).nonzero();
+    const int64_t cy = (rows.min().item<int64_t>() + rows.max().item<int64_t>()) / 2;
+    const int64_t cx = (cols.min().item<int64_t>() + cols.max().item<int64_t>()) / 2;
+    EXPECT_TRUE(mask128[cy][cx].item<bool>()) << "patch centre " << cx << "," << cy << " is off the object";
+    // The patch holds the photo's colours there (Lab' of guide = Lab' of target).
+    EXPECT_LT((s.guide.slice(0, 0, 3) - s.target).abs().masked_select(placed.unsqueeze(0).expand({3, -1, -1})).max().item<float>(), 0.03f);
+    // Resumable and deterministic: a second run keeps both.
+    EXPECT_EQ(importers::import_texturegan(src, src + "/data").kept, 2);
+}
+
 } // namespace
 } // namespace bft
