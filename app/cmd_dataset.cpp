@@ -64,12 +64,17 @@ int cmd_dataset(int argc, char** argv)
                                     "  nyu          NYU Depth v2: SRC = nyu_depth_v2_labeled.mat (first --train-count frames\n"
                                     "               train, the rest val, as the paper's loader; input = depth reduced by --factor)\n"
                                     "  texturegan   TextureGAN folders: SRC/{train,val}_{img,skg,seg}/<class>/*.jpg (a photo patch\n"
-                                    "               inside the mask becomes the guide, as the authors' loader draws it)");
+                                    "               inside the mask becomes the guide, as the authors' loader draws it)\n"
+                                    "  pix2pix      aligned A|B images in SRC/{train,val,test}/, guides by name in --guides\n"
+                                    "               (--task pose: OpenPose JSON, required; texture: RGBA PNG, else drawn in B's object)");
         args.option("from", "FORMAT", "the source layout (see above)")
             .option("factor", "F", "nyu: the low-resolution input's factor (4, 8 or 16)", "8")
             .option("train-count", "N", "nyu: frames for training; the rest are the validation split", "1000")
             .option("size", "S", "texturegan: side of the square samples", "128")
-            .option("seed", "K", "texturegan: seed of the patch placement", "0")
+            .option("seed", "K", "texturegan, pix2pix: seed of the patch placement", "0")
+            .option("task", "TASK", "pix2pix: pose or texture", "texture")
+            .option("guides", "DIR", "pix2pix: the guides' folder")
+            .flag("b-to-a", "pix2pix: B is the input and A the target")
             .positional("SRC", "the source folder or file")
             .positional("DST", "the dataset folder to write");
         if (!args.parse(argc - 1, argv + 1))
@@ -95,8 +100,15 @@ int cmd_dataset(int argc, char** argv)
             o.size = args.get_int("size", 32, 4096);
             o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
             report = importers::import_texturegan(args.get("SRC"), args.get("DST"), o, progress);
+        } else if (format == "pix2pix") {
+            importers::Pix2PixOptions o;
+            o.task = args.get("task");
+            o.guides = args.get("guides");
+            o.b_to_a = args.has("b-to-a");
+            o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
+            report = importers::import_pix2pix(args.get("SRC"), args.get("DST"), o, progress);
         } else {
-            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan)");
+            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan, pix2pix)");
         }
         std::signal(SIGINT, SIG_DFL);
         if (tty)

@@ -437,6 +437,104 @@ cv::Mat texture_patch_guide(const cv::Mat& photo_bgr, const cv::Mat& mask_grey, 
 
 } // namespace
 
+Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2PixOptions& options, const Progress& progress)
+{
+    if (options.task != "pose" && options.task != "texture")
+        throw Error("pix2pix pairs import into the pose or texture task, not '" + options.task + "'");
+    if (options.task == "pose" && options.guides.empty())
+        throw Error("pose pairs need their keypoints: give the folder of OpenPose JSON guides");
+    if (!fs::is_directory(src))
+        throw Error(src, "not a folder");
+    struct Item {
+        std::string split, image, guide;
+    };
+    std::vector<Item> items;
+    Report report;
+    const std::string guide_ext = options.task == "pose" ? ".json" : ".png";
+    for (const auto& [theirs, ours] : {std::pair<std::string, std::string>{"train", "train"}, {"val", "val"}, {"test", "val"}}) {
+        const fs::path dir = fs::path(src) / theirs;
+        if (!fs::is_directory(dir))
+            continue;
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.is_regular_file() && is_image_path(e.path().string()))
+                files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        for (const fs::path& f : files) {
+            std::string guide;
+            if (!options.guides.empty()) {
+                for (const fs::path& g : {fs::path(options.guides) / theirs / (f.stem().string() + guide_ext),
+                                          fs::path(options.guides) / (f.stem().string() + guide_ext)})
+                    if (fs::exists(g)) {
+                        guide = g.string();
+                        break;
+                    }
+                if (guide.empty()) {
+                    report.skipped.push_back({f.string(), "no guide " + f.stem().string() + guide_ext + " in " + options.guides});
+                    continue;
+                }
+            }
+            items.push_back({ours, f.string(), guide});
+        }
+    }
+    if (items.empty() && report.skipped.empty())
+        throw Error(src, "no train/, val/ or test/ folder of A|B images (the pix2pix layout)");
+
+    DatasetInfo info;
+    info.root = dst;
+    info.task = options.task;
+    if (options.task == "pose")
+        info.input_nc = 3, info.guide_nc = 18, info.output_nc = 3;
+    else
+        info.input_nc = 1, info.guide_nc = 4, info.output_nc = 3;
+    fs::create_directories(dst);
+    info.write();
+    std::map<std::string, int> next_id;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (!progress(static_cast<int>(i), static_cast<int>(items.size())))
+            break;
+        const Item& it = items[i];
+        const int n = next_id[it.split]++;
+        const std::string id = sample_id(n);
+        if (sample_complete(dst, it.split, id, {".png", guide_ext, ".png"})) {
+            ++report.kept;
+            continue;
+        }
+        try {
+            const cv::Mat ab = as_bgr(decode_image_file(it.image));
+            if (ab.cols % 2 != 0)
+                throw Error(it.image, "is " + std::to_string(ab.cols) + " px wide: not two halves A | B");
+            const int w = ab.cols / 2;
+            cv::Mat a = ab(cv::Rect(0, 0, w, ab.rows)).clone(), b = ab(cv::Rect(w, 0, w, ab.rows)).clone();
+            if (options.b_to_a)
+                std::swap(a, b);
+            for (const char* role : {"input", "guide", "target"})
+                fs::create_directories(fs::path(dst) / it.split / role);
+            const std::string guide_out = (fs::path(dst) / it.split / "guide" / (id + guide_ext)).string();
+            if (!it.guide.empty()) {
+                copy_atomically(it.guide, guide_out);
+            } else {
+                // The object: what differs from a white background.
+                cv::Mat grey = as_grey(b), object;
+                cv::threshold(grey, object, 240, 255, cv::THRESH_BINARY_INV);
+                std::mt19937_64 rng(options.seed * 1000003u + static_cast<uint64_t>(n) * 2u + (it.split == "val" ? 1u : 0u));
+                const cv::Mat guide = texture_patch_guide(b, object, rng);
+                if (guide.empty())
+                    throw Error(it.image, "B has no object (all white background) to place a patch in");
+                write_image_file(guide_out, guide);
+            }
+            write_image_file((fs::path(dst) / it.split / "input" / (id + ".png")).string(), options.task == "texture" ? as_grey(a) : a);
+            write_image_file((fs::path(dst) / it.split / "target" / (id + ".png")).string(), b);
+            ++report.written;
+        } catch (const Error& e) {
+            report.skipped.push_back({it.image, e.what()});
+        }
+    }
+    for (const char* split : {"train", "val"})
+        report.counts.emplace_back(split, static_cast<int>(sample_ids(info, split).size()));
+    return report;
+}
+
 Report import_texturegan(const std::string& src, const std::string& dst, const TextureGanOptions& options, const Progress& progress)
 {
     if (!fs::is_directory(src))

@@ -56,4 +56,18 @@ struct TextureGanOptions {
 Report import_texturegan(const std::string& src, const std::string& dst, const TextureGanOptions& options = {},
                          const Progress& progress = {});
 
+// pix2pix aligned pairs: `src/{train,val,test}/<name>.<ext>`, each image A | B side by side
+// (test -> val). A is the input and B the target (or the other way with b_to_a). Guides: the file
+// with the same name in `guides/<split>/` or `guides/` (pose: OpenPose JSON, texture: RGBA PNG);
+// for texture without guides, one patch of B is drawn inside B's object (what is not its white
+// background), as for TextureGAN.
+struct Pix2PixOptions {
+    std::string task = "texture"; // pose or texture
+    std::string guides;           // folder; required for pose
+    bool b_to_a = false;
+    uint64_t seed = 0;
+};
+Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2PixOptions& options = {},
+                      const Progress& progress = {});
+
 } // namespace bft::importers

@@ -223,5 +223,40 @@ TEST(Importers, TextureGanFoldersOfTheRealFilesPutThePatchInsideTheMask)
     EXPECT_EQ(importers::import_texturegan(src, src + "/data").kept, 2);
 }
 
+TEST(Importers, Pix2PixSplitsTheHalvesAndFindsGuidesByName)
+{
+    const std::string src = test::temp_dir("import-p2p");
+    fs::create_directories(src + "/train");
+    fs::create_directories(src + "/test");
+    // A: a black line drawing on white; B: a red square object on white.
+    for (const std::string& name : {std::string("train/x.png"), std::string("test/y.png")}) {
+        at::Tensor ab = at::ones({3, 64, 128});
+        ab.narrow(1, 30, 2).narrow(2, 10, 40).fill_(-1.0f);               // A: a line
+        at::Tensor square = ab.narrow(1, 16, 32).narrow(2, 64 + 16, 32); // B: a red square
+        square[0].fill_(1.0f), square[1].fill_(-1.0f), square[2].fill_(-1.0f);
+        write_image(src + "/" + name, ab);
+    }
+    const importers::Report r = importers::import_pix2pix(src, src + "/data");
+    EXPECT_EQ(r.written, 2) << r.text();
+    EXPECT_EQ(r.counts, (std::vector<std::pair<std::string, int>>{{"train", 1}, {"val", 1}}));
+    EXPECT_TRUE(check_dataset(src + "/data").ok()) << check_dataset(src + "/data").text();
+    const Sample s = load_sample(DatasetInfo::read(src + "/data"), "train", "000000");
+    ASSERT_EQ(s.input.size(0), 1);
+    ASSERT_EQ(s.input.size(2), 64); // one half wide
+    EXPECT_LT(s.input[0][30][20].item<float>(), -0.5f); // the line is in the input
+    EXPECT_GT(s.target[1][32][32].item<float>(), 0.3f); // Lab' a of red: positive
+    // The drawn patch is centred on the red object (it may reach past its edge, as the loader's do).
+    const at::Tensor placed = s.guide[3] > 0;
+    ASSERT_GT(placed.sum().item<int64_t>(), 0);
+    const at::Tensor rows = placed.any(1).nonzero(), cols = placed.any(0).nonzero();
+    const int64_t cy = (rows.min().item<int64_t>() + rows.max().item<int64_t>()) / 2;
+    const int64_t cx = (cols.min().item<int64_t>() + cols.max().item<int64_t>()) / 2;
+    EXPECT_GT(s.guide[1][cy][cx].item<float>(), 0.3f) << cx << "," << cy;
+    // Pose pairs without keypoints are refused; with a guides folder each finds its JSON by name.
+    importers::Pix2PixOptions pose;
+    pose.task = "pose";
+    EXPECT_THROW(importers::import_pix2pix(src, src + "/pose", pose), Error);
+}
+
 } // namespace
 } // namespace bft
