@@ -66,15 +66,20 @@ int cmd_dataset(int argc, char** argv)
                                     "  texturegan   TextureGAN folders: SRC/{train,val}_{img,skg,seg}/<class>/*.jpg (a photo patch\n"
                                     "               inside the mask becomes the guide, as the authors' loader draws it)\n"
                                     "  pix2pix      aligned A|B images in SRC/{train,val,test}/, guides by name in --guides\n"
-                                    "               (--task pose: OpenPose JSON, required; texture: RGBA PNG, else drawn in B's object)");
+                                    "               (--task pose: OpenPose JSON, required; texture: RGBA PNG, else drawn in B's object)\n"
+                                    "  rgbd         RGB-D frames: SRC/{color,colour,rgb,image}/ and SRC/depth/ (16-bit PNG in\n"
+                                    "               1/--depth-scale m; 0 = no reading, kept as a hole that training leaves out)");
         args.option("from", "FORMAT", "the source layout (see above)")
-            .option("factor", "F", "nyu: the low-resolution input's factor (4, 8 or 16)", "8")
+            .option("factor", "F", "nyu, rgbd: the low-resolution input's factor (4, 8 or 16)", "8")
             .option("train-count", "N", "nyu: frames for training; the rest are the validation split", "1000")
-            .option("size", "S", "texturegan: side of the square samples", "128")
             .option("seed", "K", "texturegan, pix2pix: seed of the patch placement", "0")
             .option("task", "TASK", "pix2pix: pose or texture", "texture")
             .option("guides", "DIR", "pix2pix: the guides' folder")
             .flag("b-to-a", "pix2pix: B is the input and A the target")
+            .option("depth-scale", "UNITS", "rgbd: depth units per metre (1000: mm; 5000: TUM RGB-D)", "1000")
+            .option("far", "M", "rgbd: the far end of the depth range in metres", "10")
+            .option("size", "S", "texturegan: side of the square samples; rgbd: scale and crop to S x S (0: keep)")
+            .option("val", "FRACTION", "rgbd: the last frames that form the validation split", "0.1")
             .positional("SRC", "the source folder or file")
             .positional("DST", "the dataset folder to write");
         if (!args.parse(argc - 1, argv + 1))
@@ -97,7 +102,7 @@ int cmd_dataset(int argc, char** argv)
             report = importers::import_nyu(args.get("SRC"), args.get("DST"), o, progress);
         } else if (format == "texturegan") {
             importers::TextureGanOptions o;
-            o.size = args.get_int("size", 32, 4096);
+            o.size = args.has("size") ? args.get_int("size", 32, 4096) : 128;
             o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
             report = importers::import_texturegan(args.get("SRC"), args.get("DST"), o, progress);
         } else if (format == "pix2pix") {
@@ -107,8 +112,16 @@ int cmd_dataset(int argc, char** argv)
             o.b_to_a = args.has("b-to-a");
             o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
             report = importers::import_pix2pix(args.get("SRC"), args.get("DST"), o, progress);
+        } else if (format == "rgbd") {
+            importers::RgbdOptions o;
+            o.depth_scale = static_cast<float>(args.get_double("depth-scale", 1e-6, 1e9));
+            o.far_m = static_cast<float>(args.get_double("far", 1e-3, 1e6));
+            o.factor = args.get_int("factor", 4, 16);
+            o.size = args.has("size") ? args.get_int("size", 32, 4096) : 0;
+            o.val_fraction = args.get_double("val", 0, 1);
+            report = importers::import_rgbd(args.get("SRC"), args.get("DST"), o, progress);
         } else {
-            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan, pix2pix)");
+            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan, pix2pix, rgbd)");
         }
         std::signal(SIGINT, SIG_DFL);
         if (tty)

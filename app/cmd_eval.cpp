@@ -107,7 +107,8 @@ int cmd_eval(int argc, char** argv)
         if (info.task == "depth") {
             base[0].add(smp.input, smp, info); // bicubic: the upsampled input itself
             const depth::Range range{info.near_m, info.far_m};
-            const at::Tensor low = baselines::low_resolution(depth::to_metres(smp.target, range), info.factor);
+            // Holes (NaN targets) become 0, "no reading", which the low-resolution map fills first.
+            const at::Tensor low = baselines::low_resolution(at::nan_to_num(depth::to_metres(smp.target, range), 0.0), info.factor);
             const at::Tensor jbu = baselines::joint_bilateral_upsample(low, (smp.guide + 1) / 2);
             base[1].add(depth::to_unit(jbu, range), smp, info);
         } else if (info.task == "pose") {

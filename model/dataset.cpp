@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -96,7 +97,10 @@ at::Tensor load_role(const DatasetInfo& info, const std::string& path, int role,
         at::Tensor metres = depth::read_depth(path, o);
         if ((metres > info.far_m + 1e-3).any().item<bool>())
             throw Error(path, "values out of range (deeper than far_m = " + std::to_string(info.far_m) + " m)");
-        return depth::to_unit(metres, {info.near_m, info.far_m});
+        const at::Tensor unit = depth::to_unit(metres, {info.near_m, info.far_m});
+        if (info.holes && role == 2) // no reading: NaN, which losses and metrics leave out
+            return at::where(metres > 0, unit, at::full({}, std::numeric_limits<float>::quiet_NaN()));
+        return unit;
     }
     if (task == "texture" && role == 1)
         return load_texture_guide(path);
@@ -152,6 +156,7 @@ DatasetInfo DatasetInfo::read(const std::string& root)
             info.near_m = d.value("near_m", info.near_m);
             info.far_m = d.value("far_m", info.far_m);
             info.factor = d.value("factor", info.factor);
+            info.holes = d.value("holes", false);
         }
         if (!(info.far_m > info.near_m) || info.units_per_metre <= 0 || info.factor < 1)
             throw Error(path, "invalid depth settings");
@@ -174,7 +179,7 @@ void DatasetInfo::write() const
     if (task == "pose")
         j["pose"] = {{"radius", pose_style.radius}, {"inside", pose_style.inside}, {"outside", pose_style.outside}};
     if (task == "depth")
-        j["depth"] = {{"units_per_metre", units_per_metre}, {"near_m", near_m}, {"far_m", far_m}, {"factor", factor}};
+        j["depth"] = {{"units_per_metre", units_per_metre}, {"near_m", near_m}, {"far_m", far_m}, {"factor", factor}, {"holes", holes}};
     fs::create_directories(root);
     write_file_atomically((fs::path(root) / "dataset.json").string(), j.dump(2) + "\n");
 }

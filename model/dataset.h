@@ -7,7 +7,7 @@
 // dataset.json: {"format": "bft-dataset", "version": 1, "task": "pose"|"depth"|"texture",
 //   "input_nc", "guide_nc", "output_nc", and per task:
 //   "pose":  {"radius": 4, "inside": 1, "outside": 0}          keypoint-map style (pose.h)
-//   "depth": {"units_per_metre": 1000, "near_m": 0, "far_m": 10, "factor": 8}
+//   "depth": {"units_per_metre": 1000, "near_m": 0, "far_m": 10, "factor": 8, "holes": false}
 // Files by task (every file may instead be a .npy tensor, C x H x W in [-1, 1], taken as it is):
 //   pose:    input RGB image, guide OpenPose JSON (rendered to keypoint maps on load), target RGB image
 //   depth:   input 16-bit PNG (the low-resolution depth upsampled to full size), guide RGB image,
@@ -38,6 +38,9 @@ struct DatasetInfo {
     int input_nc = 0, guide_nc = 0, output_nc = 0;
     pose::MapStyle pose_style;
     float units_per_metre = 1000, near_m = 0, far_m = 10;
+    // Depth targets with missing readings (0 in the file, as RGB-D cameras write them): loaded as
+    // NaN, and left out of every loss and metric instead of being learnt as a depth of zero.
+    bool holes = false;
     int factor = 8;
 
     static DatasetInfo read(const std::string& root); // throws bft::Error naming dataset.json

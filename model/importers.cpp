@@ -535,6 +535,117 @@ Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2
     return report;
 }
 
+Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOptions& options, const Progress& progress)
+{
+    if (!(options.depth_scale > 0) || !(options.far_m > 0))
+        throw Error("the depth scale and far limit must be positive");
+    if (options.factor != 4 && options.factor != 8 && options.factor != 16)
+        throw Error("the factor must be 4, 8 or 16, got " + std::to_string(options.factor));
+    if (!fs::is_directory(src))
+        throw Error(src, "not a folder");
+    std::string colour_dir;
+    for (const char* name : {"color", "colour", "rgb", "image"})
+        if (fs::is_directory(fs::path(src) / name)) {
+            colour_dir = (fs::path(src) / name).string();
+            break;
+        }
+    const std::string depth_dir = (fs::path(src) / "depth").string();
+    if (colour_dir.empty() || !fs::is_directory(depth_dir))
+        throw Error(src, "expected a colour folder (color/, colour/, rgb/ or image/) and depth/ beside it");
+    auto list = [](const std::string& dir) {
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.is_regular_file() && is_image_path(e.path().string()))
+                files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        return files;
+    };
+    const std::vector<fs::path> colours = list(colour_dir), depths = list(depth_dir);
+    Report report;
+    std::vector<std::pair<fs::path, fs::path>> frames;
+    std::map<std::string, fs::path> depth_by_stem;
+    for (const fs::path& d : depths)
+        depth_by_stem[d.stem().string()] = d;
+    for (const fs::path& c : colours) {
+        const auto it = depth_by_stem.find(c.stem().string());
+        if (it != depth_by_stem.end())
+            frames.emplace_back(c, it->second);
+    }
+    if (frames.empty() && !colours.empty() && colours.size() == depths.size()) {
+        for (size_t i = 0; i < colours.size(); ++i)
+            frames.emplace_back(colours[i], depths[i]);
+        report.skipped.push_back({src, "colour and depth names differ: paired by order (" + std::to_string(frames.size()) + " frames)"});
+    } else {
+        for (const fs::path& c : colours)
+            if (!depth_by_stem.count(c.stem().string()))
+                report.skipped.push_back({c.string(), "no depth frame of the same name"});
+    }
+    if (frames.empty())
+        throw Error(src, "no colour and depth frames that pair up");
+
+    DatasetInfo info;
+    info.root = dst;
+    info.task = "depth";
+    info.input_nc = 1, info.guide_nc = 3, info.output_nc = 1;
+    info.units_per_metre = 1000;
+    info.near_m = 0;
+    info.far_m = options.far_m;
+    info.factor = options.factor;
+    info.holes = true;
+    fs::create_directories(dst);
+    info.write();
+    depth::FileOptions units;
+    units.units_per_metre = 1000;
+    const int n = static_cast<int>(frames.size());
+    const int val_from = n - static_cast<int>(std::lround(n * std::clamp(options.val_fraction, 0.0, 1.0)));
+    for (int i = 0; i < n; ++i) {
+        if (!progress(i, n))
+            break;
+        const std::string split = i < val_from ? "train" : "val";
+        const std::string id = sample_id(i);
+        if (sample_complete(dst, split, id, {".png", ".png", ".png"})) {
+            ++report.kept;
+            continue;
+        }
+        const auto& [colour_path, depth_path] = frames[static_cast<size_t>(i)];
+        try {
+            cv::Mat colour = as_bgr(decode_image_file(colour_path.string()));
+            cv::Mat raw = decode_image_file(depth_path.string());
+            if (raw.channels() != 1 || raw.depth() != CV_16U)
+                throw Error(depth_path.string(), "is not a one-channel 16-bit PNG");
+            if (raw.size() != colour.size())
+                throw Error(depth_path.string(), "is " + std::to_string(raw.cols) + "x" + std::to_string(raw.rows) + ", its colour frame " +
+                                                     std::to_string(colour.cols) + "x" + std::to_string(colour.rows));
+            if (options.size > 0) {
+                colour = scale_and_crop(colour, options.size, cv::INTER_AREA);
+                raw = scale_and_crop(raw, options.size, cv::INTER_NEAREST);
+            }
+            cv::Mat metres_mat;
+            raw.convertTo(metres_mat, CV_32F, 1.0 / options.depth_scale);
+            const at::Tensor metres = at::from_blob(metres_mat.ptr<float>(), {1, metres_mat.rows, metres_mat.cols}, at::kFloat).clone();
+            if ((metres > 0).sum().item<int64_t>() == 0)
+                throw Error(depth_path.string(), "has no depth reading at all");
+            // Beyond the far limit: a reading the range cannot hold; kept out like a hole, and said.
+            const int64_t far = (metres > options.far_m).sum().item<int64_t>();
+            const at::Tensor kept = at::where(metres > options.far_m, at::zeros_like(metres), metres);
+            if (far > 0)
+                report.skipped.push_back({depth_path.string(), std::to_string(far) + " readings beyond " + std::to_string(options.far_m) +
+                                                                   " m kept as holes (raise --far to keep them)"});
+            for (const char* role : {"input", "guide", "target"})
+                fs::create_directories(fs::path(dst) / split / role);
+            write_image_file((fs::path(dst) / split / "guide" / (id + ".png")).string(), colour);
+            depth::write_depth((fs::path(dst) / split / "input" / (id + ".png")).string(), depth::low_resolution_input(kept, options.factor), units);
+            depth::write_depth((fs::path(dst) / split / "target" / (id + ".png")).string(), kept, units);
+            ++report.written;
+        } catch (const Error& e) {
+            report.skipped.push_back({colour_path.string(), e.what()});
+        }
+    }
+    for (const char* split : {"train", "val"})
+        report.counts.emplace_back(split, static_cast<int>(sample_ids(info, split).size()));
+    return report;
+}
+
 Report import_texturegan(const std::string& src, const std::string& dst, const TextureGanOptions& options, const Progress& progress)
 {
     if (!fs::is_directory(src))

@@ -70,4 +70,21 @@ struct Pix2PixOptions {
 Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2PixOptions& options = {},
                       const Progress& progress = {});
 
+// RGB-D frames from common recorders: `src/` holds a colour folder (color/, colour/, rgb/ or
+// image/) and depth/ of 16-bit PNGs in 1/`depth_scale` metres (1000: millimetres; 5000: TUM RGB-D).
+// Frames pair by name, or by order when the names differ but the counts agree (reported). A depth
+// of 0 is "no reading": kept as a hole (dataset.json "holes": true), which training and metrics
+// leave out, never learnt as zero. The last `val_fraction` of the frames (in order: video frames
+// next to each other are near-copies) is the validation split. `size` > 0 scales the shorter side
+// to it and centre-crops a square (depth by nearest neighbour, so holes stay holes).
+struct RgbdOptions {
+    float depth_scale = 1000;
+    float far_m = 10;
+    int factor = 8;
+    int size = 0;
+    double val_fraction = 0.1;
+};
+Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOptions& options = {},
+                   const Progress& progress = {});
+
 } // namespace bft::importers

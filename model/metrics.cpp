@@ -22,24 +22,34 @@ void same(const at::Tensor& a, const at::Tensor& b)
         throw Error("metrics: the images differ in size");
 }
 
+// a - b over the pixels where both are numbers: targets mark missing readings with NaN.
+at::Tensor valid_diff(const at::Tensor& a, const at::Tensor& b)
+{
+    const at::Tensor d = a.to(at::kDouble) - b.to(at::kDouble);
+    return d.masked_select(at::isfinite(d));
+}
+
 } // namespace
 
 double l1(const at::Tensor& a, const at::Tensor& b)
 {
     same(a, b);
-    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().mean().item<double>();
+    return valid_diff(a, b).abs().mean().item<double>();
 }
 
 double psnr(const at::Tensor& a, const at::Tensor& b)
 {
     same(a, b);
-    const double mse = (a.to(at::kDouble) - b.to(at::kDouble)).pow(2).mean().item<double>();
+    const double mse = valid_diff(a, b).pow(2).mean().item<double>();
     return mse == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(4.0 / mse);
 }
 
-double ssim(const at::Tensor& a_in, const at::Tensor& b_in)
+double ssim(const at::Tensor& a_in, const at::Tensor& b_in_raw)
 {
-    same(a_in, b_in);
+    same(a_in, b_in_raw);
+    // Missing readings take the other image's value there: they count as neither match nor mismatch
+    // beyond their window (SSIM is local, so a hole cannot simply be skipped).
+    const at::Tensor b_in = at::where(at::isfinite(b_in_raw), b_in_raw, a_in);
     const at::Tensor a = (batch(a_in) + 1) / 2, b = (batch(b_in) + 1) / 2;
     const int64_t c = a.size(1);
     // Separable Gaussian window, applied per channel (groups = c), valid region only.
@@ -69,7 +79,7 @@ double depth_rmse_m(const at::Tensor& a_unit, const at::Tensor& b_unit, float ne
 {
     same(a_unit, b_unit);
     const double scale = (far_m - near_m) / 2.0; // [-1, 1] -> metres
-    return std::sqrt((a_unit.to(at::kDouble) - b_unit.to(at::kDouble)).pow(2).mean().item<double>()) * scale;
+    return std::sqrt(valid_diff(a_unit, b_unit).pow(2).mean().item<double>()) * scale;
 }
 
 } // namespace bft::metrics

@@ -8,6 +8,7 @@
 
 namespace bft::metrics {
 
+// b is the target: NaN there marks a missing reading (depth holes), left out of every metric.
 double l1(const at::Tensor& a, const at::Tensor& b);
 double psnr(const at::Tensor& a, const at::Tensor& b); // +inf for identical images
 double ssim(const at::Tensor& a, const at::Tensor& b);

@@ -763,7 +763,8 @@ void write_sample_sheet(const DatasetInfo& info, const std::vector<Sample>& samp
     if (samples.empty())
         throw Error(png_path, "no samples to draw");
     auto colourise = [](const at::Tensor& unit) {
-        at::Tensor v = ((unit[0].clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).contiguous();
+        // Missing readings (NaN) show as the near end, as the camera's zeros would.
+        at::Tensor v = ((at::nan_to_num(unit[0], -1.0).clamp(-1, 1) + 1) * 127.5).round().to(at::kByte).contiguous();
         cv::Mat grey(static_cast<int>(v.size(0)), static_cast<int>(v.size(1)), CV_8U, v.data_ptr<uint8_t>()), c;
         cv::applyColorMap(grey, c, cv::COLORMAP_TURBO);
         cv::cvtColor(c, c, cv::COLOR_BGR2RGB);

@@ -172,7 +172,9 @@ double Trainer::validate()
     for (const auto& id : ids) {
         const Sample s = load_sample(info, "val", id);
         const Translation t = translate(*g, s.input, s.guide, c10::Device(c10::kCPU));
-        sum += (t.output[0] - s.target).abs().mean().item<double>();
+        // Over the readings only (depth targets may have holes, loaded as NaN).
+        const at::Tensor valid = at::isfinite(s.target);
+        sum += (t.output[0] - s.target).abs().masked_select(valid).mean().item<double>();
     }
     g->train();
     return sum / static_cast<double>(ids.size());

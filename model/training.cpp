@@ -78,14 +78,35 @@ void TrainStep::load_state(const std::string& dir)
     }
 }
 
-StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target)
+namespace {
+
+// Targets may hold NaN where there is no reading (depth holes): L1 over the readings only.
+at::Tensor masked_l1(const at::Tensor& output, const at::Tensor& target, const at::Tensor& valid)
+{
+    if (!valid.defined())
+        return at::l1_loss(output, target);
+    const at::Tensor diff = (output - at::nan_to_num(target)).abs() * valid;
+    return diff.sum() / valid.sum().clamp_min(1.0);
+}
+
+} // namespace
+
+StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target_in)
 {
     torch::AutoGradMode grad(true);
     StepLosses losses;
-    const at::Tensor fake = g_->forward(input, guide);
+    // Missing readings: masked out of L1; for D, real and fake alike show -1 there, so holes
+    // tell it nothing about which is which.
+    at::Tensor valid, target = target_in;
+    if (at::isnan(target_in).any().item<bool>()) {
+        valid = at::isfinite(target_in).to(target_in.scalar_type());
+        target = at::nan_to_num(target_in, -1.0);
+    }
+    const at::Tensor raw_fake = g_->forward(input, guide);
+    const at::Tensor fake = valid.defined() ? at::where(valid > 0, raw_fake, at::full({}, -1.0, raw_fake.options())) : raw_fake;
     if (!config_.use_gan) {
         opt_g_->zero_grad();
-        at::Tensor l1 = at::l1_loss(fake, target);
+        at::Tensor l1 = masked_l1(raw_fake, target, valid);
         l1.backward();
         opt_g_->step();
         losses.g_l1 = l1.item<double>();
@@ -108,7 +129,7 @@ StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, cons
     opt_g_->zero_grad();
     const at::Tensor pred = d_->forward(at::cat({input, guide, fake}, 1));
     const at::Tensor g_gan = at::mse_loss(pred, at::ones_like(pred));
-    const at::Tensor g_l1 = at::l1_loss(fake, target) * config_.lambda_l1;
+    const at::Tensor g_l1 = masked_l1(raw_fake, target, valid) * config_.lambda_l1;
     (g_gan + g_l1).backward();
     opt_g_->step();
     losses.g_gan = g_gan.item<double>();

@@ -6,6 +6,9 @@
 #include "errors.h"
 #include "image_io.h"
 #include "importers.h"
+#include "metrics.h"
+#include "training.h"
+#include "generator.h"
 
 #include "depth.h"
 
@@ -256,6 +259,50 @@ TEST(Importers, Pix2PixSplitsTheHalvesAndFindsGuidesByName)
     importers::Pix2PixOptions pose;
     pose.task = "pose";
     EXPECT_THROW(importers::import_pix2pix(src, src + "/pose", pose), Error);
+}
+
+TEST(Importers, RgbdFramesKeepHolesAsHolesThatTrainingLeavesOut)
+{
+    // The real Redwood frame (16-bit mm depth with missing readings) as a one-frame recording.
+    const std::string src = test::temp_dir("import-rgbd");
+    fs::create_directories(src + "/color");
+    fs::create_directories(src + "/depth");
+    fs::copy_file(test::shared_dir() + "/real/redwood_color_00000.jpg", src + "/color/00000.jpg");
+    fs::copy_file(test::shared_dir() + "/real/redwood_depth_00000.png", src + "/depth/00000.png");
+    fs::copy_file(test::shared_dir() + "/real/redwood_color_00000.jpg", src + "/color/00001.jpg"); // no depth
+    importers::RgbdOptions o;
+    o.size = 96;
+    o.val_fraction = 0;
+    const importers::Report r = importers::import_rgbd(src, src + "/data", o);
+    EXPECT_EQ(r.written, 1) << r.text();
+    EXPECT_TRUE(check_dataset(src + "/data").ok()) << check_dataset(src + "/data").text();
+    const DatasetInfo info = DatasetInfo::read(src + "/data");
+    EXPECT_TRUE(info.holes);
+    const Sample s = load_sample(info, "train", "000000");
+    const at::Tensor holes = at::isnan(s.target);
+    const int64_t n_holes = holes.sum().item<int64_t>();
+    ASSERT_GT(n_holes, 0) << "the Redwood frame has missing readings";
+    ASSERT_LT(n_holes, s.target.numel() / 2);
+    EXPECT_TRUE(at::isfinite(s.input).all().item<bool>()); // the input is filled
+    // Readings are in metres as the source's millimetres say: compare with the file directly.
+    const at::Tensor raw = depth::read_depth(test::shared_dir() + "/real/redwood_depth_00000.png");
+    EXPECT_NEAR(depth::to_metres(s.target, {info.near_m, info.far_m}).masked_select(~holes).mean().item<float>(),
+                raw.masked_select(raw > 0).mean().item<float>(), 0.15f);
+    // Metrics leave holes out: an output equal to the target where there are readings scores
+    // perfectly whatever it says in the holes.
+    const at::Tensor out = at::where(holes, at::full({}, 0.7f), s.target);
+    EXPECT_NEAR(metrics::l1(out, s.target), 0.0, 1e-9);
+    // A training step on the sample: finite losses (no NaN leaks into the gradients).
+    ArchSpec spec = task_preset("depth");
+    spec.ngf = 4;
+    spec.n_blocks = 1;
+    TrainConfig c;
+    c.ndf = 8;
+    TrainStep step(make_generator(spec), c, c10::Device(c10::kCPU));
+    const StepLosses l = step.run(s.input.unsqueeze(0), s.guide.unsqueeze(0), s.target.unsqueeze(0));
+    EXPECT_TRUE(std::isfinite(l.g_l1) && std::isfinite(l.g_gan) && std::isfinite(l.d_real) && std::isfinite(l.d_fake));
+    for (const auto& p : step.generator()->parameters())
+        ASSERT_TRUE(at::isfinite(p).all().item<bool>());
 }
 
 } // namespace

@@ -3,8 +3,9 @@
 # training with `bft train` on the CPU, held-out metrics beside the baselines and the one-way FiLM
 # (uFT) generator trained the same way, the model cards, and the editor's demo samples.
 # Usage: resources/models/build-demo-models.sh [pose|texture|depth ...]   (default: all three)
-# Needs a built `bft` (cmake --build --preset default --target bft). About 2.5 hours on 2 cores;
-# finished steps are skipped, so it can be stopped and started again. BFT_DEMO_UFT=0 skips uFT.
+# Needs a built `bft` (cmake --build --preset default --target bft). About 2 hours on 2 cores;
+# finished steps are skipped, so it can be stopped and started again. BFT_DEMO_UFT_TASKS lists the
+# tasks whose uFT comparison is trained (default: all three).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bft=${BFT:-build/app/bft}
@@ -40,11 +41,12 @@ demo() { # task ngf steps [extra train flags...]
   synth "$task" 1 2000 "$work/$task-train"
   synth "$task" 2 400 "$work/$task-heldout" --val 0.5  # val/ (200 samples) is the held-out set
   run "$work/$task-run" "${flags[@]}"
-  cp "$(latest "$work/$task-run")" "resources/models/$task.pth"
+  # Shipped in float16 (each model <= 10 MB); every loader casts the weights back to float32.
+  "$bft" convert --half "$(latest "$work/$task-run")" "resources/models/$task.pth"
   "$bft" eval --checkpoint "resources/models/$task.pth" --data "$work/$task-heldout" --split val --json \
     --grid "$work/$task-grid.png" > "$work/$task-eval.json"
   local uft_eval=""
-  if [ "${BFT_DEMO_UFT:-1}" != 0 ]; then
+  if [[ " ${BFT_DEMO_UFT_TASKS:-pose texture depth} " == *" $task "* ]]; then
     run "$work/$task-uft-run" "${flags[@]}" --film uFT
     "$bft" eval --checkpoint "$(latest "$work/$task-uft-run")" --data "$work/$task-heldout" --split val --json \
       > "$work/$task-uft-eval.json"
@@ -55,7 +57,8 @@ demo() { # task ngf steps [extra train flags...]
     --command "bft synth --task $task --size $size --seed 1 --count 2000 --out $task-train" \
     --command "bft synth --task $task --size $size --seed 2 --count 400 --val 0.5 --out $task-heldout" \
     --command "bft train --out $task-run ${flags[*]//$work\//}" \
-    --command "bft eval --checkpoint $task-run/checkpoints/step_$(printf %07d "$steps")/net_G.pth --data $task-heldout --split val" \
+    --command "bft convert --half $task-run/checkpoints/step_$(printf %07d "$steps")/net_G.pth $task.pth" \
+    --command "bft eval --checkpoint $task.pth --data $task-heldout --split val" \
     --command "# the uFT row: the same bft train with --film uFT"
   samples "$task"
 }
@@ -63,8 +66,8 @@ demo() { # task ngf steps [extra train flags...]
 tasks=${*:-pose texture depth}
 for t in $tasks; do
   case $t in
-    pose)    demo pose 24 3000 ;;
-    texture) demo texture 32 3000 ;;
+    pose)    demo pose 16 4000 ;;
+    texture) demo texture 16 3000 ;;
     depth)   demo depth 16 3000 --no-gan ;;
     *) echo "unknown task $t" >&2; exit 2 ;;
   esac
