@@ -4,6 +4,7 @@
 #include "atomic_file.h"
 #include "dataset.h"
 #include "errors.h"
+#include "importers.h"
 #include "inference.h"
 #include "json_file.h"
 #include "synth.h"
@@ -65,6 +66,47 @@ void make_synthetic_dataset(const std::string& task, int count, int size, uint64
     o.size = size;
     o.seed = seed;
     synth::write_dataset(o, dir, progress);
+}
+
+ImportSummary import_dataset(const ImportRequest& rq, const std::function<bool(int, int)>& progress)
+{
+    bool stopped = false;
+    importers::Progress p{[&](int done, int total) {
+        const bool go = !progress || progress(done, total);
+        stopped = stopped || !go;
+        return go;
+    }};
+    importers::Report r;
+    if (rq.format == "pose-pairs") {
+        r = importers::import_pose_pairs(rq.source, rq.destination, p);
+    } else if (rq.format == "nyu") {
+        importers::NyuOptions o;
+        o.factor = rq.factor;
+        r = importers::import_nyu(rq.source, rq.destination, o, p);
+    } else if (rq.format == "texturegan") {
+        r = importers::import_texturegan(rq.source, rq.destination, {}, p);
+    } else if (rq.format == "pix2pix") {
+        importers::Pix2PixOptions o;
+        o.task = rq.task;
+        o.guides = rq.guides;
+        r = importers::import_pix2pix(rq.source, rq.destination, o, p);
+    } else if (rq.format == "rgbd") {
+        importers::RgbdOptions o;
+        o.factor = rq.factor;
+        o.depth_scale = rq.depth_scale;
+        r = importers::import_rgbd(rq.source, rq.destination, o, p);
+    } else {
+        throw Error("unknown dataset format '" + rq.format + "'");
+    }
+    ImportSummary s;
+    s.counts = r.counts;
+    s.written = r.written;
+    s.kept = r.kept;
+    for (const DatasetProblem& q : r.skipped)
+        s.skipped.emplace_back(q.file, q.message);
+    s.stopped = stopped;
+    s.text = r.text();
+    return s;
 }
 
 struct TrainingJob::State {

@@ -32,6 +32,24 @@ DatasetSummary check_dataset(const std::string& dir, const std::function<bool(in
 void make_synthetic_dataset(const std::string& task, int count, int size, uint64_t seed, const std::string& dir,
                             const std::function<bool(int, int)>& progress = {});
 
+// Importing a dataset from the layout it is distributed in (importers.h): "pose-pairs", "nyu",
+// "texturegan", "pix2pix" or "rgbd".
+struct ImportRequest {
+    std::string format, source, destination;
+    int factor = 8;            // nyu, rgbd
+    float depth_scale = 1000;  // rgbd
+    std::string task = "texture", guides; // pix2pix
+};
+struct ImportSummary {
+    std::vector<std::pair<std::string, int>> counts;
+    int written = 0, kept = 0;
+    std::vector<std::pair<std::string, std::string>> skipped; // file, why
+    bool stopped = false;
+    std::string text;
+};
+// progress(done, total) may stop by returning false; running it again resumes.
+ImportSummary import_dataset(const ImportRequest& request, const std::function<bool(int, int)>& progress = {});
+
 struct TrainRequest {
     std::string data_dir, run_dir;
     std::string from;        // a checkpoint to fine-tune; empty: from scratch

@@ -9,10 +9,12 @@
 #include "finetune_panel.h"
 #include "guide_commands.h"
 #include "guide_tools.h"
+#include "import_dialog.h"
 #include "live_session.h"
 #include "live_training.h"
 #include "main_window.h"
 
+#include <QDir>
 #include <QFile>
 #include <QMouseEvent>
 #include <QSignalSpy>
@@ -391,6 +393,56 @@ private Q_SLOTS:
         QVERIFY(fresh.openRun(panel->runDirectory()));
         QVERIFY(fresh.chartPoints() >= 4 * run.step_reached);
         QCOMPARE(fresh.state(), FinetunePanel::State::Paused); // not finished: it can resume
+    }
+
+    void importedDatasetFineTunesAModelThatLoadsInTheEditor()
+    {
+        // A TextureGAN folder of the real files, imported from the panel's dialog.
+        const QString src = tmp_.filePath(QStringLiteral("tgan"));
+        const QString real = QStringLiteral(BFT_SHARED_DIR "/real/");
+        for (const auto& [kind, file] : {std::pair<QString, QString>{QStringLiteral("img"), QStringLiteral("photo")},
+                                         {QStringLiteral("skg"), QStringLiteral("sketch")},
+                                         {QStringLiteral("seg"), QStringLiteral("mask")}})
+            for (const QString& split : {QStringLiteral("train"), QStringLiteral("val")}) {
+                QDir().mkpath(src + QLatin1Char('/') + split + QLatin1Char('_') + kind + QStringLiteral("/tshirt"));
+                for (const QString& name : {QStringLiteral("a"), QStringLiteral("b")})
+                    QVERIFY(QFile::copy(real + QStringLiteral("texturegan_flask_") + file + QStringLiteral("_tshirt.jpg"),
+                                        src + QLatin1Char('/') + split + QLatin1Char('_') + kind + QStringLiteral("/tshirt/") + name +
+                                            QStringLiteral(".jpg")));
+            }
+        ImportDialog dialog;
+        QSignalSpy done(&dialog, &ImportDialog::importFinished);
+        dialog.setRequest(QStringLiteral("texturegan"), src, tmp_.filePath(QStringLiteral("imported")));
+        dialog.startImport();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 30000);
+        QVERIFY(dialog.succeeded());
+
+        StartOptions o;
+        o.restoreAutosave = false;
+        o.autosavePath = tmp_.filePath(QStringLiteral("autosave.bftproj"));
+        window_ = std::make_unique<MainWindow>(o);
+        window_->show();
+        window_->setTask(Task::Texture);
+        QVERIFY(window_->openImage(real + QStringLiteral("texturegan_flask_photo_tshirt.jpg")));
+        QVERIFY(window_->openCheckpoint(fixtureModel("texture_unet")));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != nullptr, 20000);
+        FinetunePanel* panel = window_->finetunePanel();
+        panel->setSteps(4, 2, 2);
+        panel->setRunDirectory(tmp_.filePath(QStringLiteral("tune")));
+        panel->setDataset(dialog.destination());
+        QTRY_VERIFY_WITH_TIMEOUT(panel->datasetOk(), 20000);
+        QVERIFY(panel->start());
+        QTRY_COMPARE_WITH_TIMEOUT(panel->state(), FinetunePanel::State::Idle, 60000);
+        QCOMPARE(panel->lastStep(), 4);
+        const bft::live::RunInfo run = bft::live::read_run(panel->runDirectory().toStdString());
+        QVERIFY(run.finished);
+        int row = 0;
+        while (row < static_cast<int>(run.checkpoints.size()) && run.checkpoints[row].step != 4)
+            ++row;
+        QVERIFY(panel->useInEditor(row));
+        const QString used = QFileInfo(QString::fromStdString(run.checkpoints[row].path)).absoluteFilePath();
+        QTRY_COMPARE_WITH_TIMEOUT(window_->document()->modelPath(), used, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->modelReady(), 20000);
     }
 };
 

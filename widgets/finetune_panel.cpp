@@ -1,6 +1,7 @@
 #include "finetune_panel.h"
 
 #include "document.h"
+#include "import_dialog.h"
 #include "loss_chart.h"
 #include "training_worker.h"
 
@@ -59,6 +60,8 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     data_ = new QLineEdit;
     data_->setPlaceholderText(tr("a dataset folder (dataset.json, train/, val/)"));
     auto* browse = new QPushButton(tr("Browse…"));
+    auto* importButton = new QPushButton(tr("Import…"));
+    importButton->setToolTip(tr("Import DeepFashion/Market pose pairs, NYU Depth v2, TextureGAN folders, pix2pix pairs or RGB-D frames"));
     auto* makeSynth = new QPushButton(tr("Make synthetic…"));
     makeSynth->setToolTip(tr("Write a small synthetic dataset of the editor's task to try fine-tuning on"));
     report_ = new QPlainTextEdit;
@@ -70,6 +73,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     auto* dataRow = new QHBoxLayout;
     dataRow->addWidget(data_, 1);
     dataRow->addWidget(browse);
+    dataRow->addWidget(importButton);
     dataRow->addWidget(makeSynth);
     dl->addLayout(dataRow);
     dl->addWidget(report_);
@@ -221,6 +225,11 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), data_->text());
         if (!dir.isEmpty())
             setDataset(dir);
+    });
+    connect(importButton, &QPushButton::clicked, this, [this] {
+        ImportDialog dialog(this);
+        if (dialog.exec() == QDialog::Accepted && dialog.succeeded())
+            setDataset(dialog.destination());
     });
     connect(data_, &QLineEdit::editingFinished, this, [this] { setDataset(data_->text()); });
     connect(makeSynth, &QPushButton::clicked, this, [this] {
