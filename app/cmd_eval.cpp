@@ -95,6 +95,8 @@ int cmd_eval(int argc, char** argv)
         baseline_names = {"nearest_colour"};
     Score model;
     std::vector<Score> base(baseline_names.size());
+    double preview_psnr = 0;
+    int preview_n = 0;
     int n = 0;
     const int grid_rows = args.has("grid") ? args.get_int("grid-count", 1, 1000) : 0;
     std::vector<Sample> grid;
@@ -104,6 +106,14 @@ int cmd_eval(int argc, char** argv)
         const Sample smp = load_sample(info, args.get("split"), id);
         const at::Tensor out = translate(*g.net, smp.input, smp.guide, device, options).output[0];
         model.add(out, smp, info);
+        if (options.precision != Precision::FP32) {
+            // The fast preview's fidelity: its output against the exact one.
+            TranslateOptions exact = options;
+            exact.precision = Precision::FP32;
+            const double p = metrics::psnr(out, translate(*g.net, smp.input, smp.guide, device, exact).output[0]);
+            if (std::isfinite(p))
+                preview_psnr += p, ++preview_n;
+        }
         if (info.task == "depth") {
             base[0].add(smp.input, smp, info); // bicubic: the upsampled input itself
             const depth::Range range{info.near_m, info.far_m};
@@ -133,6 +143,8 @@ int cmd_eval(int argc, char** argv)
       << "\", \"samples\": " << n << ", " << model.json(info, n);
     if (info.task == "depth")
         j << ", \"bicubic_rmse_m\": " << base[0].rmse / n;
+    if (preview_n > 0)
+        j << ", \"psnr_vs_fp32_db\": " << preview_psnr / preview_n;
     j << ", \"baselines\": {";
     for (size_t b = 0; b < base.size(); ++b)
         j << (b ? ", " : "") << "\"" << baseline_names[b] << "\": {" << base[b].json(info, n) << "}";
@@ -153,6 +165,8 @@ int cmd_eval(int argc, char** argv)
               << std::left << std::setw(18) << "" << std::right << std::setw(8) << "L1" << std::setw(9) << "PSNR dB"
               << std::setw(8) << "SSIM" << (info.task == "depth" ? "    RMSE m" : "") << "\n";
     row("model", model);
+    if (preview_n > 0)
+        std::cout << "(" << args.get("precision") << " output against fp32: PSNR " << std::setprecision(2) << preview_psnr / preview_n << " dB)\n";
     for (size_t b = 0; b < base.size(); ++b)
         row(baseline_names[b], base[b]);
     return 0;
