@@ -12,6 +12,7 @@
 #include <QUndoStack>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 
 namespace bft::studio {
@@ -135,6 +136,19 @@ live::Raster Document::lowDepthFor(int factor) const
     // The factor is relative to the size the network runs at, as in training.
     const live::Raster atFull = live::resize(depthMap_, full.width(), full.height());
     return live::area_downsample(atFull, factor);
+}
+
+live::DepthRange Document::depthDisplayRange() const
+{
+    float lo = std::numeric_limits<float>::max(), hi = 0;
+    for (float v : lowDepth_.values)
+        if (v > 0)
+            lo = std::min(lo, v), hi = std::max(hi, v);
+    if (hi <= 0)
+        return depthRange_;
+    lo = std::floor(lo * 2) / 2;
+    hi = std::max(lo + 0.5f, std::ceil(hi * 2) / 2);
+    return {std::max(depthRange_.near_m, lo), std::min(depthRange_.far_m, hi)};
 }
 
 QImage Document::sketchImage() const

@@ -62,6 +62,9 @@ public:
     int depthFactor() const { return depthFactor_; }
     const live::Raster& lowDepth() const { return lowDepth_; }
     live::DepthRange depthRange() const { return depthRange_; }
+    // What pictures of depth span: the readings' range rounded out to half metres (the network's
+    // 0-10 m would leave a room in two shades), or the network's range without readings.
+    live::DepthRange depthDisplayRange() const;
     void setDepthMap(const live::Raster& metres, const QString& path);
     void setDepthFactor(int factor);
     void setLowDepth(const live::Raster& grid);

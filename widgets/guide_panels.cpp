@@ -223,6 +223,8 @@ DepthPanel::DepthPanel(Document* doc, DepthTool* tool, QWidget* parent) : QWidge
         doc_->undoStack()->push(new SetLowDepthCommand(doc_, doc_->lowDepthFor(f), f, tr("Depth factor ×%1").arg(f)));
     });
     connect(doc_, &Document::guideChanged, this, [this] {
+        const live::DepthRange shown = doc_->depthDisplayRange();
+        legend_->setRange(shown.near_m, shown.far_m, tr("m"));
         const int i = factor_->findData(doc_->depthFactor());
         if (i >= 0)
             factor_->setCurrentIndex(i);

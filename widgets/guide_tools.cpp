@@ -172,7 +172,7 @@ public:
     void refresh()
     {
         const live::Raster& g = tool_->doc_->lowDepth();
-        const live::DepthRange r = tool_->doc_->depthRange();
+        const live::DepthRange r = tool_->doc_->depthDisplayRange();
         image_ = g.empty() ? QImage() : colorize(g.values.data(), g.width, g.height, r.near_m, r.far_m, true);
         update();
     }

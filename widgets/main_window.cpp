@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "canvas.h"
+#include "colormap.h"
 #include "film_viewer.h"
 #include "finetune_panel.h"
 #include "guide_commands.h"
@@ -66,17 +67,10 @@ bool isImageFile(const QString& path)
     return ext.contains(QFileInfo(path).suffix().toLower());
 }
 
-// Depth for people: near dark, far light, over the document's range.
+// Depth for people: the same colour map and range as the guide's grid and its legend.
 QImage depthPicture(const live::Raster& metres, const live::DepthRange& r)
 {
-    QImage img(metres.width, metres.height, QImage::Format_Grayscale8);
-    const float span = r.far_m > r.near_m ? r.far_m - r.near_m : 1.0f;
-    for (int y = 0; y < metres.height; ++y) {
-        uchar* line = img.scanLine(y);
-        for (int x = 0; x < metres.width; ++x)
-            line[x] = static_cast<uchar>(std::clamp((metres.at(0, y, x) - r.near_m) / span * 255.0f, 0.0f, 255.0f));
-    }
-    return img;
+    return colorize(metres.values.data(), metres.width, metres.height, r.near_m, r.far_m);
 }
 
 } // namespace
@@ -727,7 +721,7 @@ void MainWindow::showResult(const ResultPtr& result, bool preview)
 {
     QImage image = toQImage(result->image);
     if (doc_->task() == Task::Depth)
-        image = depthPicture(result->raw, doc_->depthRange());
+        image = depthPicture(result->raw, doc_->depthDisplayRange());
     QImage source = doc_->task() == Task::Texture ? doc_->sketchImage() : doc_->source();
     resultView_->scene()->setSceneRect(QRectF(QPointF(0, 0), QSizeF(doc_->source().size())));
     compare_->setImages(source, image);
