@@ -33,20 +33,12 @@ std::string Report::text() const
     o << "\n";
     for (const DatasetProblem& p : skipped)
         o << "  " << p.file << ": " << p.message << "\n";
+    for (const DatasetProblem& p : notes)
+        o << "note: " << p.file << ": " << p.message << "\n";
     return o.str();
 }
 
 namespace {
-
-std::string read_text(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        throw Error(path, "cannot open");
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
 
 std::string trim(const std::string& s)
 {
@@ -105,7 +97,7 @@ bool sample_complete(const std::string& dst, const std::string& split, const std
 
 void copy_atomically(const std::string& from, const std::string& to)
 {
-    write_file_atomically(to, read_text(from));
+    write_file_atomically(to, read_file(from));
 }
 
 std::string sample_id(int n)
@@ -158,7 +150,7 @@ Report import_pose_pairs(const std::string& src, const std::string& dst, const P
     std::map<std::string, std::map<std::string, pose::Pose>> poses; // split -> image -> pose
     for (const Split& s : splits) {
         // Annotations: "name:keypoints_y:keypoints_x" header, rows "<image>: [y...]: [x...]".
-        std::istringstream lines(read_text(s.annotations));
+        std::istringstream lines(read_file(s.annotations));
         std::string line;
         int n = 0;
         while (std::getline(lines, line)) {
@@ -189,7 +181,7 @@ Report import_pose_pairs(const std::string& src, const std::string& dst, const P
             }
         }
         // Pairs: "from,to" with a header.
-        std::istringstream pl(read_text(s.pairs));
+        std::istringstream pl(read_file(s.pairs));
         n = 0;
         while (std::getline(pl, line)) {
             ++n;
@@ -249,7 +241,7 @@ Report import_pose_pairs(const std::string& src, const std::string& dst, const P
             copy_atomically(from, (fs::path(dst) / s.ours / "input" / (id + ext_in)).string());
             copy_atomically(to, (fs::path(dst) / s.ours / "target" / (id + ext_out)).string());
             ++report.written;
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             report.skipped.push_back({where, e.what()});
         }
     }
@@ -365,7 +357,7 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
                                depth::low_resolution_input(target, options.factor), units);
             depth::write_depth((fs::path(dst) / split / "target" / (id + ".png")).string(), target, units);
             ++report.written;
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             report.skipped.push_back({where, e.what()});
         }
     }
@@ -526,7 +518,7 @@ Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2
             write_image_file((fs::path(dst) / it.split / "input" / (id + ".png")).string(), options.task == "texture" ? as_grey(a) : a);
             write_image_file((fs::path(dst) / it.split / "target" / (id + ".png")).string(), b);
             ++report.written;
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             report.skipped.push_back({it.image, e.what()});
         }
     }
@@ -574,7 +566,7 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
     if (frames.empty() && !colours.empty() && colours.size() == depths.size()) {
         for (size_t i = 0; i < colours.size(); ++i)
             frames.emplace_back(colours[i], depths[i]);
-        report.skipped.push_back({src, "colour and depth names differ: paired by order (" + std::to_string(frames.size()) + " frames)"});
+        report.notes.push_back({src, "colour and depth names differ: paired by order (" + std::to_string(frames.size()) + " frames)"});
     } else {
         for (const fs::path& c : colours)
             if (!depth_by_stem.count(c.stem().string()))
@@ -629,7 +621,7 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
             const int64_t far = (metres > options.far_m).sum().item<int64_t>();
             const at::Tensor kept = at::where(metres > options.far_m, at::zeros_like(metres), metres);
             if (far > 0)
-                report.skipped.push_back({depth_path.string(), std::to_string(far) + " readings beyond " + std::to_string(options.far_m) +
+                report.notes.push_back({depth_path.string(), std::to_string(far) + " readings beyond " + std::to_string(options.far_m) +
                                                                    " m kept as holes (raise --far to keep them)"});
             for (const char* role : {"input", "guide", "target"})
                 fs::create_directories(fs::path(dst) / split / role);
@@ -637,7 +629,7 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
             depth::write_depth((fs::path(dst) / split / "input" / (id + ".png")).string(), depth::low_resolution_input(kept, options.factor), units);
             depth::write_depth((fs::path(dst) / split / "target" / (id + ".png")).string(), kept, units);
             ++report.written;
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             report.skipped.push_back({colour_path.string(), e.what()});
         }
     }
@@ -709,7 +701,7 @@ Report import_texturegan(const std::string& src, const std::string& dst, const T
             write_image_file((fs::path(dst) / it.split / "guide" / (id + ".png")).string(), guide);
             write_image_file((fs::path(dst) / it.split / "target" / (id + ".png")).string(), photo);
             ++report.written;
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             report.skipped.push_back({it.img, e.what()});
         }
     }

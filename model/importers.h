@@ -16,6 +16,7 @@ struct Report {
     std::vector<std::pair<std::string, int>> counts; // samples per split in the destination
     int written = 0, kept = 0;                       // this run wrote / found complete already
     std::vector<DatasetProblem> skipped;             // what was not imported, and why
+    std::vector<DatasetProblem> notes;               // imported, with something worth knowing
     std::string text() const;
 };
 

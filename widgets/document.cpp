@@ -155,12 +155,16 @@ QImage Document::sketchImage() const
 {
     if (sketch_.empty())
         return {};
+    if (sketchImageGeneration_ == sketchGeneration_)
+        return sketchImage_;
     QImage img(sketch_.width, sketch_.height, QImage::Format_Grayscale8);
     for (int y = 0; y < sketch_.height; ++y) {
         uchar* line = img.scanLine(y);
         for (int x = 0; x < sketch_.width; ++x)
             line[x] = static_cast<uchar>(std::clamp(std::lround((sketch_.at(0, y, x) + 1.0f) * 127.5f), 0L, 255L));
     }
+    sketchImage_ = img;
+    sketchImageGeneration_ = sketchGeneration_;
     return img;
 }
 
@@ -241,7 +245,15 @@ live::Request Document::makeRequest(int longSide, bool preview) const
                           QSize(std::max(1, static_cast<int>(std::lround(p.rect.width() * sx))),
                                 std::max(1, static_cast<int>(std::lround(p.rect.height() * sy)))));
             live::TexturePatch tp;
-            tp.texture = toRgb8(textures_[p.texture].scaled(r.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+            // Scaled once per texture and size: a drag moves the patch far more often than it resizes it.
+            const auto key = qMakePair(textures_[p.texture].cacheKey(), r.size());
+            auto cached = scaledTextures_.find(key);
+            if (cached == scaledTextures_.end()) {
+                if (scaledTextures_.size() > 64)
+                    scaledTextures_.clear();
+                cached = scaledTextures_.insert(key, toRgb8(textures_[p.texture].scaled(r.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation)));
+            }
+            tp.texture = cached.value();
             tp.x = r.x();
             tp.y = r.y();
             rq.patches.push_back(std::move(tp));
@@ -283,7 +295,7 @@ quint64 Document::contentKey(int longSide, bool preview) const
     case Task::Texture:
         add(&sketchGeneration_, sizeof sketchGeneration_); // cheaper than hashing the sketch
         for (const PatchPlacement& p : patches_) {
-            const qint64 tk = p.texture < textures_.size() ? textures_[p.texture].cacheKey() : 0;
+            const qint64 tk = p.texture >= 0 && p.texture < textures_.size() ? textures_[p.texture].cacheKey() : 0;
             const double r[4] = {p.rect.x(), p.rect.y(), p.rect.width(), p.rect.height()};
             add(&tk, sizeof tk);
             add(r, sizeof r);
@@ -410,7 +422,10 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
     QList<PatchPlacement> patches;
     for (const QJsonValue& v : j.value(QStringLiteral("patches")).toArray()) {
         const QJsonArray p = v.toArray();
-        patches.append({p.at(0).toInt(), QRectF(p.at(1).toDouble(), p.at(2).toDouble(), p.at(3).toDouble(), p.at(4).toDouble())});
+        const int texture = p.at(0).toInt(-1);
+        if (texture < 0 || texture >= textures.size())
+            throw Error("a patch names texture " + std::to_string(texture) + ", but there are " + std::to_string(textures.size()));
+        patches.append({texture, QRectF(p.at(1).toDouble(), p.at(2).toDouble(), p.at(3).toDouble(), p.at(4).toDouble())});
     }
     const QJsonObject s = j.value(QStringLiteral("settings")).toObject();
     Settings settings;

@@ -6,7 +6,9 @@
 
 #include "live.h"
 
+#include <QHash>
 #include <QImage>
+#include <QPair>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -73,7 +75,8 @@ public:
 
     // Texture: the sketch (1 x H x W, L', source size), textures, and placed patches.
     const live::Raster& sketch() const { return sketch_; }
-    QImage sketchImage() const;
+    QImage sketchImage() const; // cached per sketch
+    quint64 sketchGeneration() const { return sketchGeneration_; }
     void setSketch(const live::Raster& sketch);
     const QList<QImage>& textures() const { return textures_; }
     int addTexture(const QImage& texture); // not undoable by itself; placing a patch is
@@ -136,6 +139,9 @@ private:
     mutable live::Raster scaledSketch_;
     quint64 sketchGeneration_ = 1; // moves with every new sketch
     mutable quint64 scaledSketchGeneration_ = 0;
+    mutable QImage sketchImage_;
+    mutable quint64 sketchImageGeneration_ = 0;
+    mutable QHash<QPair<qint64, QSize>, live::Rgb8> scaledTextures_; // texture cacheKey + size
 };
 
 // QImage (any format) <-> the plain RGB8 of the model library.

@@ -75,6 +75,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     dataRow->addWidget(browse);
     dataRow->addWidget(importButton);
     dataRow->addWidget(makeSynth);
+    dataButtons_ = {browse, importButton, makeSynth};
     dl->addLayout(dataRow);
     dl->addWidget(report_);
 
@@ -240,7 +241,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
         status_->setText(tr("Writing a synthetic dataset to %1…").arg(out));
         const std::string task = live::task_name(doc_->task());
         QPointer<FinetunePanel> self(this);
-        std::thread([self, out, task] {
+        helpers_.emplace_back([self, out, task] {
             QString error;
             try {
                 live::make_synthetic_dataset(task, 200, 128, 0, out.toStdString());
@@ -255,7 +256,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
                 else
                     self->setDataset(out);
             });
-        }).detach();
+        });
     });
     connect(base_, &QComboBox::activated, this, [this] {
         const int b = base_->currentData().toInt();
@@ -285,7 +286,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     connect(use, &QPushButton::clicked, this, [this] { useInEditor(checkpoints_->currentRow()); });
     connect(checkpoints_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { useInEditor(row); });
 
-    connect(worker_, &TrainingWorker::started, this, [this](const QString& dir, int step, int total) {
+    connect(worker_, &TrainingWorker::runStarted, this, [this](const QString& dir, int step, int total) {
         runDir_->setText(dir);
         lastStep_ = step;
         total_ = total;
@@ -298,7 +299,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
         showPreview(png, step);
         refreshCheckpoints();
     });
-    connect(worker_, &TrainingWorker::finished, this, [this](const QString&, int step, bool complete) {
+    connect(worker_, &TrainingWorker::runFinished, this, [this](const QString&, int step, bool complete) {
         lastStep_ = step;
         progress_->setValue(step);
         refreshCheckpoints();
@@ -313,7 +314,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
             setState(State::Idle);
         }
     });
-    connect(worker_, &TrainingWorker::failed, this, [this](const QString& dir, const QString& text) {
+    connect(worker_, &TrainingWorker::runFailed, this, [this](const QString& dir, const QString& text) {
         status_->setText(tr("Stopped by an error: %1").arg(text));
         refreshCheckpoints();
         // A run that got as far as its folder can be resumed once the cause is fixed.
@@ -337,6 +338,9 @@ FinetunePanel::~FinetunePanel()
 {
     saveSettings();
     worker_->stop(); // the worker's destructor joins after the checkpoint
+    for (std::thread& t : helpers_) // dataset checks and synthetic datasets: finish, then go
+        if (t.joinable())
+            t.join();
 }
 
 void FinetunePanel::loadDefaults(const QString& task)
@@ -395,13 +399,16 @@ void FinetunePanel::setFromScratch(int ngf)
 
 void FinetunePanel::setDataset(const QString& dir)
 {
+    if (state_ != State::Idle && state_ != State::Checking)
+        return; // the data of a run in progress does not change under it
+    const int generation = ++checkGeneration_;
     data_->setText(dir);
     datasetOk_ = false;
     setState(State::Checking);
     report_->setPlainText(tr("Checking %1…").arg(dir));
     // The checker reads every file: off the GUI thread.
     QPointer<FinetunePanel> self(this);
-    std::thread([self, dir] {
+    helpers_.emplace_back([self, dir, generation] {
         QString text, task;
         bool ok = false;
         try {
@@ -423,16 +430,16 @@ void FinetunePanel::setDataset(const QString& dir)
         } catch (const std::exception& e) {
             text = QString::fromStdString(e.what());
         }
-        QMetaObject::invokeMethod(qApp, [self, text, ok, task] {
-            if (!self)
-                return;
+        QMetaObject::invokeMethod(qApp, [self, text, ok, task, generation] {
+            if (!self || generation != self->checkGeneration_)
+                return; // a newer folder was picked meanwhile
             self->report_->setPlainText(text);
             self->datasetOk_ = ok;
             self->datasetTask_ = task;
             self->setState(State::Idle);
             Q_EMIT self->datasetChecked(ok);
         });
-    }).detach();
+    });
 }
 
 void FinetunePanel::setRunDirectory(const QString& dir) { runDir_->setText(dir); }
@@ -440,7 +447,11 @@ QString FinetunePanel::runDirectory() const { return runDir_->text(); }
 
 bool FinetunePanel::start()
 {
-    if (state_ != State::Idle || !datasetOk_) {
+    if (state_ != State::Idle) {
+        Q_EMIT message(tr("A run is already going: pause or stop it first."));
+        return false;
+    }
+    if (!datasetOk_) {
         Q_EMIT message(tr("Pick a dataset without problems first."));
         return false;
     }
@@ -479,7 +490,10 @@ bool FinetunePanel::start()
     run_ = {};
     checkpoints_->setRowCount(0);
     runDir_->setText(run);
-    worker_->startRun(rq);
+    if (!worker_->startRun(rq)) {
+        Q_EMIT message(tr("A run is still finishing; try again in a moment."));
+        return false;
+    }
     setState(State::Training);
     settingsToggle_->setChecked(false);
     tabs_->setCurrentIndex(0);
@@ -499,7 +513,10 @@ void FinetunePanel::resume()
 {
     if (state_ != State::Paused || runDir_->text().isEmpty())
         return;
-    worker_->resumeRun(runDir_->text());
+    if (!worker_->resumeRun(runDir_->text())) {
+        Q_EMIT message(tr("A run is still finishing; try again in a moment."));
+        return;
+    }
     setState(State::Training);
     settingsToggle_->setChecked(false);
 }
@@ -630,6 +647,8 @@ void FinetunePanel::setState(State s)
     pauseButton_->setEnabled(s == State::Training);
     resumeButton_->setEnabled(s == State::Paused);
     stopButton_->setEnabled(s == State::Training || s == State::Paused || s == State::Pausing);
+    for (QWidget* w : dataButtons_)
+        w->setEnabled(idle || s == State::Checking);
     for (QWidget* w : std::initializer_list<QWidget*>{data_, base_, steps_, batch_, lr_, l1_, gan_, flip_, valEvery_, previewEvery_, checkpointEvery_})
         w->setEnabled(idle || s == State::Checking);
     ngf_->setEnabled(idle && (base_->currentData().toInt() == ScratchBft || base_->currentData().toInt() == ScratchUft));

@@ -11,6 +11,8 @@
 #include <QWidget>
 
 #include <memory>
+#include <thread>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -82,6 +84,9 @@ private:
     live::RunInfo run_;
     int lastStep_ = 0, total_ = 0;
     qint64 lastUiUpdate_ = 0;
+    int checkGeneration_ = 0;
+    std::vector<std::thread> helpers_; // joined on destruction
+    std::vector<QWidget*> dataButtons_;
 
     QLineEdit* data_;
     QPlainTextEdit* report_;

@@ -111,7 +111,12 @@ ImportDialog::ImportDialog(QWidget* parent) : QDialog(parent), stopFlag_(std::ma
     updateOptions();
 }
 
-ImportDialog::~ImportDialog() { *stopFlag_ = true; }
+ImportDialog::~ImportDialog()
+{
+    *stopFlag_ = true; // the import stops at its next sample; what it wrote stays for a resume
+    if (thread_.joinable())
+        thread_.join();
+}
 
 QString ImportDialog::destination() const { return destination_->text(); }
 
@@ -156,11 +161,15 @@ void ImportDialog::startImport()
     report_->setPlainText(tr("Importing…"));
     QPointer<ImportDialog> self(this);
     auto stop = stopFlag_;
-    std::thread([self, rq, stop] {
+    if (thread_.joinable())
+        thread_.join(); // the previous import has reported its end already
+    thread_ = std::thread([self, rq, stop] {
         QString text;
         bool ok = false, stopped = false;
         try {
             const live::ImportSummary s = live::import_dataset(rq, [self, stop](int done, int total) {
+                if (done % 16 != 0 && done + 1 != total)
+                    return !stop->load(); // a bar update per 16 samples is plenty
                 QMetaObject::invokeMethod(qApp, [self, done, total] {
                     if (self) {
                         self->progress_->setRange(0, total);
@@ -187,7 +196,7 @@ void ImportDialog::startImport()
             self->buttons_->button(QDialogButtonBox::Ok)->setEnabled(ok);
             Q_EMIT self->importFinished(ok);
         });
-    }).detach();
+    });
 }
 
 } // namespace bft::studio

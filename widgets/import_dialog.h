@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 
 class QComboBox;
 class QDialogButtonBox;
@@ -53,6 +54,7 @@ private:
     QDialogButtonBox* buttons_;
     std::shared_ptr<std::atomic<bool>> stopFlag_;
     bool running_ = false, succeeded_ = false;
+    std::thread thread_;
 };
 
 } // namespace bft::studio

@@ -14,6 +14,7 @@ LiveSession::LiveSession(Document* doc, QObject* parent) : QObject(parent), doc_
     });
     connect(worker_, &InferenceWorker::modelLoaded, this, [this](const QString& path, const QString& description, int nativeSize) {
         loadedPath_ = path;
+        loadedTask_ = requestedTask_;
         if (path != doc_->modelPath())
             return; // a newer choice is on its way
         modelReady_ = true;
@@ -31,7 +32,7 @@ LiveSession::LiveSession(Document* doc, QObject* parent) : QObject(parent), doc_
             const QSignalBlocker block(doc_);
             doc_->setModelPath(loadedPath_);
         }
-        modelReady_ = !loadedPath_.isEmpty();
+        modelReady_ = !loadedPath_.isEmpty() && loadedTask_ == doc_->task();
         Q_EMIT modelChanged(modelReady_, modelReady_ ? modelDescription_ : tr("no model"));
         Q_EMIT error(message);
         lastKey_ = 0;
@@ -51,6 +52,8 @@ LiveSession::LiveSession(Document* doc, QObject* parent) : QObject(parent), doc_
         currentFull_.reset();
     });
     connect(doc_, &Document::taskChanged, this, [this] {
+        // The loaded model belongs to the old task: nothing runs until one for this task is in.
+        modelReady_ = loadedTask_ == doc_->task() && !loadedPath_.isEmpty() && loadedPath_ == doc_->modelPath();
         validFrom_ = lastSeq_ + 1;
         current_.reset();
         currentFull_.reset();
@@ -60,8 +63,10 @@ LiveSession::LiveSession(Document* doc, QObject* parent) : QObject(parent), doc_
         validFrom_ = lastSeq_ + 1;
         modelReady_ = false;
         lastKey_ = 0;
-        if (!doc_->modelPath().isEmpty())
+        if (!doc_->modelPath().isEmpty()) {
+            requestedTask_ = doc_->task();
             worker_->loadModel(doc_->modelPath(), doc_->task());
+        }
         Q_EMIT modelChanged(false, tr("loading %1…").arg(QFileInfo(doc_->modelPath()).fileName()));
     });
     connect(doc_, &Document::settingsChanged, this, [this] {

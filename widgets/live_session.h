@@ -54,6 +54,7 @@ private:
     bool bf16Available_ = false;
     QString modelDescription_, deviceDescription_;
     QString loadedPath_; // what the worker holds: it keeps it when a new model fails to load
+    live::Task loadedTask_ = live::Task::Pose, requestedTask_ = live::Task::Pose;
     quint64 lastKey_ = 0;
     long long lastSeq_ = 0, shownSeq_ = 0, validFrom_ = 0, requests_ = 0;
 };

@@ -29,6 +29,7 @@
 #include <QMimeData>
 #include <QPainter>
 #include <QProgressBar>
+#include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
 #include <QSlider>
@@ -212,8 +213,11 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     connect(doc_, &Document::sourceChanged, this, &MainWindow::refreshGuideView);
     connect(doc_, &Document::taskChanged, this, &MainWindow::refreshGuideView);
     connect(doc_, &Document::guideChanged, this, [this] {
-        if (doc_->task() == Task::Texture)
+        // Only a new sketch changes the background (patch drags do not).
+        if (doc_->task() == Task::Texture && doc_->sketchGeneration() != shownSketch_) {
+            shownSketch_ = doc_->sketchGeneration();
             guideView_->setBackground(doc_->sketchImage());
+        }
     });
     connect(doc_->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::refreshTitle);
     connect(doc_, &Document::modelPathChanged, this, &MainWindow::refreshModelList);
@@ -240,8 +244,11 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
                                                   QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
         if (answer == QMessageBox::Yes)
             recovered = openProject(options_.autosavePath);
-        if (recovered)
+        if (recovered) {
             projectPath_.clear();
+            doc_->undoStack()->resetClean(); // recovered work is unsaved work
+            refreshTitle();
+        }
     }
     if (!recovered) {
         const QStringList ids = sampleIds(Task::Pose);
@@ -251,7 +258,13 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     }
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The document is the first child, so Qt would delete it before the docks and the session,
+    // which still use it while they stop their threads: take them down first.
+    delete finetune_;
+    delete session_;
+}
 
 void MainWindow::buildDocks()
 {
@@ -691,12 +704,11 @@ bool MainWindow::saveResult(const QString& path)
         else if (path.endsWith(QStringLiteral(".npy"), Qt::CaseInsensitive))
             live::write_npy(path.toStdString(), r->raw);
         else {
-            // Through a temporary name: a failed write never leaves half a file.
-            const QString tmp = path + QStringLiteral(".part.") + QFileInfo(path).suffix();
-            if (!toQImage(r->image).save(tmp) || (QFile::exists(path) && !QFile::remove(path)) || !QFile::rename(tmp, path)) {
-                QFile::remove(tmp);
+            // QSaveFile: written beside, then renamed over, so a failed write never leaves half a file.
+            QSaveFile file(path);
+            const QByteArray format = QFileInfo(path).suffix().toLower().toLatin1();
+            if (!file.open(QIODevice::WriteOnly) || !toQImage(r->image).save(&file, format.constData()) || !file.commit())
                 throw std::runtime_error(tr("%1: cannot write the image").arg(path).toStdString());
-            }
         }
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
@@ -710,11 +722,16 @@ void MainWindow::showError(const QString& message)
 {
     statusBar()->showMessage(message, 10000);
     Q_EMIT errorShown(message);
+    // The same message again while its box is still open (a failure repeated on every mouse
+    // move, say) goes to the status bar only.
+    if (openError_ && openError_->text() == message)
+        return;
     // Window-modal and opened, not exec()'d: the app (and the live result) keeps running.
     auto* box = new QMessageBox(QMessageBox::Warning, tr("bFT Studio"), message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setWindowModality(Qt::WindowModal);
     box->open();
+    openError_ = box;
 }
 
 void MainWindow::showResult(const ResultPtr& result, bool preview)

@@ -15,6 +15,7 @@ class QActionGroup;
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QMessageBox;
 class QMenu;
 class QProgressBar;
 class QSlider;
@@ -112,6 +113,8 @@ private:
     QStackedWidget* panels_;
     QString projectPath_;
     bool applyNativeSize_ = false;
+    quint64 shownSketch_ = 0;
+    QPointer<QMessageBox> openError_;
 
     QComboBox* taskBox_;
     QComboBox* modelBox_;

@@ -14,8 +14,10 @@ TrainingWorker::~TrainingWorker()
 
 bool TrainingWorker::startRun(const live::TrainRequest& request)
 {
-    if (isRunning())
+    if (active_)
         return false;
+    wait(); // a run that has just reported its end may still be unwinding
+    active_ = true;
     request_ = request;
     resumeDir_.clear();
     stop_ = false;
@@ -25,8 +27,10 @@ bool TrainingWorker::startRun(const live::TrainRequest& request)
 
 bool TrainingWorker::resumeRun(const QString& runDir)
 {
-    if (isRunning())
+    if (active_)
         return false;
+    wait();
+    active_ = true;
     request_.reset();
     resumeDir_ = runDir;
     stop_ = false;
@@ -43,13 +47,17 @@ void TrainingWorker::run()
         std::unique_ptr<live::TrainingJob> job =
             request_ ? live::TrainingJob::start(*request_) : live::TrainingJob::resume(resumeDir_.toStdString());
         dir = QString::fromStdString(job->run_dir());
-        Q_EMIT started(dir, job->step(), job->total());
+        Q_EMIT runStarted(dir, job->step(), job->total());
         const int reached = job->run([this](const live::TrainTick& t) { Q_EMIT tick(t); },
                                      [this](const std::string& png, int step) { Q_EMIT preview(QString::fromStdString(png), step); },
                                      &stop_);
-        Q_EMIT finished(dir, reached, reached >= job->total());
+        const bool complete = reached >= job->total();
+        job.reset();
+        active_ = false;
+        Q_EMIT runFinished(dir, reached, complete);
     } catch (const std::exception& e) {
-        Q_EMIT failed(dir, QString::fromStdString(e.what()));
+        active_ = false;
+        Q_EMIT runFailed(dir, QString::fromStdString(e.what()));
     }
 }
 

@@ -25,14 +25,14 @@ public:
     bool startRun(const live::TrainRequest& request);
     bool resumeRun(const QString& runDir);
     void stop();
-    bool isTraining() const { return isRunning(); }
+    bool isTraining() const { return active_.load(); }
 
 Q_SIGNALS:
-    void started(const QString& runDir, int step, int total);
+    void runStarted(const QString& runDir, int step, int total);
     void tick(const bft::live::TrainTick& tick);
     void preview(const QString& png, int step);
-    void finished(const QString& runDir, int step, bool complete); // complete: the last step was reached
-    void failed(const QString& runDir, const QString& message);
+    void runFinished(const QString& runDir, int step, bool complete); // complete: the last step was reached
+    void runFailed(const QString& runDir, const QString& message);
 
 protected:
     void run() override;
@@ -41,6 +41,7 @@ private:
     std::optional<live::TrainRequest> request_;
     QString resumeDir_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> active_{false}; // false from the moment the end is reported, before the thread is gone
 };
 
 } // namespace bft::studio
