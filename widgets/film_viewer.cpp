@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QPainter>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSlider>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -140,8 +141,9 @@ FilmViewer::FilmViewer(QWidget* parent) : QWidget(parent)
     for (QComboBox* c : {level_, direction_, kind_, summary_})
         connect(c, &QComboBox::currentIndexChanged, this, [this] { recompute(); });
     connect(channel_, &QSpinBox::valueChanged, this, [this] { recompute(); });
-    connect(overlay_, &QCheckBox::toggled, this, [this] { recompute(); });
-    connect(opacity_, &QSlider::valueChanged, this, [this] { recompute(); });
+    // Overlay and opacity only re-compose the picture: the summary (PCA can take a while) stays.
+    connect(overlay_, &QCheckBox::toggled, this, [this] { compose(); });
+    connect(opacity_, &QSlider::valueChanged, this, [this] { compose(); });
     connect(view_, &CanvasView::hovered, this, [this](QPointF p) { hover_->setText(valueText(p)); });
     connect(exportButton, &QPushButton::clicked, this, &FilmViewer::exportDialog);
     rebuildChoices();
@@ -248,9 +250,16 @@ void FilmViewer::recompute()
         picture_ = colorize(shown_.values.data(), m.width, m.height, lo_, hi_);
         legend_->setRange(lo_, hi_, QString());
     }
+    compose();
+}
+
+void FilmViewer::compose()
+{
+    if (picture_.isNull())
+        return;
     // Shown at the image's size (maps are at the level's resolution), nearest-neighbour so the
     // level's pixels stay visible.
-    const QSize size = image_.isNull() ? picture_.size() * std::max(1, 256 / std::max(1, m.width)) : image_.size();
+    const QSize size = image_.isNull() ? picture_.size() * std::max(1, 256 / std::max(1, picture_.width())) : image_.size();
     QImage canvas(size, QImage::Format_RGB32);
     canvas.fill(Qt::black);
     QPainter p(&canvas);
@@ -290,9 +299,8 @@ bool FilmViewer::exportPng(const QString& path, QString* error) const
     }
     // QImage::save writes through QSaveFile-like temp handling only for some formats: go through
     // a temporary name and rename, so a failed write never leaves half a file.
-    const QString tmp = path + QStringLiteral(".part");
-    if (!picture_.save(tmp, "PNG") || (QFile::exists(path) && !QFile::remove(path)) || !QFile::rename(tmp, path)) {
-        QFile::remove(tmp);
+    QSaveFile file(path); // atomic: a failed write leaves what was there
+    if (!file.open(QIODevice::WriteOnly) || !picture_.save(&file, "PNG") || !file.commit()) {
         *error = tr("Cannot write %1.").arg(path);
         return false;
     }

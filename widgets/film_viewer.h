@@ -50,7 +50,8 @@ Q_SIGNALS:
 
 private:
     void rebuildChoices();
-    void recompute();
+    void recompute(); // the summary of the selected map, then compose()
+    void compose();   // the picture over (or without) the image
     void exportDialog();
 
     std::map<std::string, live::Raster> maps_;

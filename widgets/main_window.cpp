@@ -750,6 +750,7 @@ void MainWindow::showResult(const ResultPtr& result, bool preview)
 
 void MainWindow::refreshGuideView()
 {
+    autosavedIndex_ = -1; // a new document (its undo stack starts afresh)
     poseTool_->detach();
     depthTool_->detach();
     textureTool_->detach();
@@ -848,8 +849,10 @@ void MainWindow::dropEvent(QDropEvent* event)
 
 void MainWindow::autosaveNow()
 {
-    if (!doc_->isModified() || doc_->source().isNull())
+    // Only when there is unsaved work that the last autosave does not already hold.
+    if (!doc_->isModified() || doc_->source().isNull() || doc_->undoStack()->index() == autosavedIndex_)
         return;
+    autosavedIndex_ = doc_->undoStack()->index();
     try {
         doc_->save(options_.autosavePath);
     } catch (const std::exception& e) {

@@ -114,6 +114,7 @@ private:
     QString projectPath_;
     bool applyNativeSize_ = false;
     quint64 shownSketch_ = 0;
+    int autosavedIndex_ = -1;
     QPointer<QMessageBox> openError_;
 
     QComboBox* taskBox_;
