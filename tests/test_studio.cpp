@@ -424,7 +424,10 @@ private Q_SLOTS:
         window_->show();
         window_->setTask(Task::Texture);
         QVERIFY(window_->openImage(real + QStringLiteral("texturegan_flask_photo_tshirt.jpg")));
-        QVERIFY(window_->openCheckpoint(fixtureModel("texture_unet")));
+        // The shipped demo model is the one fine-tuned.
+        const QString demo = window_->demoModel(Task::Texture);
+        QVERIFY2(!demo.isEmpty(), "resources/models/texture.pth is missing");
+        QVERIFY(window_->openCheckpoint(demo));
         QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != nullptr, 20000);
         FinetunePanel* panel = window_->finetunePanel();
         panel->setSteps(4, 2, 2);

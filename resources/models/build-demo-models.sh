@@ -46,7 +46,7 @@ demo() { # task ngf steps [extra train flags...]
   "$bft" eval --checkpoint "resources/models/$task.pth" --data "$work/$task-heldout" --split val --json \
     --grid "$work/$task-grid.png" > "$work/$task-eval.json"
   local uft_eval=""
-  if [[ " ${BFT_DEMO_UFT_TASKS:-pose texture depth} " == *" $task "* ]]; then
+  if [[ " ${BFT_DEMO_UFT_TASKS-pose texture depth} " == *" $task "* ]]; then
     run "$work/$task-uft-run" "${flags[@]}" --film uFT
     "$bft" eval --checkpoint "$(latest "$work/$task-uft-run")" --data "$work/$task-heldout" --split val --json \
       > "$work/$task-uft-eval.json"

@@ -16,6 +16,7 @@ def atomic_write(path, text):
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".card-")
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; cards are for everyone
     os.replace(tmp, path)
 
 
