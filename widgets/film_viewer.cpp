@@ -209,6 +209,7 @@ void FilmViewer::recompute()
     const live::Raster& m = it->second;
     const auto summary = static_cast<Summary>(summary_->currentData().toInt());
     channel_->setEnabled(summary == Channel);
+    legend_->setVisible(summary != Pca); // the picture is RGB then: a colour bar would mislead
     channel_->setRange(0, std::max(0, m.channels - 1));
     channel_->setSuffix(QStringLiteral(" / %1").arg(m.channels));
     const size_t n = static_cast<size_t>(m.height) * m.width;
