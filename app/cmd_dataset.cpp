@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -62,16 +63,21 @@ int cmd_dataset(int argc, char** argv)
                                     "  pose-pairs   DeepFashion / Market-1501 as Pose-Transfer ships them: SRC/{train,test}/,\n"
                                     "               SRC/*-annotation-{train,test}.csv, SRC/*-pairs-{train,test}.csv\n"
                                     "  nyu          NYU Depth v2: SRC = nyu_depth_v2_labeled.mat (first --train-count frames\n"
-                                    "               train, the rest val, as the paper's loader; input = depth reduced by --factor)\n"
+                                    "               train, the rest val, as the paper's loader, or the official 795/654 with --splits;\n"
+                                    "               input = depth reduced by --factor, or the authors' own inputs with --inputs)\n"
                                     "  texturegan   TextureGAN folders: SRC/{train,val}_{img,skg,seg}/<class>/*.jpg (a photo patch\n"
                                     "               inside the mask becomes the guide, as the authors' loader draws it)\n"
                                     "  pix2pix      aligned A|B images in SRC/{train,val,test}/, guides by name in --guides\n"
                                     "               (--task pose: OpenPose JSON, required; texture: RGBA PNG, else drawn in B's object)\n"
                                     "  rgbd         RGB-D frames: SRC/{color,colour,rgb,image}/ and SRC/depth/ (16-bit PNG in\n"
-                                    "               1/--depth-scale m; 0 = no reading, kept as a hole that training leaves out)");
+                                    "               1/--depth-scale m; 0 = no reading, kept as a hole that training leaves out;\n"
+                                    "               TUM's rgb.txt/depth.txt or timestamp names pair frames by time, as associate.py)");
         args.option("from", "FORMAT", "the source layout (see above)")
             .option("factor", "F", "nyu, rgbd: the low-resolution input's factor (4, 8 or 16)", "8")
             .option("train-count", "N", "nyu: frames for training; the rest are the validation split", "1000")
+            .option("splits", "FILE", "nyu: the official split from splits.mat (trainNdxs / testNdxs)")
+            .option("inputs", "DIR", "nyu: the authors' low-resolution inputs, input_<F>x_{train,test}.mat in DIR")
+            .option("inputs-scale", "M", "nyu: metres that 1.0 stands for in the authors' input files", "10")
             .option("seed", "K", "texturegan, pix2pix: seed of the patch placement", "0")
             .option("task", "TASK", "pix2pix: pose or texture", "texture")
             .option("guides", "DIR", "pix2pix: the guides' folder")
@@ -80,6 +86,7 @@ int cmd_dataset(int argc, char** argv)
             .option("far", "M", "rgbd: the far end of the depth range in metres", "10")
             .option("size", "S", "texturegan: side of the square samples; rgbd: scale and crop to S x S (0: keep)")
             .option("val", "FRACTION", "rgbd: the last frames that form the validation split", "0.1")
+            .option("max-dt", "S", "rgbd: the most seconds between a colour and a depth frame paired by time", "0.02")
             .positional("SRC", "the source folder or file")
             .positional("DST", "the dataset folder to write");
         if (!args.parse(argc - 1, argv + 1))
@@ -92,37 +99,26 @@ int cmd_dataset(int argc, char** argv)
             return !g_stop_import.load();
         }};
         std::signal(SIGINT, on_interrupt);
-        importers::Report report;
-        if (format == "pose-pairs") {
-            report = importers::import_pose_pairs(args.get("SRC"), args.get("DST"), progress);
-        } else if (format == "nyu") {
-            importers::NyuOptions o;
-            o.factor = args.get_int("factor", 4, 16);
-            o.train_count = args.get_int("train-count", 0, 100000000);
-            report = importers::import_nyu(args.get("SRC"), args.get("DST"), o, progress);
-        } else if (format == "texturegan") {
-            importers::TextureGanOptions o;
-            o.size = args.has("size") ? args.get_int("size", 32, 4096) : 128;
-            o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
-            report = importers::import_texturegan(args.get("SRC"), args.get("DST"), o, progress);
-        } else if (format == "pix2pix") {
-            importers::Pix2PixOptions o;
-            o.task = args.get("task");
-            o.guides = args.get("guides");
-            o.b_to_a = args.has("b-to-a");
-            o.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
-            report = importers::import_pix2pix(args.get("SRC"), args.get("DST"), o, progress);
-        } else if (format == "rgbd") {
-            importers::RgbdOptions o;
-            o.depth_scale = static_cast<float>(args.get_double("depth-scale", 1e-6, 1e9));
-            o.far_m = static_cast<float>(args.get_double("far", 1e-3, 1e6));
-            o.factor = args.get_int("factor", 4, 16);
-            o.size = args.has("size") ? args.get_int("size", 32, 4096) : 0;
-            o.val_fraction = args.get_double("val", 0, 1);
-            report = importers::import_rgbd(args.get("SRC"), args.get("DST"), o, progress);
-        } else {
+        importers::Options o;
+        o.nyu.factor = o.rgbd.factor = args.get_int("factor", 4, 16);
+        o.nyu.train_count = args.get_int("train-count", 0, 100000000);
+        o.nyu.splits_file = args.get("splits");
+        o.nyu.inputs_dir = args.get("inputs");
+        o.nyu.inputs_scale_m = static_cast<float>(args.get_double("inputs-scale", 1e-3, 1e6));
+        o.texturegan.size = args.has("size") ? args.get_int("size", 32, 4096) : 128;
+        o.texturegan.seed = o.pix2pix.seed = static_cast<uint64_t>(args.get_int("seed", 0, 2147483647));
+        o.pix2pix.task = args.get("task");
+        o.pix2pix.guides = args.get("guides");
+        o.pix2pix.b_to_a = args.has("b-to-a");
+        o.rgbd.depth_scale = static_cast<float>(args.get_double("depth-scale", 1e-6, 1e9));
+        o.rgbd.far_m = static_cast<float>(args.get_double("far", 1e-3, 1e6));
+        o.rgbd.size = args.has("size") ? args.get_int("size", 32, 4096) : 0;
+        o.rgbd.val_fraction = args.get_double("val", 0, 1);
+        o.rgbd.max_time_difference = args.get_double("max-dt", 0, 10);
+        const auto& known = importers::formats();
+        if (std::find(known.begin(), known.end(), format) == known.end())
             throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan, pix2pix, rgbd)");
-        }
+        const importers::Report report = importers::import(format, args.get("SRC"), args.get("DST"), o, progress);
         std::signal(SIGINT, SIG_DFL);
         if (tty)
             std::cerr << "\n";

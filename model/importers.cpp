@@ -9,14 +9,20 @@
 
 #include <ATen/ATen.h>
 #include <hdf5.h>
+#include <matio.h>
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace bft::importers {
 
@@ -290,6 +296,159 @@ void read_frame(hid_t dataset, const std::vector<hsize_t>& dims, hsize_t n, hid_
         throw Error(where, "frame " + std::to_string(n) + " cannot be read (damaged file?)");
 }
 
+std::string number(double v)
+{
+    std::ostringstream o;
+    o << v;
+    return o.str();
+}
+
+// A MATLAB .mat file of any version (v5, as MATLAB and scipy.io.savemat write by default, or
+// v7.3 = HDF5), read with libmatio. Variables are read by header first, data by slab, so a frame
+// of a 1000-frame file costs one frame of memory.
+class MatFile {
+public:
+    explicit MatFile(std::string path) : path_(std::move(path))
+    {
+        if (!fs::is_regular_file(path_))
+            throw Error(path_, "no such file");
+        mat_ = Mat_Open(path_.c_str(), MAT_ACC_RDONLY);
+        if (!mat_)
+            throw Error(path_, "is not a MATLAB .mat file (or is damaged)");
+    }
+    ~MatFile()
+    {
+        for (matvar_t* v : vars_)
+            Mat_VarFree(v);
+        Mat_Close(mat_);
+    }
+    MatFile(const MatFile&) = delete;
+    MatFile& operator=(const MatFile&) = delete;
+    const std::string& path() const { return path_; }
+
+    // The shape and type of `name`, without its data.
+    matvar_t* header(const std::string& name)
+    {
+        matvar_t* v = Mat_VarReadInfo(mat_, name.c_str());
+        if (!v)
+            throw Error(path_, "has no variable '" + name + "'");
+        vars_.push_back(v);
+        if (v->isComplex || v->class_type == MAT_C_SPARSE || v->rank < 1 || v->rank > 4)
+            throw Error(path_, "'" + name + "' is not a real dense array of 1 to 4 dimensions");
+        return v;
+    }
+
+    // Elements [first, first + count) of `v` in MATLAB's (column-major) order, as doubles. Linear
+    // reads: matio 1.5.23's N-d slab reads of v5 files start at the wrong element.
+    std::vector<double> linear(matvar_t* v, size_t first, size_t count)
+    {
+        if (count > (size_t{1} << 28))
+            throw Error(path_, std::string("'") + v->name + "' is too large to read at once");
+        std::vector<double> out(count);
+        auto convert = [&](auto tag) {
+            using T = decltype(tag);
+            std::vector<T> raw(count);
+            if (Mat_VarReadDataLinear(mat_, v, raw.data(), static_cast<int>(first), 1, static_cast<int>(count)) != 0)
+                throw Error(path_, std::string("'") + v->name + "' cannot be read (damaged file?)");
+            std::copy(raw.begin(), raw.end(), out.begin());
+        };
+        switch (v->class_type) {
+        case MAT_C_DOUBLE: convert(double{}); break;
+        case MAT_C_SINGLE: convert(float{}); break;
+        case MAT_C_UINT8: convert(uint8_t{}); break;
+        case MAT_C_UINT16: convert(uint16_t{}); break;
+        case MAT_C_INT16: convert(int16_t{}); break;
+        case MAT_C_INT32: convert(int32_t{}); break;
+        case MAT_C_UINT32: convert(uint32_t{}); break;
+        default: throw Error(path_, std::string("'") + v->name + "' is not a numeric array");
+        }
+        return out;
+    }
+
+    // All of a (small) numeric variable.
+    std::vector<double> all(const std::string& name)
+    {
+        matvar_t* v = header(name);
+        size_t count = 1;
+        for (int d : dims(v))
+            count *= static_cast<size_t>(d);
+        return linear(v, 0, count);
+    }
+
+    static std::vector<int> dims(const matvar_t* v)
+    {
+        std::vector<int> d;
+        for (int i = 0; i < v->rank; ++i)
+            d.push_back(static_cast<int>(v->dims[i]));
+        return d;
+    }
+
+private:
+    std::string path_;
+    mat_t* mat_ = nullptr;
+    std::vector<matvar_t*> vars_;
+};
+
+// The official NYU split: frame index (0-based) -> "train", "val" or "" (in neither list).
+std::vector<std::string> official_split(const std::string& splits_file, int n)
+{
+    MatFile mat(splits_file);
+    std::vector<std::string> split(static_cast<size_t>(n));
+    for (const auto& [name, ours] : {std::pair<std::string, std::string>{"trainNdxs", "train"}, {"testNdxs", "val"}})
+        for (double d : mat.all(name)) {
+            const long k = std::lround(d);
+            if (k < 1 || k > n || static_cast<double>(k) != d)
+                throw Error(splits_file, "'" + name + "' holds " + std::to_string(d) + ", not a frame number from 1 to " + std::to_string(n));
+            std::string& s = split[static_cast<size_t>(k - 1)];
+            if (!s.empty())
+                throw Error(splits_file, "frame " + std::to_string(k) + " is listed twice");
+            s = ours;
+        }
+    return split;
+}
+
+// The authors' precomputed low-resolution inputs of one split: `input_<F>x_<split>.mat`, a
+// H x W [x 1] x N array in [0, 1].
+class AuthorsInputs {
+public:
+    AuthorsInputs(const std::string& dir, int factor, const std::string& split, int frames, int w, int h, float scale_m)
+        : name_("input_" + std::to_string(factor) + "x_" + split), mat_((fs::path(dir) / (name_ + ".mat")).string()),
+          var_(mat_.header(name_)), scale_(scale_m), w_(w), h_(h)
+    {
+        dims_ = MatFile::dims(var_);
+        const bool ok = dims_[0] == h && dims_[1] == w &&
+                        ((dims_.size() == 3 && dims_[2] == frames) || (dims_.size() == 4 && dims_[2] == 1 && dims_[3] == frames));
+        if (!ok) {
+            std::string shape;
+            for (int d : dims_)
+                shape += (shape.empty() ? "" : " x ") + std::to_string(d);
+            throw Error(mat_.path(), "'" + name_ + "' is " + shape + "; expected " + std::to_string(h) + " x " + std::to_string(w) +
+                                         " x 1 x " + std::to_string(frames) + " (the frames of this split)");
+        }
+    }
+    const std::string& path() const { return mat_.path(); }
+
+    // Frame k of the split, in metres, 1 x H x W.
+    at::Tensor frame(int k)
+    {
+        const size_t frame = static_cast<size_t>(w_) * static_cast<size_t>(h_);
+        std::vector<double> v = mat_.linear(var_, frame * static_cast<size_t>(k), frame);
+        // Column-major (y fastest): as a W x H array, then transposed. Clipped as the authors' loader does.
+        at::Tensor t = at::from_blob(v.data(), {1, w_, h_}, at::kDouble).transpose(1, 2).to(at::kFloat).contiguous();
+        if (!at::isfinite(t).all().item<bool>())
+            throw Error(mat_.path(), "frame " + std::to_string(k + 1) + " of '" + name_ + "' has NaN or Inf values");
+        return t.clamp(0, 1).mul(scale_);
+    }
+
+private:
+    std::string name_;
+    MatFile mat_;
+    matvar_t* var_;
+    std::vector<int> dims_;
+    float scale_;
+    int w_, h_;
+};
+
 } // namespace
 
 Report import_nyu(const std::string& mat_file, const std::string& dst, const NyuOptions& options, const Progress& progress)
@@ -326,6 +485,21 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
     info.write();
 
     Report report;
+    std::vector<std::string> splits(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i)
+        splits[static_cast<size_t>(i)] = i < options.train_count ? "train" : "val";
+    if (!options.splits_file.empty()) {
+        if (!options.inputs_dir.empty())
+            throw Error(options.splits_file, "the authors' precomputed inputs follow the paper's split (first 1000 / last 449), not the official one: use one or the other");
+        splits = official_split(options.splits_file, n);
+    }
+    std::map<std::string, std::unique_ptr<AuthorsInputs>> authors;
+    if (!options.inputs_dir.empty()) {
+        const int train = std::clamp(options.train_count, 0, n);
+        authors["train"] = std::make_unique<AuthorsInputs>(options.inputs_dir, options.factor, "train", train, w, h, options.inputs_scale_m);
+        authors["val"] = std::make_unique<AuthorsInputs>(options.inputs_dir, options.factor, "test", n - train, w, h, options.inputs_scale_m);
+    }
+    std::map<std::string, bool> scale_checked;
     std::vector<uint8_t> rgb(static_cast<size_t>(3) * w * h);
     std::vector<float> metres(static_cast<size_t>(w) * h);
     depth::FileOptions units;
@@ -333,8 +507,12 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
     for (int i = 0; i < n; ++i) {
         if (!progress(i, n))
             break;
-        const std::string split = i < options.train_count ? "train" : "val";
+        const std::string split = splits[static_cast<size_t>(i)];
         const std::string id = sample_id(i);
+        if (split.empty()) {
+            report.skipped.push_back({options.splits_file, "frame " + std::to_string(i + 1) + " is in neither trainNdxs nor testNdxs"});
+            continue;
+        }
         if (sample_complete(dst, split, id, {".png", ".png", ".png"})) {
             ++report.kept;
             continue;
@@ -352,9 +530,23 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
                 throw Error(where, "depth beyond " + std::to_string(info.far_m) + " m");
             for (const char* role : {"input", "guide", "target"})
                 fs::create_directories(fs::path(dst) / split / role);
+            at::Tensor input;
+            if (authors.empty()) {
+                input = depth::low_resolution_input(target, options.factor);
+            } else {
+                AuthorsInputs& a = *authors[split];
+                input = a.frame(split == "train" ? i : i - options.train_count);
+                // The files hold [0, 1]; a wrong --inputs-scale shows as a mean far from the depth's.
+                if (!scale_checked[split]) {
+                    scale_checked[split] = true;
+                    const double ratio = input.mean().item<double>() / std::max(1e-6, target.mean().item<double>());
+                    if (ratio < 0.85 || ratio > 1.15)
+                        report.notes.push_back({a.path(), "the first frame's mean input is " + std::to_string(static_cast<int>(std::lround(ratio * 100))) +
+                                                              "% of its depth's at " + number(options.inputs_scale_m) + " m per unit: is the scale right?"});
+                }
+            }
             write_image((fs::path(dst) / split / "guide" / (id + ".png")).string(), guide);
-            depth::write_depth((fs::path(dst) / split / "input" / (id + ".png")).string(),
-                               depth::low_resolution_input(target, options.factor), units);
+            depth::write_depth((fs::path(dst) / split / "input" / (id + ".png")).string(), input, units);
             depth::write_depth((fs::path(dst) / split / "target" / (id + ".png")).string(), target, units);
             ++report.written;
         } catch (const std::exception& e) {
@@ -527,6 +719,76 @@ Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2
     return report;
 }
 
+namespace {
+
+// TUM RGB-D's `rgb.txt` / `depth.txt` ("timestamp path" lines, # comments), or timestamps as file
+// names (1305031102.175304.png): the frames' times, and the frames in the list's order. False when
+// the frames carry no times.
+bool timestamps(const std::string& src, const std::string& list_name, std::vector<fs::path>& frames, std::vector<double>& times)
+{
+    times.clear();
+    const fs::path list = fs::path(src) / list_name;
+    if (fs::is_regular_file(list)) {
+        std::ifstream in(list);
+        std::vector<fs::path> listed;
+        std::string line;
+        int n = 0;
+        while (std::getline(in, line)) {
+            ++n;
+            if (line.empty() || line[0] == '#')
+                continue;
+            std::istringstream row(line);
+            double t = 0;
+            std::string path;
+            if (!(row >> t >> path))
+                throw Error(list.string(), "line " + std::to_string(n) + " is not 'timestamp path'");
+            listed.push_back(fs::path(src) / path);
+            times.push_back(t);
+        }
+        frames = listed;
+        return !frames.empty();
+    }
+    for (const fs::path& f : frames) {
+        const std::string stem = f.stem().string();
+        char* end = nullptr;
+        const double t = std::strtod(stem.c_str(), &end);
+        if (stem.find('.') == std::string::npos || end != stem.c_str() + stem.size()) {
+            times.clear();
+            return false;
+        }
+        times.push_back(t);
+    }
+    return !frames.empty();
+}
+
+// TUM's association: candidate pairs at most `max_dt` apart, closest first, each frame used once;
+// the pairs in colour-time order.
+std::vector<std::pair<size_t, size_t>> associate(const std::vector<double>& a, const std::vector<double>& b, double max_dt)
+{
+    std::vector<size_t> order_b(b.size());
+    for (size_t j = 0; j < b.size(); ++j)
+        order_b[j] = j;
+    std::sort(order_b.begin(), order_b.end(), [&](size_t x, size_t y) { return b[x] < b[y]; });
+    std::vector<std::tuple<double, size_t, size_t>> candidates;
+    for (size_t i = 0; i < a.size(); ++i) {
+        auto it = std::lower_bound(order_b.begin(), order_b.end(), a[i] - max_dt, [&](size_t j, double t) { return b[j] < t; });
+        for (; it != order_b.end() && b[*it] <= a[i] + max_dt; ++it)
+            candidates.emplace_back(std::abs(a[i] - b[*it]), i, *it);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    std::vector<bool> used_a(a.size(), false), used_b(b.size(), false);
+    std::vector<std::pair<size_t, size_t>> pairs;
+    for (const auto& [dt, i, j] : candidates)
+        if (!used_a[i] && !used_b[j]) {
+            used_a[i] = used_b[j] = true;
+            pairs.emplace_back(i, j);
+        }
+    std::sort(pairs.begin(), pairs.end(), [&](const auto& x, const auto& y) { return a[x.first] < a[y.first]; });
+    return pairs;
+}
+
+} // namespace
+
 Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOptions& options, const Progress& progress)
 {
     if (!(options.depth_scale > 0) || !(options.far_m > 0))
@@ -552,18 +814,35 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
         std::sort(files.begin(), files.end());
         return files;
     };
-    const std::vector<fs::path> colours = list(colour_dir), depths = list(depth_dir);
+    std::vector<fs::path> colours = list(colour_dir), depths = list(depth_dir);
     Report report;
     std::vector<std::pair<fs::path, fs::path>> frames;
+    std::vector<double> colour_times, depth_times;
+    if (timestamps(src, "rgb.txt", colours, colour_times) && timestamps(src, "depth.txt", depths, depth_times)) {
+        // TUM RGB-D: the cameras are not in step; pair by time as TUM's associate.py does.
+        std::vector<bool> paired(colours.size(), false);
+        for (const auto& [c, d] : associate(colour_times, depth_times, options.max_time_difference)) {
+            frames.emplace_back(colours[c], depths[d]);
+            paired[c] = true;
+        }
+        for (size_t c = 0; c < colours.size(); ++c)
+            if (!paired[c])
+                report.skipped.push_back({colours[c].string(), "no depth frame within " + number(options.max_time_difference * 1000) + " ms of it"});
+        if (frames.empty())
+            throw Error(src, "no colour and depth frames within " + number(options.max_time_difference * 1000) + " ms of each other");
+    }
     std::map<std::string, fs::path> depth_by_stem;
     for (const fs::path& d : depths)
         depth_by_stem[d.stem().string()] = d;
-    for (const fs::path& c : colours) {
-        const auto it = depth_by_stem.find(c.stem().string());
-        if (it != depth_by_stem.end())
-            frames.emplace_back(c, it->second);
-    }
-    if (frames.empty() && !colours.empty() && colours.size() == depths.size()) {
+    if (colour_times.empty())
+        for (const fs::path& c : colours) {
+            const auto it = depth_by_stem.find(c.stem().string());
+            if (it != depth_by_stem.end())
+                frames.emplace_back(c, it->second);
+        }
+    if (!colour_times.empty()) {
+        // paired by time above
+    } else if (frames.empty() && !colours.empty() && colours.size() == depths.size()) {
         for (size_t i = 0; i < colours.size(); ++i)
             frames.emplace_back(colours[i], depths[i]);
         report.notes.push_back({src, "colour and depth names differ: paired by order (" + std::to_string(frames.size()) + " frames)"});
@@ -708,6 +987,30 @@ Report import_texturegan(const std::string& src, const std::string& dst, const T
     for (const char* split : {"train", "val"})
         report.counts.emplace_back(split, static_cast<int>(sample_ids(info, split).size()));
     return report;
+}
+
+const std::vector<std::string>& formats()
+{
+    static const std::vector<std::string> names{"pose-pairs", "nyu", "texturegan", "pix2pix", "rgbd"};
+    return names;
+}
+
+Report import(const std::string& format, const std::string& src, const std::string& dst, const Options& options, const Progress& progress)
+{
+    if (format == "pose-pairs")
+        return import_pose_pairs(src, dst, progress);
+    if (format == "nyu")
+        return import_nyu(src, dst, options.nyu, progress);
+    if (format == "texturegan")
+        return import_texturegan(src, dst, options.texturegan, progress);
+    if (format == "pix2pix")
+        return import_pix2pix(src, dst, options.pix2pix, progress);
+    if (format == "rgbd")
+        return import_rgbd(src, dst, options.rgbd, progress);
+    std::string known;
+    for (const std::string& f : formats())
+        known += (known.empty() ? "" : ", ") + f;
+    throw Error("unknown dataset format '" + format + "' (" + known + ")");
 }
 
 } // namespace bft::importers

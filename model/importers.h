@@ -36,11 +36,19 @@ Report import_pose_pairs(const std::string& src, const std::string& dst, const P
 // NYU Depth v2, `nyu_depth_v2_labeled.mat` (MATLAB v7.3 = HDF5; `images` 3 x 640 x 480 and
 // `depths` 640 x 480 in metres per frame, stored transposed), read with libhdf5. The first
 // `train_count` frames go to train/, the rest to val/, as the paper's depth loader splits them
-// (1000 / 449). Guide: the RGB; target: the depth (16-bit PNG, mm); input: the depth reduced by
-// `factor` (area) and brought back with bicubic interpolation, as the task's low-resolution input.
+// (1000 / 449); or, with `splits_file` (the official `splits.mat`: `trainNdxs`, `testNdxs`,
+// 1-based), the official 795 / 654. Guide: the RGB; target: the depth (16-bit PNG, mm); input: the
+// depth reduced by `factor` (area) and brought back with bicubic interpolation, as the task's
+// low-resolution input - or, with `inputs_dir`, the authors' own precomputed inputs, the files
+// their depth loader reads: `input_<factor>x_train.mat` (v7.3) and `input_<factor>x_test.mat` (v5),
+// H x W x 1 x N in [0, 1] = [0, `inputs_scale_m`] metres, frame k of each = k-th frame of its split.
+// MATLAB v5 files are read with libmatio.
 struct NyuOptions {
     int factor = 8;          // 4, 8 or 16
     int train_count = 1000;
+    std::string splits_file; // splits.mat: the official split instead of the first train_count
+    std::string inputs_dir;  // the authors' input_<F>x_{train,test}.mat instead of our inputs
+    float inputs_scale_m = 10; // metres that 1.0 stands for in those files
 };
 Report import_nyu(const std::string& mat_file, const std::string& dst, const NyuOptions& options = {},
                   const Progress& progress = {});
@@ -73,7 +81,9 @@ Report import_pix2pix(const std::string& src, const std::string& dst, const Pix2
 
 // RGB-D frames from common recorders: `src/` holds a colour folder (color/, colour/, rgb/ or
 // image/) and depth/ of 16-bit PNGs in 1/`depth_scale` metres (1000: millimetres; 5000: TUM RGB-D).
-// Frames pair by name, or by order when the names differ but the counts agree (reported). A depth
+// Frames pair by name, or by time as TUM's associate.py does when they carry timestamps (TUM's
+// rgb.txt and depth.txt, or times as names: nearest first, at most `max_time_difference` apart), or
+// by order when the names differ but the counts agree (reported). A depth
 // of 0 is "no reading": kept as a hole (dataset.json "holes": true), which training and metrics
 // leave out, never learnt as zero. The last `val_fraction` of the frames (in order: video frames
 // next to each other are near-copies) is the validation split. `size` > 0 scales the shorter side
@@ -84,8 +94,21 @@ struct RgbdOptions {
     int factor = 8;
     int size = 0;
     double val_fraction = 0.1;
+    double max_time_difference = 0.02; // seconds, when frames carry timestamps
 };
 Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOptions& options = {},
                    const Progress& progress = {});
+
+// Any of the above by its format name (pose-pairs, nyu, texturegan, pix2pix, rgbd), with the
+// options of that format taken from `options`: the one door the CLI and the editor go through.
+struct Options {
+    NyuOptions nyu;
+    TextureGanOptions texturegan;
+    Pix2PixOptions pix2pix;
+    RgbdOptions rgbd;
+};
+const std::vector<std::string>& formats();
+Report import(const std::string& format, const std::string& src, const std::string& dst, const Options& options = {},
+              const Progress& progress = {});
 
 } // namespace bft::importers

@@ -76,28 +76,15 @@ ImportSummary import_dataset(const ImportRequest& rq, const std::function<bool(i
         stopped = stopped || !go;
         return go;
     }};
-    importers::Report r;
-    if (rq.format == "pose-pairs") {
-        r = importers::import_pose_pairs(rq.source, rq.destination, p);
-    } else if (rq.format == "nyu") {
-        importers::NyuOptions o;
-        o.factor = rq.factor;
-        r = importers::import_nyu(rq.source, rq.destination, o, p);
-    } else if (rq.format == "texturegan") {
-        r = importers::import_texturegan(rq.source, rq.destination, {}, p);
-    } else if (rq.format == "pix2pix") {
-        importers::Pix2PixOptions o;
-        o.task = rq.task;
-        o.guides = rq.guides;
-        r = importers::import_pix2pix(rq.source, rq.destination, o, p);
-    } else if (rq.format == "rgbd") {
-        importers::RgbdOptions o;
-        o.factor = rq.factor;
-        o.depth_scale = rq.depth_scale;
-        r = importers::import_rgbd(rq.source, rq.destination, o, p);
-    } else {
-        throw Error("unknown dataset format '" + rq.format + "'");
-    }
+    importers::Options o;
+    o.nyu.factor = rq.factor;
+    o.nyu.splits_file = rq.splits_file;
+    o.nyu.inputs_dir = rq.inputs_dir;
+    o.pix2pix.task = rq.task;
+    o.pix2pix.guides = rq.guides;
+    o.rgbd.factor = rq.factor;
+    o.rgbd.depth_scale = rq.depth_scale;
+    const importers::Report r = importers::import(rq.format, rq.source, rq.destination, o, p);
     ImportSummary s;
     s.counts = r.counts;
     s.written = r.written;

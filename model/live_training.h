@@ -37,6 +37,7 @@ void make_synthetic_dataset(const std::string& task, int count, int size, uint64
 struct ImportRequest {
     std::string format, source, destination;
     int factor = 8;            // nyu, rgbd
+    std::string splits_file, inputs_dir; // nyu: the official split; the authors' inputs
     float depth_scale = 1000;  // rgbd
     std::string task = "texture", guides; // pix2pix
 };

@@ -14,6 +14,7 @@
 
 #include <ATen/ATen.h>
 #include <hdf5.h>
+#include <matio.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -186,6 +187,142 @@ TEST(Importers, NyuMatGivesMetresOnTheRightPixelsAndThePapersSplit)
         FAIL();
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("v7.3"), std::string::npos) << e.what();
+    }
+}
+
+// One MATLAB file of `version` (v5 compressed, as MATLAB saves by default, or v7.3 = HDF5) with
+// the given variables (column-major, as MATLAB holds them).
+struct MatVar {
+    std::string name;
+    std::vector<size_t> dims;
+    std::vector<double> data;
+};
+void write_mat(const std::string& path, mat_ft version, const std::vector<MatVar>& vars)
+{
+    mat_t* m = Mat_CreateVer(path.c_str(), nullptr, version);
+    ASSERT_NE(m, nullptr) << path;
+    for (const MatVar& v : vars) {
+        std::vector<size_t> dims = v.dims;
+        std::vector<float> single(v.data.begin(), v.data.end()); // the authors' inputs are single
+        std::vector<double> copy = v.data;
+        const bool is_single = v.name.rfind("input_", 0) == 0;
+        matvar_t* var = is_single ? Mat_VarCreate(v.name.c_str(), MAT_C_SINGLE, MAT_T_SINGLE, static_cast<int>(dims.size()), dims.data(), single.data(), 0)
+                                  : Mat_VarCreate(v.name.c_str(), MAT_C_DOUBLE, MAT_T_DOUBLE, static_cast<int>(dims.size()), dims.data(), copy.data(), 0);
+        ASSERT_NE(var, nullptr);
+        EXPECT_EQ(Mat_VarWrite(m, var, version == MAT_FT_MAT5 ? MAT_COMPRESSION_ZLIB : MAT_COMPRESSION_NONE), 0);
+        Mat_VarFree(var);
+    }
+    Mat_Close(m);
+}
+
+// The authors' low-resolution inputs: H x W x 1 x N in [0, 1], value 0.1 + 0.01 k + 0.001 x + 0.0001 y
+// at (y, x) of the split's frame k.
+MatVar authors_inputs(const std::string& name, int frames, int w, int h)
+{
+    MatVar v{name, {static_cast<size_t>(h), static_cast<size_t>(w), 1, static_cast<size_t>(frames)}, {}};
+    for (int k = 0; k < frames; ++k)
+        for (int x = 0; x < w; ++x)
+            for (int y = 0; y < h; ++y)
+                v.data.push_back(0.1 + 0.01 * k + 0.001 * x + 0.0001 * y);
+    return v;
+}
+
+TEST(Importers, NyuOfficialSplitAndTheAuthorsOwnInputs)
+{
+    const std::string dir = test::temp_dir("import-nyu-options");
+    write_nyu(dir + "/nyu.mat", 5, 32, 24);
+    // splits.mat as NYU ships it (v5; 1-based column vectors): frames 2, 4, 5 train, 1 and 3 test.
+    write_mat(dir + "/splits.mat", MAT_FT_MAT5, {{"trainNdxs", {3, 1}, {2, 4, 5}}, {"testNdxs", {2, 1}, {1, 3}}});
+    importers::NyuOptions o;
+    o.factor = 4;
+    o.splits_file = dir + "/splits.mat";
+    const importers::Report r = importers::import_nyu(dir + "/nyu.mat", dir + "/official", o);
+    EXPECT_EQ(r.counts, (std::vector<std::pair<std::string, int>>{{"train", 3}, {"val", 2}})) << r.text();
+    const DatasetInfo official = DatasetInfo::read(dir + "/official");
+    EXPECT_EQ(sample_ids(official, "val"), (std::vector<std::string>{"000000", "000002"}));
+    EXPECT_EQ(sample_ids(official, "train"), (std::vector<std::string>{"000001", "000003", "000004"}));
+    // A splits file that names a frame the data does not have is refused, naming the file.
+    write_mat(dir + "/bad-splits.mat", MAT_FT_MAT5, {{"trainNdxs", {1, 1}, {9}}, {"testNdxs", {1, 1}, {1}}});
+    o.splits_file = dir + "/bad-splits.mat";
+    try {
+        importers::import_nyu(dir + "/nyu.mat", dir + "/bad", o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("bad-splits.mat"), std::string::npos) << e.what();
+    }
+
+    // The authors' inputs: train as v7.3 (their loader reads it with h5py), test as v5 (scipy).
+    fs::create_directories(dir + "/authors");
+    write_mat(dir + "/authors/input_4x_train.mat", MAT_FT_MAT73, {authors_inputs("input_4x_train", 3, 32, 24)});
+    write_mat(dir + "/authors/input_4x_test.mat", MAT_FT_MAT5, {authors_inputs("input_4x_test", 2, 32, 24)});
+    o = {};
+    o.factor = 4;
+    o.train_count = 3;
+    o.inputs_dir = dir + "/authors";
+    const importers::Report a = importers::import_nyu(dir + "/nyu.mat", dir + "/theirs", o);
+    EXPECT_EQ(a.written, 5) << a.text();
+    EXPECT_TRUE(check_dataset(dir + "/theirs").ok()) << check_dataset(dir + "/theirs").text();
+    // val/000004 is the test file's frame 1: (row 7, column 20) = 10 m x (0.1 + 0.01 + 0.02 + 0.0007).
+    const at::Tensor input = depth::read_depth(dir + "/theirs/val/input/000004.png");
+    ASSERT_EQ(input.size(1), 24);
+    ASSERT_EQ(input.size(2), 32);
+    EXPECT_NEAR(input[0][7][20].item<float>(), 1.307f, 0.0006f);
+    EXPECT_NEAR(depth::read_depth(dir + "/theirs/train/input/000001.png")[0][3][5].item<float>(), 10 * (0.1f + 0.01f + 0.005f + 0.0003f), 0.0006f);
+    // A wrong scale is noticed: at 1 m per unit the inputs are a tenth of the depth.
+    o.inputs_scale_m = 1;
+    const importers::Report scaled = importers::import_nyu(dir + "/nyu.mat", dir + "/scaled", o);
+    ASSERT_FALSE(scaled.notes.empty()) << scaled.text();
+    EXPECT_NE(scaled.notes[0].message.find("scale"), std::string::npos) << scaled.text();
+    // Files that do not hold this split's frames are refused, naming the file and the shapes.
+    write_mat(dir + "/authors/input_4x_test.mat", MAT_FT_MAT5, {authors_inputs("input_4x_test", 3, 32, 24)});
+    o.inputs_scale_m = 10;
+    try {
+        importers::import_nyu(dir + "/nyu.mat", dir + "/mismatch", o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("input_4x_test.mat"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("24 x 32 x 1 x 3"), std::string::npos) << e.what();
+    }
+    // Their inputs follow the paper's split; asking for both is an error, not a silent mix.
+    o.splits_file = dir + "/splits.mat";
+    EXPECT_THROW(importers::import_nyu(dir + "/nyu.mat", dir + "/both", o), Error);
+}
+
+TEST(Importers, TumRgbdPairsFramesByTimeAsAssociatePyDoes)
+{
+    // TUM RGB-D: rgb/ and depth/ named by timestamps that do not agree, with rgb.txt and depth.txt.
+    const std::string src = test::temp_dir("import-tum");
+    fs::create_directories(src + "/rgb");
+    fs::create_directories(src + "/depth");
+    const std::vector<std::string> rgb_times{"100.000000", "100.033000", "100.066000", "100.500000"};
+    const std::vector<std::string> depth_times{"100.010000", "100.040000", "100.071000"}; // none near 100.5
+    std::ofstream rgb_list(src + "/rgb.txt"), depth_list(src + "/depth.txt");
+    rgb_list << "# color images\n# file: 'rgbd_dataset_freiburg1_xyz.bag'\n# timestamp filename\n";
+    depth_list << "# depth maps\n# file: 'rgbd_dataset_freiburg1_xyz.bag'\n# timestamp filename\n";
+    for (const std::string& t : rgb_times) {
+        write_image(src + "/rgb/" + t + ".png", at::zeros({3, 16, 16}));
+        rgb_list << t << " rgb/" << t << ".png\n";
+    }
+    for (size_t i = 0; i < depth_times.size(); ++i) {
+        // Depth i reads (i + 1) metres, in TUM's units (5000 per metre).
+        depth::FileOptions units;
+        units.units_per_metre = 5000;
+        depth::write_depth(src + "/depth/" + depth_times[i] + ".png", at::full({1, 16, 16}, static_cast<float>(i + 1)), units);
+        depth_list << depth_times[i] << " depth/" << depth_times[i] << ".png\n";
+    }
+    rgb_list.close();
+    depth_list.close();
+    importers::RgbdOptions o;
+    o.depth_scale = 5000;
+    o.val_fraction = 0;
+    const importers::Report r = importers::import_rgbd(src, src + "/data", o);
+    EXPECT_EQ(r.written, 3) << r.text();
+    ASSERT_EQ(r.skipped.size(), 1u) << r.text();
+    EXPECT_NE(r.skipped[0].file.find("100.500000"), std::string::npos) << r.text();
+    // In colour-time order, each colour frame with the depth nearest in time: 1, 2, 3 m.
+    for (int i = 0; i < 3; ++i) {
+        const at::Tensor d = depth::read_depth(src + "/data/train/target/00000" + std::to_string(i) + ".png");
+        EXPECT_NEAR(d.mean().item<float>(), static_cast<float>(i + 1), 0.01f) << i;
     }
 }
 
