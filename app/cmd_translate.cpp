@@ -4,13 +4,18 @@
 
 #include "checkpoint.h"
 #include "errors.h"
+#include "guide_files.h"
 #include "image_io.h"
 #include "inference.h"
 #include "npy.h"
+#include "live.h"
 #include "runtime.h"
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <iostream>
 
 namespace bft::cli {
@@ -37,6 +42,109 @@ at::Tensor load_tensor(const std::string& path, int channels, ImageInfo* info)
     return read_image(path, channels, info);
 }
 
+bool has_ext(const std::string& path, const char* ext)
+{
+    const size_t n = std::char_traits<char>::length(ext);
+    if (path.size() < n)
+        return false;
+    for (size_t i = 0; i < n; ++i)
+        if (std::tolower(static_cast<unsigned char>(path[path.size() - n + i])) != ext[i])
+            return false;
+    return true;
+}
+
+live::Rgb8 to_rgb8(const live::Raster& unit)
+{
+    live::Rgb8 out;
+    out.width = unit.width;
+    out.height = unit.height;
+    out.bytes.resize(static_cast<size_t>(unit.width) * unit.height * 3);
+    for (int y = 0; y < unit.height; ++y)
+        for (int x = 0; x < unit.width; ++x)
+            for (int c = 0; c < 3; ++c) {
+                const float v = unit.at(unit.channels == 1 ? 0 : c, y, x);
+                out.bytes[(static_cast<size_t>(y) * unit.width + x) * 3 + c] =
+                    static_cast<unsigned char>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
+            }
+    return out;
+}
+
+live::Raster to_unit(const live::Rgb8& rgb)
+{
+    live::Raster r;
+    r.channels = 3, r.width = rgb.width, r.height = rgb.height;
+    r.values.resize(rgb.bytes.size());
+    for (int c = 0; c < 3; ++c)
+        for (size_t i = 0; i < static_cast<size_t>(rgb.width) * rgb.height; ++i)
+            r.values[c * static_cast<size_t>(rgb.width) * rgb.height + i] = rgb.bytes[i * 3 + c] / 127.5f - 1.0f;
+    return r;
+}
+
+// The editor's path, for the guide files the editor imports: OpenPose JSON (pose), a patch layout
+// (texture), a depth map or points (depth). Runs live::LiveModel, as the editor does.
+int translate_like_the_editor(const Args& args, const live::ModelInfo& info)
+{
+    const std::string checkpoint = args.require("checkpoint");
+    const std::string output_path = args.require("output");
+    live::LiveModel model;
+    model.set_device(args.get("device") == "auto" ? (live::devices().size() > 1 ? live::devices()[1] : "cpu") : args.get("device"),
+                     args.get_int("threads", 0, 1024));
+    model.load(checkpoint, info.task);
+    live::Request rq;
+    rq.task = info.task;
+    rq.bf16 = args.get("precision") == "bf16";
+    rq.capture_film = args.has("film-dir");
+    std::string note;
+    switch (info.task) {
+    case live::Task::Pose: {
+        const std::string input = args.require("input"), guide = args.require("guide");
+        rq.source = to_rgb8(live::read_image(input, 3));
+        rq.width = rq.source.width, rq.height = rq.source.height;
+        rq.skeleton = live::read_pose_guide(guide, rq.width, rq.height, args.has("person") ? args.get_int("person", 0, 100000) : -1, &note);
+        break;
+    }
+    case live::Task::Texture: {
+        const std::string input = args.require("input"), guide = args.require("guide");
+        rq.sketch = live::read_sketch(input);
+        rq.width = rq.sketch.width, rq.height = rq.sketch.height;
+        rq.patches = live::read_patch_layout(guide, rq.width, rq.height);
+        break;
+    }
+    case live::Task::Depth: {
+        const std::string guide = args.require("guide"), depth_file = args.require("depth");
+        rq.source = to_rgb8(live::read_image(guide, 3));
+        rq.width = rq.source.width, rq.height = rq.source.height;
+        rq.low_depth = live::read_depth_guide(depth_file, rq.width, rq.height, static_cast<float>(args.get_double("depth-scale", 1e-6, 1e9)));
+        rq.range.near_m = static_cast<float>(args.get_double("near", 0, 1e6));
+        rq.range.far_m = static_cast<float>(args.get_double("far", 1e-3, 1e6));
+        if (!(rq.range.far_m > rq.range.near_m))
+            throw UsageError("--far must be beyond --near");
+        break;
+    }
+    }
+    if (!note.empty())
+        std::cerr << "note: " << note << "\n";
+    const live::Result r = model.run(rq);
+    if (info.task == live::Task::Depth) {
+        if (!has_ext(output_path, ".png") && !has_ext(output_path, ".npy"))
+            throw UsageError("--output of a depth model must be .png (16-bit, millimetres) or .npy (metres)");
+        live::write_depth(output_path, r.raw); // metres
+    } else if (is_npy(output_path)) {
+        live::write_npy(output_path, r.raw); // the network's values: RGB or Lab in [-1, 1]
+    } else {
+        live::write_image(output_path, to_unit(r.image)); // what the editor shows (texture: Lab -> RGB)
+    }
+    if (args.has("film-dir")) {
+        const std::string dir = args.get("film-dir");
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+            throw Error(dir, "cannot create directory");
+        for (const auto& [name, map] : r.film)
+            live::write_npy(dir + "/" + name + ".npy", map);
+        std::cerr << "wrote " << r.film.size() << " gamma/beta maps to " << dir << "\n";
+    }
+    return 0;
+}
+
 } // namespace
 
 int cmd_translate(int argc, char** argv)
@@ -44,7 +152,13 @@ int cmd_translate(int argc, char** argv)
     Args args("translate",
               "Runs a generator on an input and a guide. .npy files are taken as they are (CHW or NCHW float32,\n"
               "values in [-1, 1]); images are mapped to [-1, 1] (RGB or grayscale, 8- or 16-bit). Any size\n"
-              "works: inputs are padded by reflection to what the network takes and the result cropped back.");
+              "works: inputs are padded by reflection to what the network takes and the result cropped back.\n"
+              "The guide files the editor imports run as the editor runs them:\n"
+              "  pose     --input person.png --guide pose.json [--person K]  (OpenPose JSON: COCO-18 or BODY_25,\n"
+              "           pixel or normalised coordinates, scaled from its canvas to the image)\n"
+              "  texture  --input sketch.png --guide patches.json            (the editor's patch layout)\n"
+              "  depth    --guide rgb.png --depth low.png|low.npy|points.txt   (16-bit PNG in 1/--depth-scale m,\n"
+              "           .npy in metres, or 'x y metres' lines; the output is depth: .png in mm or .npy in m)");
     args.option("checkpoint", "FILE", "generator weights (.pth)")
         .option("input", "FILE", "the input: .npy, or an image")
         .option("guide", "FILE", "the guide: .npy, or an image")
@@ -53,10 +167,25 @@ int cmd_translate(int argc, char** argv)
         .option("device", "DEV", "cpu, cuda, cuda:N or auto", "auto")
         .option("threads", "N", "CPU threads (0: all cores)", "0")
         .option("precision", "fp32|bf16", "fp32 (exact) or bf16 (fast preview; CPUs with AVX512-BF16, and CUDA)", "fp32")
-        .option("bit-depth", "8|16", "bit depth of an image output (16 needs .png or .tif); default: that of the input");
+        .option("bit-depth", "8|16", "bit depth of an image output (16 needs .png or .tif); default: that of the input")
+        .option("person", "K", "pose JSON with several people: the one to use, from 0 (default: the first)")
+        .option("depth", "FILE", "depth models: the low-resolution depth (.png, .npy or points .txt/.csv) instead of --input")
+        .option("depth-scale", "UNITS", "depth PNG units per metre (1000: millimetres; 5000: TUM)", "1000")
+        .option("near", "M", "depth models: the depth that -1 stands for", "0")
+        .option("far", "M", "depth models: the depth that 1 stands for", "10");
     if (!args.parse(argc, argv))
         return 0;
     const std::string checkpoint = args.require("checkpoint");
+    {
+        const live::ModelInfo info = live::inspect(checkpoint);
+        const std::string guide_arg = args.get("guide");
+        const bool editor_guide = info.task_known && ((info.task != live::Task::Depth && has_ext(guide_arg, ".json")) ||
+                                                      (info.task == live::Task::Depth && args.has("depth")));
+        if (args.has("depth") && !(info.task_known && info.task == live::Task::Depth))
+            throw UsageError("--depth is for depth models; " + checkpoint + " is not one");
+        if (editor_guide)
+            return translate_like_the_editor(args, info);
+    }
     const std::string input_path = args.require("input");
     const std::string guide_path = args.require("guide");
     const std::string output_path = args.require("output");

@@ -3,12 +3,20 @@
 #include "test_support.h"
 
 #include "checkpoint.h"
+#include "depth.h"
 #include "image_io.h"
+#include "npy.h"
+
+#include <ATen/ATen.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace bft {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string fixture(const std::string& name) { return test::parity_dir() + "/" + name + "/weights.pth"; }
 std::string q(const std::string& s) { return "'" + s + "'"; }
@@ -105,6 +113,87 @@ TEST(Cli, TranslateImagesOfAnySize)
                       q(test::shared_dir() + "/real/texturegan_flask_photo_tshirt.jpg") + " --output " + q(dir + "/e.png"));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("input is 640x480 but guide is 256x256"), std::string::npos) << r.output;
+}
+
+// `bft translate --guide` takes the guide files the editor imports, and runs them as the editor does.
+TEST(Cli, TranslateTakesEveryGuideFileTheEditorImports)
+{
+    const auto dir = test::temp_dir("cli-guides");
+    const std::string real = test::shared_dir() + "/real/";
+    auto translate = [&](const std::string& model, const std::string& rest) {
+        return test::run_cli("translate --device cpu --checkpoint " + q(fixture(model)) + " " + rest);
+    };
+    // Pose: ControlNet's editor's JSON (768x512 canvas) on a 96x64 person: scaled to the image.
+    write_image(dir + "/person.png", at::rand({3, 64, 96}) * 2 - 1);
+    auto r = translate("pose_resnet", "--input " + q(dir + "/person.png") + " --guide " + q(real + "controlnet_coco18_pixels_pose_hand_fixed.json") +
+                                          " --output " + q(dir + "/pose.png"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    ImageInfo info;
+    read_image(dir + "/pose.png", 3, &info);
+    EXPECT_EQ(info.width, 96);
+    EXPECT_EQ(info.height, 64);
+    // Two people, BODY_25, normalised coordinates: --person picks one, and picking the other differs.
+    std::string people = R"({"canvas_width": 96, "canvas_height": 64, "people": [)";
+    for (int person = 0; person < 2; ++person) {
+        people += std::string(person ? "," : "") + R"({"pose_keypoints_2d": [)";
+        for (int k = 0; k < 25; ++k)
+            people += std::string(k ? "," : "") + std::to_string(0.2 + 0.5 * person + 0.01 * k) + "," + std::to_string(0.1 + 0.03 * k) + ",0.9";
+        people += "]}";
+    }
+    people += "]}";
+    test::write_bytes(dir + "/two people.json", people);
+    r = translate("pose_resnet", "--input " + q(dir + "/person.png") + " --guide " + q(dir + "/two people.json") + " --person 1 --output " + q(dir + "/p1.npy"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = translate("pose_resnet", "--input " + q(dir + "/person.png") + " --guide " + q(dir + "/two people.json") + " --output " + q(dir + "/p0.npy"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("2 people; the first was taken"), std::string::npos) << r.output;
+    EXPECT_GT((read_npy(dir + "/p0.npy") - read_npy(dir + "/p1.npy")).abs().max().item<float>(), 1e-3f);
+    r = translate("pose_resnet", "--input " + q(dir + "/person.png") + " --guide " + q(dir + "/two people.json") + " --person 2 --output " + q(dir + "/x.png"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("two people.json"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("person 2 does not exist"), std::string::npos) << r.output;
+
+    // Texture: the editor's patch layout (made for a 256x256 image) on a 64x64 sketch; moving the patch changes the result.
+    fs::copy_file(real + "texturegan_flask_sketch_tshirt.jpg", dir + "/sketch.jpg");
+    write_image(dir + "/layout.texture-1.png", at::rand({3, 20, 20}) * 2 - 1);
+    auto layout = [&](int x) {
+        return R"({"image_width": 256, "image_height": 256, "textures": ["layout.texture-1.png"], "patches": [{"texture": 0, "x": )" +
+               std::to_string(x) + R"(, "y": 100, "width": 60, "height": 60}]})";
+    };
+    test::write_bytes(dir + "/layout.json", layout(60));
+    r = translate("texture_unet", "--input " + q(dir + "/sketch.jpg") + " --guide " + q(dir + "/layout.json") + " --output " + q(dir + "/t1.npy"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    test::write_bytes(dir + "/layout.json", layout(140));
+    r = translate("texture_unet", "--input " + q(dir + "/sketch.jpg") + " --guide " + q(dir + "/layout.json") + " --output " + q(dir + "/t2.npy"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const at::Tensor t1 = read_npy(dir + "/t1.npy");
+    EXPECT_EQ(t1.size(0), 3);
+    EXPECT_EQ(t1.size(1), 256);
+    EXPECT_GT((t1 - read_npy(dir + "/t2.npy")).abs().max().item<float>(), 1e-3f);
+    test::write_bytes(dir + "/broken.json", R"({"image_width": 256, "image_height": 256, "textures": ["missing.png"], "patches": []})");
+    r = translate("texture_unet", "--input " + q(dir + "/sketch.jpg") + " --guide " + q(dir + "/broken.json") + " --output " + q(dir + "/t3.png"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("missing.png"), std::string::npos) << r.output;
+
+    // Depth: a 16-bit PNG (Redwood, mm) and sparse points give depth out, in metres.
+    r = translate("depth_resnet", "--guide " + q(real + "redwood_color_00000.jpg") + " --depth " + q(real + "redwood_depth_00000.png") +
+                                      " --output " + q(dir + "/d.npy"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const at::Tensor d = read_npy(dir + "/d.npy");
+    EXPECT_EQ(d.size(-1), 640);
+    EXPECT_EQ(d.size(-2), 480);
+    EXPECT_TRUE(((d >= 0) & (d <= 10)).all().item<bool>());
+    test::write_bytes(dir + "/points.csv", "x,y,metres\n10,10,1.5\n600,400,3.0\n320, 240, 2.25 # centre\n");
+    r = translate("depth_resnet", "--guide " + q(real + "redwood_color_00000.jpg") + " --depth " + q(dir + "/points.csv") + " --output " + q(dir + "/p.png"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(depth::read_depth(dir + "/p.png").size(2), 640);
+    test::write_bytes(dir + "/bad points.txt", "10 10 1.5\n900 10 2\n");
+    r = translate("depth_resnet", "--guide " + q(real + "redwood_color_00000.jpg") + " --depth " + q(dir + "/bad points.txt") + " --output " + q(dir + "/q.png"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("bad points.txt"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("line 2"), std::string::npos) << r.output;
+    r = translate("pose_resnet", "--input " + q(dir + "/person.png") + " --guide " + q(dir + "/person.png") + " --depth " + q(dir + "/points.csv") + " --output " + q(dir + "/x.png"));
+    EXPECT_EQ(r.exit_code, 2) << r.output; // --depth is for depth models
 }
 
 TEST(Cli, BenchWritesAJsonReport)
