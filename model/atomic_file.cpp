@@ -51,6 +51,14 @@ void write_file_atomically(const std::string& path,
         fd = -1;
         if (::rename(tmp.c_str(), path.c_str()) != 0)
             throw Error(path, "cannot replace file: " + errno_text());
+        // The rename itself survives a power cut only once the folder is on disk too.
+        const size_t slash = path.find_last_of('/');
+        const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+        const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            ::fsync(dfd);
+            ::close(dfd);
+        }
     } catch (...) {
         cleanup();
         throw;
