@@ -257,6 +257,472 @@
     </message>
 </context>
 <context>
+    <name>bft::studio::FinetunePanel</name>
+    <message>
+        <source>a dataset folder (dataset.json, train/, val/)</source>
+        <translation>資料集資料夾（dataset.json、train/、val/）</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>瀏覽…</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>匯入…</translation>
+    </message>
+    <message>
+        <source>Import DeepFashion/Market pose pairs, NYU Depth v2, TextureGAN folders, pix2pix pairs or RGB-D frames</source>
+        <translation>匯入 DeepFashion/Market 姿勢配對、NYU Depth v2、TextureGAN 資料夾、pix2pix 配對或 RGB-D 影格</translation>
+    </message>
+    <message>
+        <source>Make synthetic…</source>
+        <translation>建立合成資料集…</translation>
+    </message>
+    <message>
+        <source>Write a small synthetic dataset of the editor&apos;s task to try fine-tuning on</source>
+        <translation>依編輯器目前的任務寫入一個小型合成資料集，用來試做微調</translation>
+    </message>
+    <message>
+        <source>The dataset check appears here.</source>
+        <translation>資料集檢查結果會顯示在這裡。</translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation>資料集</translation>
+    </message>
+    <message>
+        <source>The editor&apos;s model</source>
+        <translation>編輯器的模型</translation>
+    </message>
+    <message>
+        <source>A checkpoint…</source>
+        <translation>選擇檢查點…</translation>
+    </message>
+    <message>
+        <source>From scratch (bFT)</source>
+        <translation>從頭訓練 (bFT)</translation>
+    </message>
+    <message>
+        <source>From scratch (uFT, one-way baseline)</source>
+        <translation>從頭訓練（uFT，單向基準）</translation>
+    </message>
+    <message>
+        <source>GAN loss (LSGAN, PatchGAN)</source>
+        <translation>GAN 損失 (LSGAN, PatchGAN)</translation>
+    </message>
+    <message>
+        <source>Random horizontal flips</source>
+        <translation>隨機水平翻轉</translation>
+    </message>
+    <message>
+        <source>Model and settings</source>
+        <translation>模型與設定</translation>
+    </message>
+    <message>
+        <source>Start from</source>
+        <translation>起始模型</translation>
+    </message>
+    <message>
+        <source>Width (ngf)</source>
+        <translation>寬度 (ngf)</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步數</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批次大小</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>學習率</translation>
+    </message>
+    <message>
+        <source>L1 weight</source>
+        <translation>L1 權重</translation>
+    </message>
+    <message>
+        <source>Validate every</source>
+        <translation>驗證間隔</translation>
+    </message>
+    <message>
+        <source>Samples every</source>
+        <translation>樣本間隔</translation>
+    </message>
+    <message>
+        <source>Checkpoint every</source>
+        <translation>檢查點間隔</translation>
+    </message>
+    <message>
+        <source>run folder (made when training starts)</source>
+        <translation>訓練執行資料夾（開始訓練時建立）</translation>
+    </message>
+    <message>
+        <source>Open run…</source>
+        <translation>開啟訓練執行…</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>開始</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暫停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>繼續</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>閒置</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>訓練執行</translation>
+    </message>
+    <message>
+        <source>Losses</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <source>G L1 (weighted)</source>
+        <translation>G L1（加權）</translation>
+    </message>
+    <message>
+        <source>G GAN</source>
+        <translation>G GAN</translation>
+    </message>
+    <message>
+        <source>D real</source>
+        <translation>D 真實</translation>
+    </message>
+    <message>
+        <source>D fake</source>
+        <translation>D 偽造</translation>
+    </message>
+    <message>
+        <source>Validation L1</source>
+        <translation>驗證 L1</translation>
+    </message>
+    <message>
+        <source>val L1</source>
+        <translation>驗證 L1</translation>
+    </message>
+    <message>
+        <source>Sample sheets (input | guide | output | target) appear here during training.</source>
+        <translation>訓練期間，樣本圖（輸入 | 引導 | 輸出 | 目標）會顯示在這裡。</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步數</translation>
+    </message>
+    <message>
+        <source>Val L1</source>
+        <translation>驗證 L1</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>檔案</translation>
+    </message>
+    <message>
+        <source>Use in editor</source>
+        <translation>在編輯器中使用</translation>
+    </message>
+    <message>
+        <source>Load the selected checkpoint into the editor; training goes on</source>
+        <translation>將選取的檢查點載入編輯器；訓練會繼續進行</translation>
+    </message>
+    <message>
+        <source>Validation</source>
+        <translation>驗證</translation>
+    </message>
+    <message>
+        <source>Samples</source>
+        <translation>樣本</translation>
+    </message>
+    <message>
+        <source>Checkpoints</source>
+        <translation>檢查點</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>設定</translation>
+    </message>
+    <message>
+        <source>Dataset folder</source>
+        <translation>資料集資料夾</translation>
+    </message>
+    <message>
+        <source>Where to write the synthetic dataset</source>
+        <translation>合成資料集的寫入位置</translation>
+    </message>
+    <message>
+        <source>Writing a synthetic dataset to %1…</source>
+        <translation>正在將合成資料集寫入 %1…</translation>
+    </message>
+    <message>
+        <source>Synthetic dataset</source>
+        <translation>合成資料集</translation>
+    </message>
+    <message>
+        <source>Base checkpoint</source>
+        <translation>基礎檢查點</translation>
+    </message>
+    <message>
+        <source>PyTorch checkpoints (*.pth *.pt)</source>
+        <translation>PyTorch 檢查點 (*.pth *.pt)</translation>
+    </message>
+    <message>
+        <source>Open a run folder</source>
+        <translation>開啟訓練執行資料夾</translation>
+    </message>
+    <message>
+        <source>Training from step %1 of %2…</source>
+        <translation>正在從第 %1 步開始訓練（共 %2 步）…</translation>
+    </message>
+    <message>
+        <source>Finished at step %1.</source>
+        <translation>已於第 %1 步完成。</translation>
+    </message>
+    <message>
+        <source>Paused at step %1 (checkpointed).</source>
+        <translation>已於第 %1 步暫停（已儲存檢查點）。</translation>
+    </message>
+    <message>
+        <source>Stopped at step %1 (checkpointed; Open run… resumes it).</source>
+        <translation>已於第 %1 步停止（已儲存檢查點；可用「開啟訓練執行…」繼續）。</translation>
+    </message>
+    <message>
+        <source>Stopped by an error: %1</source>
+        <translation>因錯誤而停止：%1</translation>
+    </message>
+    <message>
+        <source>Training stopped</source>
+        <translation>訓練已停止</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>正在檢查 %1…</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>%1 task; %2 samples</source>
+        <translation>%1 任務；樣本數 %2</translation>
+    </message>
+    <message>
+        <source>No problems found.</source>
+        <translation>未發現問題。</translation>
+    </message>
+    <message>
+        <source>No samples.</source>
+        <translation>沒有樣本。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s): fix them before training.</source>
+        <translation>
+            <numerusform>%n 個問題：請在訓練前修正。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A run is already going: pause or stop it first.</source>
+        <translation>已有訓練正在執行：請先暫停或停止。</translation>
+    </message>
+    <message>
+        <source>Pick a dataset without problems first.</source>
+        <translation>請先選擇沒有問題的資料集。</translation>
+    </message>
+    <message>
+        <source>No base model: open one in the editor, pick a checkpoint, or start from scratch.</source>
+        <translation>沒有基礎模型：請在編輯器中開啟模型、選擇檢查點，或從頭訓練。</translation>
+    </message>
+    <message>
+        <source>A run is still finishing; try again in a moment.</source>
+        <translation>仍有訓練正在收尾；請稍後再試。</translation>
+    </message>
+    <message>
+        <source>Pausing: saving a checkpoint…</source>
+        <translation>正在暫停：儲存檢查點中…</translation>
+    </message>
+    <message>
+        <source>Stopping: saving a checkpoint…</source>
+        <translation>正在停止：儲存檢查點中…</translation>
+    </message>
+    <message>
+        <source>Open run</source>
+        <translation>開啟訓練執行</translation>
+    </message>
+    <message>
+        <source>A finished run: %1, %2 steps.</source>
+        <translation>已完成的訓練執行：%1，共 %2 步。</translation>
+    </message>
+    <message>
+        <source>A run stopped at step %1 of %2: Resume continues it.</source>
+        <translation>訓練執行停在第 %1 步（共 %2 步）：按「繼續」可接著訓練。</translation>
+    </message>
+    <message>
+        <source>Step %1 of %2 · %3 it/s · ETA %4</source>
+        <translation>第 %1 / %2 步 · %3 it/s · 預計剩餘 %4</translation>
+    </message>
+    <message>
+        <source>Step %1: input | guide | output | target</source>
+        <translation>第 %1 步：輸入 | 引導 | 輸出 | 目標</translation>
+    </message>
+    <message>
+        <source>best (by val L1)</source>
+        <translation>最佳（依驗證 L1）</translation>
+    </message>
+</context>
+<context>
+    <name>bft::studio::ImportDialog</name>
+    <message>
+        <source>Import a dataset</source>
+        <translation>匯入資料集</translation>
+    </message>
+    <message>
+        <source>DeepFashion / Market-1501 pose pairs (Pose-Transfer layout)</source>
+        <translation>DeepFashion / Market-1501 姿勢配對（Pose-Transfer 目錄結構）</translation>
+    </message>
+    <message>
+        <source>NYU Depth v2 (nyu_depth_v2_labeled.mat)</source>
+        <translation>NYU Depth v2 (nyu_depth_v2_labeled.mat)</translation>
+    </message>
+    <message>
+        <source>TextureGAN folders ({train,val}_{img,skg,seg})</source>
+        <translation>TextureGAN 資料夾 ({train,val}_{img,skg,seg})</translation>
+    </message>
+    <message>
+        <source>pix2pix aligned A|B pairs</source>
+        <translation>pix2pix 對齊的 A|B 配對</translation>
+    </message>
+    <message>
+        <source>RGB-D frames (colour + 16-bit depth PNGs)</source>
+        <translation>RGB-D 影格（彩色 + 16 位元深度 PNG）</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>The low-resolution input is the depth reduced by this factor (4, 8 or 16)</source>
+        <translation>低解析度輸入是將深度依此倍率縮小而得（4、8 或 16）</translation>
+    </message>
+    <message>
+        <source>Depth units per metre in the PNGs: 1000 for millimetres, 5000 for TUM RGB-D</source>
+        <translation>PNG 中每公尺的深度單位數：公釐為 1000，TUM RGB-D 為 5000</translation>
+    </message>
+    <message>
+        <source>Texture transfer</source>
+        <translation>紋理轉換</translation>
+    </message>
+    <message>
+        <source>Pose transfer</source>
+        <translation>姿勢轉換</translation>
+    </message>
+    <message>
+        <source>folder of guides by name (needed for pose)</source>
+        <translation>依檔名對應的引導資料夾（姿勢任務必填）</translation>
+    </message>
+    <message>
+        <source>splits.mat for the official 795/654 split (else first 1000 / last 449)</source>
+        <translation>官方 795/654 分割所用的 splits.mat（否則取前 1000 / 後 449 筆）</translation>
+    </message>
+    <message>
+        <source>folder of the authors&apos; input_&lt;F&gt;x_{train,test}.mat (else made here)</source>
+        <translation>原作者 input_&lt;F&gt;x_{train,test}.mat 所在的資料夾（否則在此產生）</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>匯入</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Use this dataset</source>
+        <translation>使用此資料集</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>來源</translation>
+    </message>
+    <message>
+        <source>Into</source>
+        <translation>目的地</translation>
+    </message>
+    <message>
+        <source>Depth factor</source>
+        <translation>深度倍率</translation>
+    </message>
+    <message>
+        <source>Depth scale</source>
+        <translation>深度比例</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任務</translation>
+    </message>
+    <message>
+        <source>Guides</source>
+        <translation>引導</translation>
+    </message>
+    <message>
+        <source>NYU split</source>
+        <translation>NYU 分割</translation>
+    </message>
+    <message>
+        <source>NYU inputs</source>
+        <translation>NYU 輸入</translation>
+    </message>
+    <message>
+        <source>NYU Depth v2 file</source>
+        <translation>NYU Depth v2 檔案</translation>
+    </message>
+    <message>
+        <source>MATLAB files (*.mat)</source>
+        <translation>MATLAB 檔案 (*.mat)</translation>
+    </message>
+    <message>
+        <source>Source folder</source>
+        <translation>來源資料夾</translation>
+    </message>
+    <message>
+        <source>Where the dataset goes</source>
+        <translation>資料集的存放位置</translation>
+    </message>
+    <message>
+        <source>Choose where to import from and into.</source>
+        <translation>請選擇匯入的來源與目的地。</translation>
+    </message>
+    <message>
+        <source>Importing…</source>
+        <translation>正在匯入…</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>繼續</translation>
+    </message>
+    <message>
+        <source>
+Stopped: Resume goes on where it stopped.</source>
+        <translation>
+已停止：按「繼續」可從停止處接續。</translation>
+    </message>
+</context>
+<context>
     <name>bft::studio::LiveSession</name>
     <message>
         <source>loading %1…</source>
@@ -265,6 +731,17 @@
     <message>
         <source>no model</source>
         <translation>沒有模型</translation>
+    </message>
+</context>
+<context>
+    <name>bft::studio::LossChart</name>
+    <message>
+        <source>step</source>
+        <translation>步數</translation>
+    </message>
+    <message>
+        <source> (raw)</source>
+        <translation> (原始)</translation>
     </message>
 </context>
 <context>
@@ -628,6 +1105,10 @@
     <message>
         <source>%1: no such file, or it cannot be read</source>
         <translation>%1：檔案不存在，或無法讀取</translation>
+    </message>
+    <message>
+        <source>Fine-tuning</source>
+        <translation>微調</translation>
     </message>
 </context>
 <context>

@@ -50,6 +50,10 @@ ImportDialog::ImportDialog(QWidget* parent) : QDialog(parent), stopFlag_(std::ma
     task_->addItem(tr("Pose transfer"), QStringLiteral("pose"));
     guides_ = new QLineEdit;
     guides_->setPlaceholderText(tr("folder of guides by name (needed for pose)"));
+    nyuSplits_ = new QLineEdit;
+    nyuSplits_->setPlaceholderText(tr("splits.mat for the official 795/654 split (else first 1000 / last 449)"));
+    nyuInputs_ = new QLineEdit;
+    nyuInputs_->setPlaceholderText(tr("folder of the authors' input_<F>x_{train,test}.mat (else made here)"));
     progress_ = new QProgressBar;
     progress_->setRange(0, 1);
     progress_->setValue(0);
@@ -77,6 +81,8 @@ ImportDialog::ImportDialog(QWidget* parent) : QDialog(parent), stopFlag_(std::ma
     form->addRow(tr("Depth scale"), depthScale_);
     form->addRow(tr("Task"), task_);
     form->addRow(tr("Guides"), guides_);
+    form->addRow(tr("NYU split"), nyuSplits_);
+    form->addRow(tr("NYU inputs"), nyuInputs_);
     auto* runRow = new QHBoxLayout;
     runRow->addWidget(progress_, 1);
     runRow->addWidget(run_);
@@ -134,6 +140,8 @@ void ImportDialog::updateOptions()
     depthScale_->setEnabled(f == QStringLiteral("rgbd"));
     task_->setEnabled(f == QStringLiteral("pix2pix"));
     guides_->setEnabled(f == QStringLiteral("pix2pix"));
+    nyuSplits_->setEnabled(f == QStringLiteral("nyu"));
+    nyuInputs_->setEnabled(f == QStringLiteral("nyu"));
 }
 
 void ImportDialog::startImport()
@@ -152,6 +160,8 @@ void ImportDialog::startImport()
     rq.depth_scale = static_cast<float>(depthScale_->value());
     rq.task = task_->currentData().toString().toStdString();
     rq.guides = guides_->text().toStdString();
+    rq.splits_file = nyuSplits_->text().toStdString();
+    rq.inputs_dir = nyuInputs_->text().toStdString();
     running_ = true;
     succeeded_ = false;
     *stopFlag_ = false;

@@ -47,6 +47,8 @@ private:
     QDoubleSpinBox* depthScale_;
     QComboBox* task_;
     QLineEdit* guides_;
+    QLineEdit* nyuSplits_;
+    QLineEdit* nyuInputs_;
     QProgressBar* progress_;
     QPlainTextEdit* report_;
     QPushButton* run_;
