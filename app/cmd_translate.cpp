@@ -35,7 +35,12 @@ at::Tensor load_tensor(const std::string& path, int channels, ImageInfo* info)
         at::Tensor t = read_npy(path);
         if (t.dim() != 3 && t.dim() != 4)
             throw Error(path, "expected a CHW or NCHW array, got " + std::to_string(t.dim()) + " dimensions");
-        return t.to(at::kFloat);
+        t = t.to(at::kFloat);
+        if (!at::isfinite(t).all().item<bool>())
+            throw Error(path, "contains NaN or infinite values");
+        if (t.size(t.dim() - 3) != channels)
+            throw Error(path, "has " + std::to_string(t.size(t.dim() - 3)) + " channels; the model takes " + std::to_string(channels));
+        return t;
     }
     if (!is_image_path(path))
         throw Error(path, "unknown file type (use .npy or an image: .png, .jpg, .bmp, .tif)");

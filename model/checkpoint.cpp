@@ -369,6 +369,10 @@ void load_weights(GeneratorImpl& net, const StateDict& sd, const std::string& pa
 LoadedGenerator load_generator(const std::string& path)
 {
     StateDict sd = read_state_dict(path);
+    // A diverged run's weights would give NaN images with no word why: say so at the door.
+    for (const auto& [name, t] : sd.entries)
+        if (at::isFloatingType(t.scalar_type()) && !at::isfinite(t).all().item<bool>())
+            throw Error(path, "'" + name + "' holds NaN or infinite values (a diverged training run?)");
     ArchSpec spec = infer_arch(sd, path);
     LoadedGenerator out;
     out.net = make_generator(spec);

@@ -202,9 +202,12 @@ void Trainer::checkpoint(bool final)
 
 int Trainer::run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* cancel)
 {
+    const int64_t first_step = step_;
     try {
         run_steps(progress, cancel);
     } catch (const std::exception& e) {
+        if (step_ == first_step) // nothing new was trained: no checkpoint to write
+            throw;
         // Keep what was trained: the state after the last completed step, if the disk takes it -
         // unless the weights themselves went bad (NaN), when the last checkpoint is what is good.
         std::string saved;
