@@ -16,6 +16,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMouseEvent>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -253,6 +256,69 @@ private Q_SLOTS:
         drag(window_->guideView(), QPointF(window_->document()->skeleton()[7].x, window_->document()->skeleton()[7].y),
              QPointF(window_->document()->skeleton()[7].x + 10, window_->document()->skeleton()[7].y));
         QTRY_VERIFY_WITH_TIMEOUT(window_->session()->currentFull() != before, 20000);
+    }
+
+    // The bad-input matrix for session files: each is refused with a message naming it, and
+    // nothing the person had changes; a good session under an odd path opens.
+    void sessionFilesEveryWayWrong()
+    {
+        openPoseWindow();
+        Document* doc = window_->document();
+        const QString good = tmp_.filePath(QStringLiteral("good.bftproj"));
+        QVERIFY(window_->saveProject(good));
+        const QByteArray goodBytes = [&] { QFile f(good); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        QJsonObject json = QJsonDocument::fromJson(goodBytes).object();
+        auto variant = [&](const char* key, const QJsonValue& v) {
+            QJsonObject j = json;
+            j[QLatin1String(key)] = v;
+            return QJsonDocument(j).toJson();
+        };
+        QJsonObject bomb{{QStringLiteral("channels"), 1}, {QStringLiteral("height"), 16384}, {QStringLiteral("width"), 16384},
+                         {QStringLiteral("float32_zlib_base64"), QString::fromLatin1(qCompress(QByteArray(64, '\0')).toBase64())}};
+        QJsonArray farPoints = json.value(QStringLiteral("keypoints")).toArray();
+        farPoints[3] = QJsonArray{1e300, 5, 1};
+        const QList<QPair<QString, QByteArray>> bad{
+            {QStringLiteral("empty"), QByteArray()},
+            {QStringLiteral("truncated"), goodBytes.left(goodBytes.size() / 2)},
+            {QStringLiteral("a PNG"), QByteArray("\x89PNG\r\n\x1a\n not a session")},
+            {QStringLiteral("another program's JSON"), QByteArray(R"({"people": []})")},
+            {QStringLiteral("a damaged source image"), variant("source_png", QStringLiteral("AAAA"))},
+            {QStringLiteral("a map that declares 16384 x 16384"), variant("low_depth", bomb)},
+            {QStringLiteral("a keypoint at 1e300"), variant("keypoints", farPoints)},
+            {QStringLiteral("a patch of another texture"), variant("patches", QJsonArray{QJsonArray{7, 0, 0, 10, 10}})},
+        };
+        QSignalSpy errors(window_.get(), &MainWindow::errorShown);
+        const bft::live::Skeleton before = doc->skeleton();
+        const QImage sourceBefore = doc->source();
+        int expected = 0;
+        for (const auto& [name, bytes] : bad) {
+            const QString path = tmp_.filePath(QStringLiteral("bad %1.bftproj").arg(expected));
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+            f.close();
+            QVERIFY2(!window_->openProject(path), qPrintable(name));
+            QCOMPARE(errors.count(), ++expected);
+            QVERIFY2(errors.back().at(0).toString().contains(path), qPrintable(name + QStringLiteral(": ") + errors.back().at(0).toString()));
+            QCOMPARE(doc->source(), sourceBefore);
+            for (int k = 0; k < bft::live::kKeypoints; ++k)
+                QCOMPARE(doc->skeleton()[k].x, before[k].x);
+        }
+        // A folder and a missing file.
+        QVERIFY(QDir(tmp_.path()).mkpath(QStringLiteral("folder.bftproj")));
+        for (const QString& path : {tmp_.filePath(QStringLiteral("folder.bftproj")), tmp_.filePath(QStringLiteral("missing.bftproj"))}) {
+            QVERIFY(!window_->openProject(path));
+            QCOMPARE(errors.count(), ++expected);
+            QVERIFY(errors.back().at(0).toString().contains(path));
+        }
+        // The good session under a path with spaces and non-ASCII characters opens; the original is untouched.
+        const QString odd = tmp_.filePath(QStringLiteral("séance de poses 姿勢.bftproj"));
+        QVERIFY(QFile::copy(good, odd));
+        QVERIFY(window_->openProject(odd));
+        QCOMPARE(errors.count(), expected);
+        QFile g(good);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        QCOMPARE(g.readAll(), goodBytes);
     }
 
     void projectRoundTripAndAutosave()

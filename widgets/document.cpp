@@ -343,12 +343,26 @@ live::Raster rasterFromJson(const QJsonValue& v)
     r.channels = o.value(QStringLiteral("channels")).toInt();
     r.height = o.value(QStringLiteral("height")).toInt();
     r.width = o.value(QStringLiteral("width")).toInt();
-    const QByteArray raw = qUncompress(QByteArray::fromBase64(o.value(QStringLiteral("float32_zlib_base64")).toString().toLatin1()));
+    const auto damaged = [&] { return Error("an embedded map of " + std::to_string(r.width) + "x" + std::to_string(r.height) + " is damaged"); };
+    if (r.channels < 1 || r.channels > 4 || r.height < 1 || r.width < 1 || r.height > 16384 || r.width > 16384)
+        throw damaged();
     const qint64 n = static_cast<qint64>(r.channels) * r.height * r.width;
-    if (r.channels < 0 || r.height < 0 || r.width < 0 || n * static_cast<qint64>(sizeof(float)) != raw.size())
-        throw Error("an embedded map of " + std::to_string(r.width) + "x" + std::to_string(r.height) + " is damaged");
+    // qUncompress allocates what the stream's first four bytes declare: check that against the
+    // size the header gives before letting it (a "zip bomb" would declare gigabytes).
+    const QByteArray packed = QByteArray::fromBase64(o.value(QStringLiteral("float32_zlib_base64")).toString().toLatin1());
+    if (packed.size() < 4)
+        throw damaged();
+    const quint32 declared = (quint32(quint8(packed[0])) << 24) | (quint32(quint8(packed[1])) << 16) | (quint32(quint8(packed[2])) << 8) | quint8(packed[3]);
+    if (static_cast<qint64>(declared) != n * static_cast<qint64>(sizeof(float)))
+        throw damaged();
+    const QByteArray raw = qUncompress(packed);
+    if (n * static_cast<qint64>(sizeof(float)) != raw.size())
+        throw damaged();
     r.values.resize(static_cast<size_t>(n));
     std::memcpy(r.values.data(), raw.constData(), static_cast<size_t>(raw.size()));
+    for (float v : r.values)
+        if (!std::isfinite(v))
+            throw Error("an embedded map of " + std::to_string(r.width) + "x" + std::to_string(r.height) + " holds NaN or infinite values");
     return r;
 }
 
@@ -408,7 +422,10 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
     const QJsonArray points = j.value(QStringLiteral("keypoints")).toArray();
     for (int k = 0; k < live::kKeypoints && k < points.size(); ++k) {
         const QJsonArray p = points[k].toArray();
-        skeleton[k] = {static_cast<float>(p.at(0).toDouble()), static_cast<float>(p.at(1).toDouble()), p.at(2).toInt() != 0};
+        const double x = p.at(0).toDouble(), y = p.at(1).toDouble();
+        if (!std::isfinite(x) || !std::isfinite(y) || std::abs(x) > 1e6 || std::abs(y) > 1e6)
+            throw Error("keypoint " + std::to_string(k) + " lies at an impossible position");
+        skeleton[k] = {static_cast<float>(x), static_cast<float>(y), p.at(2).toInt() != 0};
     }
     const live::Raster depthMap = rasterFromJson(j.value(QStringLiteral("depth_map")));
     const live::Raster lowDepth = rasterFromJson(j.value(QStringLiteral("low_depth")));
@@ -425,7 +442,13 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
         const int texture = p.at(0).toInt(-1);
         if (texture < 0 || texture >= textures.size())
             throw Error("a patch names texture " + std::to_string(texture) + ", but there are " + std::to_string(textures.size()));
-        patches.append({texture, QRectF(p.at(1).toDouble(), p.at(2).toDouble(), p.at(3).toDouble(), p.at(4).toDouble())});
+        const QRectF rect(p.at(1).toDouble(), p.at(2).toDouble(), p.at(3).toDouble(), p.at(4).toDouble());
+        for (double v : {rect.x(), rect.y(), rect.width(), rect.height()})
+            if (!std::isfinite(v) || std::abs(v) > 1e6)
+                throw Error("a patch has an impossible position or size");
+        if (rect.width() < 1 || rect.height() < 1)
+            throw Error("a patch has an impossible position or size");
+        patches.append({texture, rect});
     }
     const QJsonObject s = j.value(QStringLiteral("settings")).toObject();
     Settings settings;
@@ -445,7 +468,7 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
     skeleton_ = skeleton;
     depthMap_ = depthMap;
     depthPath_ = j.value(QStringLiteral("depth_path")).toString();
-    depthFactor_ = std::max(1, j.value(QStringLiteral("depth_factor")).toInt(8));
+    depthFactor_ = std::clamp(j.value(QStringLiteral("depth_factor")).toInt(8), 1, 64);
     lowDepth_ = lowDepth;
     sketch_ = sketch;
     ++sketchGeneration_;
@@ -475,6 +498,8 @@ void Document::load(const QString& path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         throw Error(path.toStdString() + ": cannot open (" + file.errorString().toStdString() + ")");
+    if (file.size() > (qint64(1) << 30)) // a session with its images is megabytes, not gigabytes
+        throw Error(path.toStdString() + ": too large to be a bFT Studio project (" + std::to_string(file.size()) + " bytes)");
     QJsonParseError err{};
     const QJsonDocument json = QJsonDocument::fromJson(file.readAll(), &err);
     if (json.isNull())
