@@ -7,13 +7,14 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
-#include <caffe2/serialize/read_adapter_interface.h>
+#include <zlib.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace bft {
 
@@ -24,22 +25,117 @@ std::string format_name(CheckpointFormat f)
 
 namespace {
 
-// Bounds-checked in-memory source for the zip reader.
-class BytesReadAdapter final : public caffe2::serialize::ReadAdapterInterface {
+// The zip archives torch.save writes: entries stored uncompressed under one top folder
+// ("archive/data.pkl", "archive/data/0", ...), zip64 records when large. Read here instead of with
+// libtorch's PyTorchStreamReader, which leaks memory when an archive is damaged (found by fuzzing)
+// and trusts the archive's sizes more than a reader of downloaded files should. Every offset and
+// size is checked against the file, and every entry's CRC-32.
+class ZipRecords {
 public:
-    explicit BytesReadAdapter(const std::string& bytes) : bytes_(bytes) {}
-    size_t size() const override { return bytes_.size(); }
-    size_t read(uint64_t pos, void* buf, size_t n, const char* = "") const override
+    ZipRecords(const std::string& bytes, const std::string& path) : bytes_(bytes), path_(path)
     {
-        if (pos >= bytes_.size())
-            return 0;
-        n = std::min<size_t>(n, bytes_.size() - static_cast<size_t>(pos));
-        std::memcpy(buf, bytes_.data() + pos, n);
-        return n;
+        const size_t n = bytes.size();
+        if (n < 22)
+            fail("too short for a zip archive");
+        // The end-of-central-directory record: the last one, before a comment of at most 64 KiB.
+        size_t eocd = std::string::npos;
+        for (size_t i = n - 22 + 1; i-- > 0 && n - i <= 22 + 65535;)
+            if (u32(i) == 0x06054b50) {
+                eocd = i;
+                break;
+            }
+        if (eocd == std::string::npos)
+            fail("no end of central directory (not a zip archive, or truncated)");
+        uint64_t count = u16(eocd + 10), cd_size = u32(eocd + 12), cd_offset = u32(eocd + 16);
+        if (count == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
+            if (eocd < 20 || u32(eocd - 20) != 0x07064b50)
+                fail("zip64 archive without its locator");
+            const uint64_t at = u64(eocd - 20 + 8);
+            if (at > n - 56 || u32(static_cast<size_t>(at)) != 0x06064b50)
+                fail("damaged zip64 end of central directory");
+            count = u64(static_cast<size_t>(at) + 32);
+            cd_size = u64(static_cast<size_t>(at) + 40);
+            cd_offset = u64(static_cast<size_t>(at) + 48);
+        }
+        if (cd_offset > n || cd_size > n - cd_offset || count > cd_size / 46)
+            fail("the central directory lies outside the file");
+        size_t p = static_cast<size_t>(cd_offset);
+        const size_t end = static_cast<size_t>(cd_offset + cd_size);
+        std::string prefix;
+        for (uint64_t k = 0; k < count; ++k) {
+            if (p > end - 46 || u32(p) != 0x02014b50)
+                fail("damaged central directory entry");
+            const uint32_t method = u16(p + 10), crc = u32(p + 16);
+            uint64_t packed = u32(p + 20), size = u32(p + 24), local = u32(p + 42);
+            const size_t name_len = u16(p + 28), extra_len = u16(p + 30), comment_len = u16(p + 32);
+            if (name_len + extra_len + comment_len > end - p - 46)
+                fail("damaged central directory entry");
+            std::string name = bytes.substr(p + 46, name_len);
+            // zip64: the sizes and offset that do not fit 32 bits follow in extra field 0x0001.
+            for (size_t e = p + 46 + name_len, e_end = e + extra_len; e + 4 <= e_end;) {
+                const uint32_t id = u16(e), len = u16(e + 2);
+                if (len > e_end - e - 4)
+                    fail("damaged zip extra field");
+                if (id == 0x0001) {
+                    size_t q = e + 4;
+                    const size_t q_end = q + len;
+                    for (uint64_t* v : {&size, &packed, &local})
+                        if (*v == 0xFFFFFFFF) {
+                            if (q + 8 > q_end)
+                                fail("damaged zip64 extra field");
+                            *v = u64(q);
+                            q += 8;
+                        }
+                }
+                e += 4 + len;
+            }
+            if (method != 0 || packed != size)
+                fail("entry '" + name + "' is compressed; torch.save stores its entries");
+            if (local > n - 30 || u32(static_cast<size_t>(local)) != 0x04034b50)
+                fail("entry '" + name + "' has no local header where the directory says");
+            const size_t data = static_cast<size_t>(local) + 30 + u16(static_cast<size_t>(local) + 26) + u16(static_cast<size_t>(local) + 28);
+            if (data > n || size > n - data)
+                fail("entry '" + name + "' reaches past the end of the file (truncated?)");
+            const std::string_view content(bytes.data() + data, static_cast<size_t>(size));
+            if (::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(content.data()), static_cast<uInt>(content.size())) != crc &&
+                content.size() < (size_t{1} << 32))
+                fail("entry '" + name + "' fails its CRC check (damaged file)");
+            // All of torch.save's entries sit under one folder, whatever its name.
+            const size_t slash = name.find('/');
+            if (slash == std::string::npos || slash == 0)
+                fail("entry '" + name + "' is not under the archive's folder");
+            if (prefix.empty())
+                prefix = name.substr(0, slash + 1);
+            else if (name.compare(0, prefix.size(), prefix) != 0)
+                fail("entries under more than one folder ('" + prefix + "', '" + name + "')");
+            records_[name.substr(prefix.size())] = content;
+            p += 46 + name_len + extra_len + comment_len;
+        }
+    }
+    bool has(const std::string& name) const { return records_.count(name) != 0; }
+    std::string_view get(const std::string& name) const
+    {
+        const auto it = records_.find(name);
+        if (it == records_.end())
+            fail("no entry '" + name + "'");
+        return it->second;
     }
 
 private:
+    [[noreturn]] void fail(const std::string& why) const { throw Error(path_, "not a valid PyTorch zip checkpoint: " + why); }
+    uint32_t u16(size_t at) const { return static_cast<uint32_t>(byte(at)) | static_cast<uint32_t>(byte(at + 1)) << 8; }
+    uint32_t u32(size_t at) const { return u16(at) | u16(at + 2) << 16; }
+    uint64_t u64(size_t at) const { return static_cast<uint64_t>(u32(at)) | static_cast<uint64_t>(u32(at + 4)) << 32; }
+    uint8_t byte(size_t at) const
+    {
+        if (at >= bytes_.size())
+            fail("truncated");
+        return static_cast<uint8_t>(bytes_[at]);
+    }
+
     const std::string& bytes_;
+    std::string path_;
+    std::map<std::string, std::string_view> records_;
 };
 
 // A storage's bytes, copied out of the file into an aligned CPU tensor.
@@ -95,31 +191,24 @@ StateDict read_zip(const std::string& bytes, const std::string& path)
 {
     StateDict sd;
     sd.format = CheckpointFormat::Zip;
-    try {
-        caffe2::serialize::PyTorchStreamReader reader(std::make_shared<BytesReadAdapter>(bytes));
-        if (!reader.hasRecord("data.pkl"))
-            throw Error(path, "zip archive has no data.pkl: not a torch.save checkpoint (a TorchScript model?)");
-        if (reader.hasRecord("byteorder")) {
-            auto [ptr, n] = reader.getRecord("byteorder");
-            if (std::string(static_cast<const char*>(ptr.get()), n) != "little")
-                throw Error(path, "big-endian checkpoints are not supported");
+    const ZipRecords zip(bytes, path);
+    if (!zip.has("data.pkl"))
+        throw Error(path, "zip archive has no data.pkl: not a torch.save checkpoint (a TorchScript model?)");
+    if (zip.has("byteorder") && zip.get("byteorder") != "little")
+        throw Error(path, "big-endian checkpoints are not supported");
+    const std::string_view pkl = zip.get("data.pkl");
+    const auto records = pickle::read_state_dict(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), 0, nullptr, path);
+    std::map<std::string, at::Tensor> storages;
+    for (const auto& r : records) {
+        auto it = storages.find(r.storage.key);
+        if (it == storages.end()) {
+            const std::string name = "data/" + r.storage.key;
+            if (r.storage.key.find('/') != std::string::npos || !zip.has(name))
+                throw Error(path, "storage '" + r.storage.key + "' of tensor '" + r.name + "' is missing from the archive");
+            const std::string_view data = zip.get(name);
+            it = storages.emplace(r.storage.key, make_storage(r.storage, data.data(), data.size(), path)).first;
         }
-        auto [pkl, pkl_size] = reader.getRecord("data.pkl");
-        const auto records = pickle::read_state_dict(static_cast<const uint8_t*>(pkl.get()), pkl_size, 0, nullptr, path);
-        std::map<std::string, at::Tensor> storages;
-        for (const auto& r : records) {
-            auto it = storages.find(r.storage.key);
-            if (it == storages.end()) {
-                const std::string name = "data/" + r.storage.key;
-                if (r.storage.key.find('/') != std::string::npos || !reader.hasRecord(name))
-                    throw Error(path, "storage '" + r.storage.key + "' of tensor '" + r.name + "' is missing from the archive");
-                auto [data, n] = reader.getRecord(name);
-                it = storages.emplace(r.storage.key, make_storage(r.storage, data.get(), n, path)).first;
-            }
-            sd.entries.emplace_back(r.name, materialize(r, it->second, path));
-        }
-    } catch (const c10::Error& e) {
-        throw Error(path, "not a valid PyTorch zip checkpoint: " + c10_message(e));
+        sd.entries.emplace_back(r.name, materialize(r, it->second, path));
     }
     return sd;
 }

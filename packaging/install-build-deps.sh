@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopencv-dev nlohmann-json3-dev
+  zlib1g-dev                   # CRC checks of zip checkpoints
   libhdf5-dev libmatio-dev     # .mat files: NYU Depth v2 (MATLAB v7.3 = HDF5), splits.mat and the authors' inputs (v5)
   libgtest-dev python3-torch   # tests: GoogleTest, and PyTorch to check interop with Python
   # the editor: Qt 6 Widgets, Charts (training curves), SVG icons, Qt Test, lupdate/lrelease, Qt's own translations, a CJK

@@ -12,12 +12,14 @@ namespace bft::fuzz {
 std::string scratch_file(const uint8_t* data, size_t size, const std::string& name)
 {
     // tmpfs when there is one: a million executions are a million writes.
-    static const std::string dir = [] {
+    // Never destroyed: the exit handler that removes the folder runs after static destructors.
+    static const std::string& dir = *[] {
         const std::filesystem::path base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
-        const std::filesystem::path d = base / ("bft-fuzz-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(d);
-        std::atexit([] { std::filesystem::remove_all(dir); });
-        return d.string();
+        const auto* d = new std::string((base / ("bft-fuzz-" + std::to_string(::getpid()))).string());
+        std::filesystem::create_directories(*d);
+        static const std::string* remove = d;
+        std::atexit([] { std::filesystem::remove_all(*remove); });
+        return d;
     }();
     const std::string path = dir + "/" + name;
     std::FILE* f = std::fopen(path.c_str(), "wb");
