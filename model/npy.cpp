@@ -96,7 +96,7 @@ at::Tensor parse_npy(const std::string& bytes, const std::string& source)
     if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')')
         throw Error(source, "malformed npy shape " + shape_text);
     std::vector<int64_t> shape;
-    uint64_t numel = 1;
+    uint64_t numel = 1, bound = 1;
     const std::string inner = shape_text.substr(1, shape_text.size() - 2);
     size_t p = 0;
     while (p < inner.size()) {
@@ -113,8 +113,12 @@ at::Tensor parse_npy(const std::string& bytes, const std::string& source)
             const uint64_t dim = std::stoull(part);
             if (shape.size() >= 16)
                 throw Error(source, "npy array has too many dimensions");
-            if (dim != 0 && numel > (uint64_t(1) << 40) / dim)
+            // The bound counts zero-length axes as 1: an empty array's other axes must still fit
+            // (LibTorch computes their strides, and overflows as readily as we would).
+            const uint64_t span = std::max<uint64_t>(dim, 1);
+            if (bound > (uint64_t(1) << 40) / span)
                 throw Error(source, "npy array is absurdly large (" + shape_text + ")");
+            bound *= span;
             numel *= dim;
             shape.push_back(static_cast<int64_t>(dim));
         }

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 runs=${RUNS:-1000000}
 seconds=${SECONDS_PER_TARGET:-1800}
 targets=${*:-checkpoint npy openpose dataset_json patch_layout image depth_points}
+failed=()
 for t in $targets; do
   bin=build-fuzz/tests/fuzz/fuzz_$t
   [ -x "$bin" ] || { echo "$bin is missing: cmake --preset fuzz && cmake --build --preset fuzz" >&2; exit 2; }
@@ -24,6 +25,7 @@ for t in $targets; do
       -artifact_prefix=build-fuzz/findings/$t/ "$out" tests/fuzz/corpus/$t 2>&1 | grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|ERROR|SUMMARY|Done [0-9]+ runs" || true
   if ls build-fuzz/findings/$t/* >/dev/null 2>&1; then
     echo "$t: findings in build-fuzz/findings/$t" >&2
-    exit 1
+    failed+=("$t")
   fi
 done
+[ ${#failed[@]} -eq 0 ] || { echo "findings: ${failed[*]}" >&2; exit 1; }
