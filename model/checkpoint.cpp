@@ -62,6 +62,7 @@ public:
         size_t p = static_cast<size_t>(cd_offset);
         const size_t end = static_cast<size_t>(cd_offset + cd_size);
         std::string prefix;
+        uint64_t total = 0;
         for (uint64_t k = 0; k < count; ++k) {
             if (p > end - 46 || u32(p) != 0x02014b50)
                 fail("damaged central directory entry");
@@ -96,9 +97,14 @@ public:
             const size_t data = static_cast<size_t>(local) + 30 + u16(static_cast<size_t>(local) + 26) + u16(static_cast<size_t>(local) + 28);
             if (data > n || size > n - data)
                 fail("entry '" + name + "' reaches past the end of the file (truncated?)");
+            // Entries may not share bytes: their sizes add up to at most the file's (else checking
+            // a crafted directory of a thousand entries over the same data would take forever).
+            total += size;
+            if (total > n)
+                fail("entries add up to more bytes than the file has");
             const std::string_view content(bytes.data() + data, static_cast<size_t>(size));
-            if (::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(content.data()), static_cast<uInt>(content.size())) != crc &&
-                content.size() < (size_t{1} << 32))
+            // A CRC of 0 is "not computed" (torch.serialization.set_crc32_options(False)).
+            if (crc != 0 && ::crc32_z(::crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(content.data()), content.size()) != crc)
                 fail("entry '" + name + "' fails its CRC check (damaged file)");
             // All of torch.save's entries sit under one folder, whatever its name.
             const size_t slash = name.find('/');
@@ -164,15 +170,27 @@ at::Tensor materialize(const pickle::TensorRecord& r, at::Tensor storage, const 
         throw Error(path, "tensor '" + r.name + "' has a negative storage offset");
     int64_t last = r.offset;
     bool empty = false;
+    // Every axis counts at least 1 in the bound (an empty tensor's other axes still reach
+    // LibTorch's stride arithmetic), and no tensor holds more elements than its storage: a state
+    // dict has no broadcast (stride 0) parameters, and a tiny file must not ask for gigabytes.
+    uint64_t bound = 1, numel = 1;
     for (size_t d = 0; d < r.sizes.size(); ++d) {
         if (r.sizes[d] < 0 || r.strides[d] < 0 || r.sizes[d] > (int64_t(1) << 40) || r.strides[d] > (int64_t(1) << 40))
             throw Error(path, "tensor '" + r.name + "' has an invalid size or stride");
-        if (r.sizes[d] == 0)
+        const uint64_t span = static_cast<uint64_t>(std::max<int64_t>(r.sizes[d], 1));
+        if (bound > (uint64_t(1) << 40) / span)
+            throw Error(path, "tensor '" + r.name + "' is absurdly large");
+        bound *= span;
+        numel *= static_cast<uint64_t>(r.sizes[d]);
+        if (r.sizes[d] == 0) {
             empty = true;
-        else
-            last += (r.sizes[d] - 1) * r.strides[d];
+        } else {
+            int64_t reach = 0;
+            if (__builtin_mul_overflow(r.sizes[d] - 1, r.strides[d], &reach) || __builtin_add_overflow(last, reach, &last))
+                throw Error(path, "tensor '" + r.name + "' reaches past the end of its storage (corrupt file?)");
+        }
     }
-    if (!empty && last >= storage.numel())
+    if (!empty && (last >= storage.numel() || numel > static_cast<uint64_t>(storage.numel())))
         throw Error(path, "tensor '" + r.name + "' reaches past the end of its storage (corrupt file?)");
     if (empty)
         return at::empty(r.sizes, storage.options());

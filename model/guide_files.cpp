@@ -48,6 +48,9 @@ Skeleton read_pose_guide(const std::string& path, int width, int height, int per
     if (person < 0 && f.people.size() > 1 && note)
         *note = path + ": " + std::to_string(f.people.size()) + " people; the first was taken (choose one by its index)";
     Skeleton s = f.people[static_cast<size_t>(std::max(person, 0))];
+    for (const Keypoint& p : s)
+        if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::abs(p.x) > 1e6f || std::abs(p.y) > 1e6f)
+            throw Error(path, "a keypoint lies at an impossible position");
     if (f.canvas_width > 0 && f.canvas_height > 0) {
         // Pixel centres map to pixel centres, as the editor scales an imported pose.
         const float sx = static_cast<float>(width) / f.canvas_width, sy = static_cast<float>(height) / f.canvas_height;
@@ -105,7 +108,7 @@ Raster read_depth_guide(const std::string& path, int width, int height, float un
             throw Error(path, "no 'x y metres' points in the file");
         return r;
     }
-    if (!has_ext(path, ".png") && !has_ext(path, ".npy") && !has_ext(path, ".tif") && !has_ext(path, ".tiff"))
+    if (!has_ext(path, ".png") && !has_ext(path, ".npy"))
         throw Error(path, "a depth guide is a 16-bit PNG, an .npy of metres, or a .txt/.csv of 'x y metres' points");
     depth::FileOptions o;
     o.units_per_metre = units_per_metre;
@@ -155,10 +158,14 @@ std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, 
             const double w = p.at("width").get<double>(), h = p.at("height").get<double>();
             if (!(w >= 1 && h >= 1 && w <= 16384 && h <= 16384 && std::isfinite(x) && std::isfinite(y) && std::abs(x) < 1e6 && std::abs(y) < 1e6))
                 throw Error(path, "a patch has an unusable size or position");
+            // In the target's pixels, a patch is at most twice the image: the rest would be clipped.
+            const double px = x * sx, py = y * sy, pws = w * sx, phs = h * sy;
+            if (std::abs(px) > 1e6 || std::abs(py) > 1e6 || pws > 2.0 * width || phs > 2.0 * height)
+                throw Error(path, "a patch is far larger than the image, or far outside it");
             TexturePatch tp;
-            tp.x = static_cast<int>(std::lround(x * sx));
-            tp.y = static_cast<int>(std::lround(y * sy));
-            const int pw = std::max(1, static_cast<int>(std::lround(w * sx))), ph = std::max(1, static_cast<int>(std::lround(h * sy)));
+            tp.x = static_cast<int>(std::lround(px));
+            tp.y = static_cast<int>(std::lround(py));
+            const int pw = std::max(1, static_cast<int>(std::lround(pws))), ph = std::max(1, static_cast<int>(std::lround(phs)));
             cv::Mat scaled;
             cv::resize(textures[static_cast<size_t>(t)], scaled, cv::Size(pw, ph), 0, 0, cv::INTER_AREA);
             tp.texture.width = pw;
@@ -171,6 +178,8 @@ std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, 
         return out;
     } catch (const nlohmann::json::exception& e) {
         throw Error(path, std::string("not a patch layout (") + e.what() + ")");
+    } catch (const cv::Exception& e) {
+        throw Error(path, std::string("a texture cannot be scaled (") + e.what() + ")");
     }
 }
 

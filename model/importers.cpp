@@ -416,7 +416,7 @@ public:
           var_(mat_.header(name_)), scale_(scale_m), w_(w), h_(h)
     {
         dims_ = MatFile::dims(var_);
-        const bool ok = dims_[0] == h && dims_[1] == w &&
+        const bool ok = dims_.size() >= 3 && dims_[0] == h && dims_[1] == w &&
                         ((dims_.size() == 3 && dims_[2] == frames) || (dims_.size() == 4 && dims_[2] == 1 && dims_[3] == frames));
         if (!ok) {
             std::string shape;
@@ -535,7 +535,7 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
                 input = depth::low_resolution_input(target, options.factor);
             } else {
                 AuthorsInputs& a = *authors[split];
-                input = a.frame(split == "train" ? i : i - options.train_count);
+                input = a.frame(split == "train" ? i : i - std::clamp(options.train_count, 0, n));
                 // The files hold [0, 1]; a wrong --inputs-scale shows as a mean far from the depth's.
                 if (!scale_checked[split]) {
                     scale_checked[split] = true;
@@ -745,8 +745,12 @@ bool timestamps(const std::string& src, const std::string& list_name, std::vecto
             listed.push_back(fs::path(src) / path);
             times.push_back(t);
         }
+        if (listed.empty()) { // a list of comments only: the folder's own listing stands
+            times.clear();
+            return false;
+        }
         frames = listed;
-        return !frames.empty();
+        return true;
     }
     for (const fs::path& f : frames) {
         const std::string stem = f.stem().string();
@@ -818,7 +822,10 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
     Report report;
     std::vector<std::pair<fs::path, fs::path>> frames;
     std::vector<double> colour_times, depth_times;
-    if (timestamps(src, "rgb.txt", colours, colour_times) && timestamps(src, "depth.txt", depths, depth_times)) {
+    const bool timed = timestamps(src, "rgb.txt", colours, colour_times) && timestamps(src, "depth.txt", depths, depth_times);
+    if (!timed)
+        colour_times.clear(); // pair by name or order below
+    if (timed) {
         // TUM RGB-D: the cameras are not in step; pair by time as TUM's associate.py does.
         std::vector<bool> paired(colours.size(), false);
         for (const auto& [c, d] : associate(colour_times, depth_times, options.max_time_difference)) {

@@ -78,8 +78,12 @@ std::string declared_size(const std::string& path, const std::string& b, int64_t
     }
     if (b.size() >= 2 && b[0] == 'B' && b[1] == 'M') {
         need(26);
-        *width = static_cast<int32_t>(le(b, 18, 4));
-        *height = std::abs(static_cast<int64_t>(static_cast<int32_t>(le(b, 22, 4))));
+        if (le(b, 14, 4) == 12) { // OS/2 core header: 16-bit width and height
+            *width = le(b, 18, 2), *height = le(b, 20, 2);
+        } else {
+            *width = static_cast<int32_t>(le(b, 18, 4));
+            *height = std::abs(static_cast<int64_t>(static_cast<int32_t>(le(b, 22, 4))));
+        }
         return "BMP";
     }
     if (b.size() >= 4 && (b.compare(0, 4, "II*\0") == 0 || b.compare(0, 4, "MM\0*") == 0)) {

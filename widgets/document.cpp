@@ -11,6 +11,8 @@
 #include <QSaveFile>
 #include <QUndoStack>
 
+#include <zlib.h>
+
 #include <cmath>
 #include <limits>
 #include <cstring>
@@ -344,22 +346,29 @@ live::Raster rasterFromJson(const QJsonValue& v)
     r.height = o.value(QStringLiteral("height")).toInt();
     r.width = o.value(QStringLiteral("width")).toInt();
     const auto damaged = [&] { return Error("an embedded map of " + std::to_string(r.width) + "x" + std::to_string(r.height) + " is damaged"); };
-    if (r.channels < 1 || r.channels > 4 || r.height < 1 || r.width < 1 || r.height > 16384 || r.width > 16384)
+    // A map is at most 64 M values (256 MB): the editor's maps are image-sized.
+    if (r.channels < 1 || r.channels > 4 || r.height < 1 || r.width < 1 || r.height > 16384 || r.width > 16384 ||
+        static_cast<qint64>(r.channels) * r.height * r.width > (qint64(1) << 26))
         throw damaged();
     const qint64 n = static_cast<qint64>(r.channels) * r.height * r.width;
-    // qUncompress allocates what the stream's first four bytes declare: check that against the
-    // size the header gives before letting it (a "zip bomb" would declare gigabytes).
+    // qCompress's format: a 4-byte size, then a zlib stream. Inflated here into exactly the size
+    // the header gives, no more: qUncompress would follow a "zip bomb" to gigabytes.
     const QByteArray packed = QByteArray::fromBase64(o.value(QStringLiteral("float32_zlib_base64")).toString().toLatin1());
     if (packed.size() < 4)
         throw damaged();
-    const quint32 declared = (quint32(quint8(packed[0])) << 24) | (quint32(quint8(packed[1])) << 16) | (quint32(quint8(packed[2])) << 8) | quint8(packed[3]);
-    if (static_cast<qint64>(declared) != n * static_cast<qint64>(sizeof(float)))
-        throw damaged();
-    const QByteArray raw = qUncompress(packed);
-    if (n * static_cast<qint64>(sizeof(float)) != raw.size())
-        throw damaged();
     r.values.resize(static_cast<size_t>(n));
-    std::memcpy(r.values.data(), raw.constData(), static_cast<size_t>(raw.size()));
+    z_stream z{};
+    if (inflateInit(&z) != Z_OK)
+        throw damaged();
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.constData() + 4));
+    z.avail_in = static_cast<uInt>(packed.size() - 4);
+    z.next_out = reinterpret_cast<Bytef*>(r.values.data());
+    z.avail_out = static_cast<uInt>(n * static_cast<qint64>(sizeof(float)));
+    const int status = inflate(&z, Z_FINISH);
+    const bool whole = status == Z_STREAM_END && z.avail_out == 0;
+    inflateEnd(&z);
+    if (!whole)
+        throw damaged();
     for (float v : r.values)
         if (!std::isfinite(v))
             throw Error("an embedded map of " + std::to_string(r.width) + "x" + std::to_string(r.height) + " holds NaN or infinite values");
@@ -446,7 +455,8 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
         for (double v : {rect.x(), rect.y(), rect.width(), rect.height()})
             if (!std::isfinite(v) || std::abs(v) > 1e6)
                 throw Error("a patch has an impossible position or size");
-        if (rect.width() < 1 || rect.height() < 1)
+        // At most twice the image a side: a patch is scaled to its rectangle.
+        if (rect.width() < 1 || rect.height() < 1 || rect.width() > 2.0 * source.width() || rect.height() > 2.0 * source.height())
             throw Error("a patch has an impossible position or size");
         patches.append({texture, rect});
     }

@@ -36,6 +36,7 @@ def main():
     ap.add_argument("--size", type=int, required=True)
     ap.add_argument("--command", action="append", default=[])
     ap.add_argument("--out", required=True)
+    ap.add_argument("--note", action="append", default=[], help="a paragraph after the metrics")
     a = ap.parse_args()
 
     config = json.load(open(os.path.join(a.run, "config.json")))
@@ -91,6 +92,8 @@ def main():
     if depth:
         b = ev["baselines"]["bicubic"]["rmse_m"]
         lines += ["", "RMSE is %.0f%% lower than bicubic upsampling's." % (100 * (1 - ev["rmse_m"] / b))]
+    for n in a.note:
+        lines += ["", n]
     lines += ["", "## Rebuild", "", "```sh"] + a.command + ["```", ""]
     atomic_write(os.path.join(a.out, a.task + ".md"), "\n".join(lines))
 
