@@ -85,7 +85,8 @@ at::Tensor keypoint_maps(const Pose& pose, int height, int width, const MapStyle
     const int r = static_cast<int>(std::floor(style.radius));
     for (int k = 0; k < kKeypoints; ++k) {
         const Keypoint& p = pose.points[static_cast<size_t>(k)];
-        if (!p.present || !std::isfinite(p.x) || !std::isfinite(p.y))
+        // Far outside the image (or not a number) draws nothing, and must not reach the int casts.
+        if (!p.present || !(p.x > -r - 1.0f && p.y > -r - 1.0f && p.x < width + r + 1.0f && p.y < height + r + 1.0f))
             continue;
         // PG2 truncates the coordinates to whole pixels before drawing the disc.
         const int cx = static_cast<int>(p.x), cy = static_cast<int>(p.y);
@@ -229,15 +230,20 @@ void write_openpose_json(const std::string& path, const PoseFile& file)
 void draw_skeleton(uint8_t* rgb, int width, int height, const Pose& pose, int thickness)
 {
     cv::Mat img(height, width, CV_8UC3, rgb);
+    // OpenCV rounds coordinates to int: keep to what it can hold (a line may still cross the image).
+    Pose pose_in_reach = pose;
+    for (Keypoint& p : pose_in_reach.points)
+        p.present = p.present && std::isfinite(p.x) && std::isfinite(p.y) && std::abs(p.x) < 1e6f && std::abs(p.y) < 1e6f;
+    const Pose& drawn = pose_in_reach;
     for (const auto& l : limbs()) {
-        const auto& a = pose.points[static_cast<size_t>(l.from)];
-        const auto& b = pose.points[static_cast<size_t>(l.to)];
+        const auto& a = drawn.points[static_cast<size_t>(l.from)];
+        const auto& b = drawn.points[static_cast<size_t>(l.to)];
         if (!a.present || !b.present)
             continue;
         cv::line(img, cv::Point2f(a.x, a.y), cv::Point2f(b.x, b.y), cv::Scalar(l.r, l.g, l.b), thickness, cv::LINE_AA);
     }
     for (int k = 0; k < kKeypoints; ++k) {
-        const auto& p = pose.points[static_cast<size_t>(k)];
+        const auto& p = drawn.points[static_cast<size_t>(k)];
         if (!p.present)
             continue;
         // The joint takes the colour of the limb that ends there (OpenPose's look).
