@@ -21,10 +21,22 @@
 #include <QTranslator>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 int main(int argc, char** argv)
 {
+    // --version and --help answer without a display (scripts, package tests, ssh sessions).
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--version" || a == "-v") {
+            std::printf("bft-studio %s\n", BFT_VERSION);
+            return 0;
+        }
+        if ((a == "--help" || a == "-h") && !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") && !std::getenv("QT_QPA_PLATFORM"))
+            ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    }
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("bFT Studio"));
     QApplication::setApplicationName(QStringLiteral("bft-studio"));

@@ -13,6 +13,8 @@ packages=(
   # font for the Traditional Chinese interface, and an X server for machines without a display
   qt6-base-dev qt6-charts-dev qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-translations-l10n
   libgl-dev fonts-wqy-microhei xvfb xauth
+  # the Debian package and its checks: icons from the SVG, lintian and the desktop validators
+  librsvg2-bin lintian desktop-file-utils appstream man-db
 )
 
 missing=()

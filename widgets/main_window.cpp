@@ -81,14 +81,8 @@ QString dataDirectory()
     const QString env = qEnvironmentVariable("BFT_STUDIO_DATA");
     if (!env.isEmpty())
         return env;
-    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/bft-studio");
-    if (QFileInfo::exists(installed + QStringLiteral("/models")))
-        return QDir(installed).absolutePath();
-#ifdef BFT_SOURCE_DIR
-    return QStringLiteral(BFT_SOURCE_DIR "/resources");
-#else
-    return installed;
-#endif
+    // Beside the program: <prefix>/share/bft-studio installed, a link to resources/ in the build tree.
+    return QDir::cleanPath(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/bft-studio"));
 }
 
 MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
