@@ -3,7 +3,7 @@
 # training with `bft train` on the CPU, held-out metrics beside the baselines and the one-way FiLM
 # (uFT) generator trained the same way, the model cards, and the editor's demo samples.
 # Usage: resources/models/build-demo-models.sh [pose|texture|depth ...]   (default: all three)
-# Needs a built `bft` (cmake --build --preset default --target bft). About 2 hours on 2 cores;
+# Needs a built `bft` (cmake --build --preset default --target bft). About 3 hours on 2 cores;
 # finished steps are skipped, so it can be stopped and started again. BFT_DEMO_UFT_TASKS lists the
 # tasks whose uFT comparison is trained (default: all three).
 set -euo pipefail
@@ -68,7 +68,7 @@ for t in $tasks; do
   case $t in
     pose)    demo pose 16 4000 ;;
     texture) demo texture 16 3000 ;;
-    depth)   demo depth 16 3000 --no-gan ;;
+    depth)   demo depth 16 9000 --no-gan ;;
     *) echo "unknown task $t" >&2; exit 2 ;;
   esac
 done
