@@ -141,21 +141,21 @@ DatasetInfo DatasetInfo::read(const std::string& root)
         if (!j.is_object() || j.value("format", "") != "bft-dataset")
             throw Error(path, "not a bFT dataset description (\"format\" must be \"bft-dataset\")");
         DatasetInfo info = for_task(j.at("task").get<std::string>(), root);
-        info.input_nc = j.value("input_nc", info.input_nc);
-        info.guide_nc = j.value("guide_nc", info.guide_nc);
-        info.output_nc = j.value("output_nc", info.output_nc);
+        info.input_nc = static_cast<int>(json_integer(j, "input_nc", info.input_nc, 1, 64, path));
+        info.guide_nc = static_cast<int>(json_integer(j, "guide_nc", info.guide_nc, 1, 64, path));
+        info.output_nc = static_cast<int>(json_integer(j, "output_nc", info.output_nc, 1, 64, path));
         if (j.contains("pose")) {
             const auto& p = j["pose"];
-            info.pose_style.radius = p.value("radius", info.pose_style.radius);
-            info.pose_style.inside = p.value("inside", info.pose_style.inside);
-            info.pose_style.outside = p.value("outside", info.pose_style.outside);
+            info.pose_style.radius = static_cast<float>(json_number(p, "radius", info.pose_style.radius, 0, 1000, path));
+            info.pose_style.inside = static_cast<float>(json_number(p, "inside", info.pose_style.inside, -1e6, 1e6, path));
+            info.pose_style.outside = static_cast<float>(json_number(p, "outside", info.pose_style.outside, -1e6, 1e6, path));
         }
         if (j.contains("depth")) {
             const auto& d = j["depth"];
-            info.units_per_metre = d.value("units_per_metre", info.units_per_metre);
-            info.near_m = d.value("near_m", info.near_m);
-            info.far_m = d.value("far_m", info.far_m);
-            info.factor = d.value("factor", info.factor);
+            info.units_per_metre = static_cast<float>(json_number(d, "units_per_metre", info.units_per_metre, 1e-6, 1e9, path));
+            info.near_m = static_cast<float>(json_number(d, "near_m", info.near_m, 0, 1e6, path));
+            info.far_m = static_cast<float>(json_number(d, "far_m", info.far_m, 0, 1e6, path));
+            info.factor = static_cast<int>(json_integer(d, "factor", info.factor, 1, 64, path));
             info.holes = d.value("holes", false);
         }
         if (!(info.far_m > info.near_m) || info.units_per_metre <= 0 || info.factor < 1)

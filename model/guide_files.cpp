@@ -131,7 +131,8 @@ std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, 
     check_size(path, width, height);
     const nlohmann::json j = read_json_file(path);
     try {
-        const int iw = j.at("image_width").get<int>(), ih = j.at("image_height").get<int>();
+        const int iw = static_cast<int>(json_integer(j, "image_width", 0, 1, 16384, path, true));
+        const int ih = static_cast<int>(json_integer(j, "image_height", 0, 1, 16384, path, true));
         check_size(path, iw, ih);
         std::vector<cv::Mat> textures;
         for (const auto& name : j.at("textures")) {
@@ -151,11 +152,11 @@ std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, 
         const double sx = static_cast<double>(width) / iw, sy = static_cast<double>(height) / ih;
         std::vector<TexturePatch> out;
         for (const auto& p : j.at("patches")) {
-            const int t = p.at("texture").get<int>();
+            const int t = static_cast<int>(json_integer(p, "texture", 0, 0, 1 << 20, path, true));
             if (t < 0 || t >= static_cast<int>(textures.size()))
                 throw Error(path, "a patch names texture " + std::to_string(t) + " of " + std::to_string(textures.size()));
-            const double x = p.at("x").get<double>(), y = p.at("y").get<double>();
-            const double w = p.at("width").get<double>(), h = p.at("height").get<double>();
+            const double x = json_number(p, "x", 0, -1e6, 1e6, path, true), y = json_number(p, "y", 0, -1e6, 1e6, path, true);
+            const double w = json_number(p, "width", 0, 1, 16384, path, true), h = json_number(p, "height", 0, 1, 16384, path, true);
             if (!(w >= 1 && h >= 1 && w <= 16384 && h <= 16384 && std::isfinite(x) && std::isfinite(y) && std::abs(x) < 1e6 && std::abs(y) < 1e6))
                 throw Error(path, "a patch has an unusable size or position");
             // In the target's pixels, a patch is at most twice the image: the rest would be clipped.

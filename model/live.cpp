@@ -149,7 +149,7 @@ void read_card(ModelInfo& info)
         return;
     try {
         const nlohmann::json j = read_json_file(card.string());
-        info.native_size = j.value("size", 0);
+        info.native_size = static_cast<int>(json_integer(j, "size", 0, 0, 16384, card.string()));
         info.card_title = j.value("title", std::string());
     } catch (const std::exception&) {
         // A broken card costs its hints only; the weights still load.

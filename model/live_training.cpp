@@ -204,10 +204,10 @@ RunInfo read_run(const std::string& run_dir)
     r.run_dir = run_dir;
     try {
         r.data_dir = config.at("data_dir").get<std::string>();
-        r.steps = config.at("steps").get<int>();
+        r.steps = static_cast<int>(json_integer(config, "steps", 0, 1, 100000000, config_path, true));
         const auto& a = config.at("arch");
-        r.arch = a.at("arch").get<std::string>() + " ngf " + std::to_string(a.at("ngf").get<int>());
-        r.preview_every = preview_every_of(run_dir, config.value("val_every", 0));
+        r.arch = a.at("arch").get<std::string>() + " ngf " + std::to_string(json_integer(a, "ngf", 0, 1, 1024, config_path, true));
+        r.preview_every = preview_every_of(run_dir, static_cast<int>(json_integer(config, "val_every", 0, 0, 100000000, config_path)));
     } catch (const nlohmann::json::exception& e) {
         throw Error(config_path, std::string("not a run's configuration: ") + e.what());
     }
@@ -225,7 +225,9 @@ RunInfo read_run(const std::string& run_dir)
         if (j.is_discarded() || !j.is_object())
             continue;
         TrainTick t;
-        t.step = j.value("step", 0);
+        if (!j.contains("step") || !j["step"].is_number_integer())
+            continue;
+        t.step = static_cast<int>(std::clamp<int64_t>(j["step"].get<int64_t>(), 0, 100000000));
         t.total = r.steps;
         t.g_l1 = j.value("g_l1", 0.0);
         t.g_gan = j.value("g_gan", 0.0);

@@ -61,16 +61,27 @@ TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_d
     o.from = j.value("from", "");
     const auto& a = j.at("arch");
     o.arch.arch = arch_from_name(a.at("arch").get<std::string>());
-    o.arch.input_nc = a.at("input_nc"), o.arch.guide_nc = a.at("guide_nc"), o.arch.output_nc = a.at("output_nc");
-    o.arch.ngf = a.at("ngf"), o.arch.bottleneck_depth = a.value("bottleneck_depth", 100);
-    o.arch.n_blocks = a.value("n_blocks", 9), o.arch.num_downs = a.value("num_downs", 7);
-    o.steps = j.at("steps"), o.batch = j.at("batch"), o.decay_from = j.value("decay_from", -1);
-    o.step.use_gan = j.at("use_gan"), o.step.lambda_l1 = j.at("lambda_l1"), o.step.lr = j.at("lr");
-    o.step.beta1 = j.at("beta1"), o.step.beta2 = j.at("beta2");
-    o.step.ndf = j.value("ndf", 64), o.step.n_layers_d = j.value("n_layers_d", 3);
-    o.checkpoint_every = j.at("checkpoint_every"), o.keep_last = j.at("keep_last");
-    o.val_every = j.at("val_every"), o.val_samples = j.at("val_samples");
-    o.seed = j.at("seed"), o.loader_threads = j.at("loader_threads");
+    const std::string where = (fs::path(run_dir) / "config.json").string();
+    auto integer = [&](const nlohmann::json& from, const char* key, int64_t lo, int64_t hi) {
+        return static_cast<int>(json_integer(from, key, 0, lo, hi, where, true));
+    };
+    auto optional = [&](const nlohmann::json& from, const char* key, int fallback, int64_t lo, int64_t hi) {
+        return static_cast<int>(json_integer(from, key, fallback, lo, hi, where));
+    };
+    o.arch.input_nc = integer(a, "input_nc", 1, 64), o.arch.guide_nc = integer(a, "guide_nc", 1, 64);
+    o.arch.output_nc = integer(a, "output_nc", 1, 64), o.arch.ngf = integer(a, "ngf", 1, 1024);
+    o.arch.bottleneck_depth = optional(a, "bottleneck_depth", 100, 1, 4096);
+    o.arch.n_blocks = optional(a, "n_blocks", 9, 0, 64), o.arch.num_downs = optional(a, "num_downs", 7, 1, 12);
+    o.steps = integer(j, "steps", 1, 100000000), o.batch = integer(j, "batch", 1, 4096);
+    o.decay_from = optional(j, "decay_from", -1, -1, 100000000);
+    o.step.use_gan = j.at("use_gan");
+    o.step.lambda_l1 = json_number(j, "lambda_l1", 0, 0, 1e6, where, true), o.step.lr = json_number(j, "lr", 0, 0, 1, where, true);
+    o.step.beta1 = json_number(j, "beta1", 0, 0, 1, where, true), o.step.beta2 = json_number(j, "beta2", 0, 0, 1, where, true);
+    o.step.ndf = optional(j, "ndf", 64, 1, 1024), o.step.n_layers_d = optional(j, "n_layers_d", 3, 1, 8);
+    o.checkpoint_every = integer(j, "checkpoint_every", 1, 100000000), o.keep_last = integer(j, "keep_last", 0, 1000000);
+    o.val_every = integer(j, "val_every", 0, 100000000), o.val_samples = integer(j, "val_samples", 0, 100000000);
+    o.seed = static_cast<uint64_t>(json_integer(j, "seed", 0, 0, INT64_MAX, where, true));
+    o.loader_threads = integer(j, "loader_threads", 0, 256);
     o.flip = j.value("flip", true);
     return o;
 }

@@ -54,10 +54,13 @@ put("openpose", "two-people.json", json.dumps({"people": [{"pose_keypoints_2d": 
 shutil.copy(os.path.join(shared, "real", "controlnet_coco18_pixels_pose_hand_fixed.json"), os.path.join(corpus, "openpose", "controlnet.json"))
 
 # dataset.json of each task.
+# dataset.json of each task, as DatasetInfo::write makes them.
 for task, nc in [("pose", (3, 18, 3)), ("texture", (1, 4, 3)), ("depth", (1, 3, 1))]:
-    d = {"task": task, "input_nc": nc[0], "guide_nc": nc[1], "output_nc": nc[2], "version": 1}
+    d = {"format": "bft-dataset", "version": 1, "task": task, "input_nc": nc[0], "guide_nc": nc[1], "output_nc": nc[2]}
+    if task == "pose":
+        d["pose"] = {"radius": 4.0, "inside": 1.0, "outside": 0.0}
     if task == "depth":
-        d.update({"units_per_metre": 1000, "near_m": 0, "far_m": 10, "factor": 8, "holes": True})
+        d["depth"] = {"units_per_metre": 1000.0, "near_m": 0.0, "far_m": 10.0, "factor": 8, "holes": True}
     put("dataset_json", task + ".json", json.dumps(d, indent=2))
 
 # Patch layouts (the fuzz target keeps a 1x1 t.png beside them).
