@@ -116,8 +116,12 @@ int cmd_dataset(int argc, char** argv)
         o.rgbd.val_fraction = args.get_double("val", 0, 1);
         o.rgbd.max_time_difference = args.get_double("max-dt", 0, 10);
         const auto& known = importers::formats();
-        if (std::find(known.begin(), known.end(), format) == known.end())
-            throw UsageError("unknown format '" + format + "' (pose-pairs, nyu, texturegan, pix2pix, rgbd)");
+        if (std::find(known.begin(), known.end(), format) == known.end()) {
+            std::string list;
+            for (const std::string& f : known)
+                list += (list.empty() ? "" : ", ") + f;
+            throw UsageError("unknown format '" + format + "' (" + list + ")");
+        }
         const importers::Report report = importers::import(format, args.get("SRC"), args.get("DST"), o, progress);
         std::signal(SIGINT, SIG_DFL);
         if (tty)

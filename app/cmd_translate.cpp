@@ -13,9 +13,6 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
-#include <cctype>
-#include <cmath>
 #include <iostream>
 
 namespace bft::cli {
@@ -47,44 +44,6 @@ at::Tensor load_tensor(const std::string& path, int channels, ImageInfo* info)
     return read_image(path, channels, info);
 }
 
-bool has_ext(const std::string& path, const char* ext)
-{
-    const size_t n = std::char_traits<char>::length(ext);
-    if (path.size() < n)
-        return false;
-    for (size_t i = 0; i < n; ++i)
-        if (std::tolower(static_cast<unsigned char>(path[path.size() - n + i])) != ext[i])
-            return false;
-    return true;
-}
-
-live::Rgb8 to_rgb8(const live::Raster& unit)
-{
-    live::Rgb8 out;
-    out.width = unit.width;
-    out.height = unit.height;
-    out.bytes.resize(static_cast<size_t>(unit.width) * unit.height * 3);
-    for (int y = 0; y < unit.height; ++y)
-        for (int x = 0; x < unit.width; ++x)
-            for (int c = 0; c < 3; ++c) {
-                const float v = unit.at(unit.channels == 1 ? 0 : c, y, x);
-                out.bytes[(static_cast<size_t>(y) * unit.width + x) * 3 + c] =
-                    static_cast<unsigned char>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
-            }
-    return out;
-}
-
-live::Raster to_unit(const live::Rgb8& rgb)
-{
-    live::Raster r;
-    r.channels = 3, r.width = rgb.width, r.height = rgb.height;
-    r.values.resize(rgb.bytes.size());
-    for (int c = 0; c < 3; ++c)
-        for (size_t i = 0; i < static_cast<size_t>(rgb.width) * rgb.height; ++i)
-            r.values[c * static_cast<size_t>(rgb.width) * rgb.height + i] = rgb.bytes[i * 3 + c] / 127.5f - 1.0f;
-    return r;
-}
-
 // The editor's path, for the guide files the editor imports: OpenPose JSON (pose), a patch layout
 // (texture), a depth map or points (depth). Runs live::LiveModel, as the editor does.
 int translate_like_the_editor(const Args& args, const live::ModelInfo& info)
@@ -103,7 +62,7 @@ int translate_like_the_editor(const Args& args, const live::ModelInfo& info)
     switch (info.task) {
     case live::Task::Pose: {
         const std::string input = args.require("input"), guide = args.require("guide");
-        rq.source = to_rgb8(live::read_image(input, 3));
+        rq.source = live::rgb8_from_unit(live::read_image(input, 3));
         rq.width = rq.source.width, rq.height = rq.source.height;
         rq.skeleton = live::read_pose_guide(guide, rq.width, rq.height, args.has("person") ? args.get_int("person", 0, 100000) : -1, &note);
         break;
@@ -117,7 +76,7 @@ int translate_like_the_editor(const Args& args, const live::ModelInfo& info)
     }
     case live::Task::Depth: {
         const std::string guide = args.require("guide"), depth_file = args.require("depth");
-        rq.source = to_rgb8(live::read_image(guide, 3));
+        rq.source = live::rgb8_from_unit(live::read_image(guide, 3));
         rq.width = rq.source.width, rq.height = rq.source.height;
         rq.low_depth = live::read_depth_guide(depth_file, rq.width, rq.height, static_cast<float>(args.get_double("depth-scale", 1e-6, 1e9)));
         rq.range.near_m = static_cast<float>(args.get_double("near", 0, 1e6));
@@ -131,13 +90,13 @@ int translate_like_the_editor(const Args& args, const live::ModelInfo& info)
         std::cerr << "note: " << note << "\n";
     const live::Result r = model.run(rq);
     if (info.task == live::Task::Depth) {
-        if (!has_ext(output_path, ".png") && !has_ext(output_path, ".npy"))
+        if (lower_extension(output_path) != ".png" && lower_extension(output_path) != ".npy")
             throw UsageError("--output of a depth model must be .png (16-bit, millimetres) or .npy (metres)");
         live::write_depth(output_path, r.raw); // metres
     } else if (is_npy(output_path)) {
         live::write_npy(output_path, r.raw); // the network's values: RGB or Lab in [-1, 1]
     } else {
-        live::write_image(output_path, to_unit(r.image)); // what the editor shows (texture: Lab -> RGB)
+        live::write_image(output_path, live::unit_from_rgb8(r.image)); // what the editor shows (texture: Lab -> RGB)
     }
     if (args.has("film-dir")) {
         const std::string dir = args.get("film-dir");
@@ -181,14 +140,13 @@ int cmd_translate(int argc, char** argv)
     if (!args.parse(argc, argv))
         return 0;
     const std::string checkpoint = args.require("checkpoint");
-    {
+    // The guide files the editor imports take the editor's path; telling which needs the model's
+    // task, so only then is the checkpoint inspected (it is read in full again by the load).
+    if (lower_extension(args.get("guide")) == ".json" || args.has("depth")) {
         const live::ModelInfo info = live::inspect(checkpoint);
-        const std::string guide_arg = args.get("guide");
-        const bool editor_guide = info.task_known && ((info.task != live::Task::Depth && has_ext(guide_arg, ".json")) ||
-                                                      (info.task == live::Task::Depth && args.has("depth")));
         if (args.has("depth") && !(info.task_known && info.task == live::Task::Depth))
             throw UsageError("--depth is for depth models; " + checkpoint + " is not one");
-        if (editor_guide)
+        if (info.task_known && (args.has("depth") || info.task != live::Task::Depth))
             return translate_like_the_editor(args, info);
     }
     const std::string input_path = args.require("input");

@@ -1,7 +1,7 @@
 #include "guide_files.h"
 
-#include "depth.h"
 #include "errors.h"
+#include "image_io.h"
 #include "json_file.h"
 #include "opencv_io.h"
 
@@ -19,14 +19,6 @@ namespace bft::live {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool has_ext(const std::string& path, const char* ext)
-{
-    std::string e = fs::path(path).extension().string();
-    for (char& c : e)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return e == ext;
-}
 
 void check_size(const std::string& what, int width, int height)
 {
@@ -66,7 +58,8 @@ Raster read_depth_guide(const std::string& path, int width, int height, float un
 {
     if (!(units_per_metre > 0))
         throw Error(path, "the depth scale must be positive");
-    if (has_ext(path, ".txt") || has_ext(path, ".csv")) {
+    const std::string ext = lower_extension(path);
+    if (ext == ".txt" || ext == ".csv") {
         check_size(path, width, height);
         std::ifstream in(path);
         if (!in)
@@ -108,22 +101,7 @@ Raster read_depth_guide(const std::string& path, int width, int height, float un
             throw Error(path, "no 'x y metres' points in the file");
         return r;
     }
-    if (!has_ext(path, ".png") && !has_ext(path, ".npy"))
-        throw Error(path, "a depth guide is a 16-bit PNG, an .npy of metres, or a .txt/.csv of 'x y metres' points");
-    depth::FileOptions o;
-    o.units_per_metre = units_per_metre;
-    const at::Tensor metres = depth::read_depth(path, o);
-    if (!at::isfinite(metres).all().item<bool>())
-        throw Error(path, "contains NaN or infinite values");
-    if ((metres < 0).any().item<bool>())
-        throw Error(path, "contains negative depths");
-    Raster r;
-    r.channels = 1;
-    r.height = static_cast<int>(metres.size(1));
-    r.width = static_cast<int>(metres.size(2));
-    const at::Tensor c = metres.contiguous();
-    r.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    return r;
+    return read_depth(path, units_per_metre); // a map: depth.h checks its type and values
 }
 
 std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, int height)
@@ -133,7 +111,6 @@ std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, 
     try {
         const int iw = static_cast<int>(json_integer(j, "image_width", 0, 1, 16384, path, true));
         const int ih = static_cast<int>(json_integer(j, "image_height", 0, 1, 16384, path, true));
-        check_size(path, iw, ih);
         std::vector<cv::Mat> textures;
         for (const auto& name : j.at("textures")) {
             const fs::path file = fs::path(path).parent_path() / name.get<std::string>();
@@ -153,7 +130,7 @@ std::vector<TexturePatch> read_patch_layout(const std::string& path, int width, 
         std::vector<TexturePatch> out;
         for (const auto& p : j.at("patches")) {
             const int t = static_cast<int>(json_integer(p, "texture", 0, 0, 1 << 20, path, true));
-            if (t < 0 || t >= static_cast<int>(textures.size()))
+            if (t >= static_cast<int>(textures.size()))
                 throw Error(path, "a patch names texture " + std::to_string(t) + " of " + std::to_string(textures.size()));
             const double x = json_number(p, "x", 0, -1e6, 1e6, path, true), y = json_number(p, "y", 0, -1e6, 1e6, path, true);
             const double w = json_number(p, "width", 0, 1, 16384, path, true), h = json_number(p, "height", 0, 1, 16384, path, true);

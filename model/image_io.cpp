@@ -13,8 +13,6 @@
 
 namespace bft {
 
-namespace {
-
 std::string lower_extension(const std::string& path)
 {
     auto dot = path.find_last_of('.');
@@ -25,8 +23,6 @@ std::string lower_extension(const std::string& path)
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
     return ext;
 }
-
-} // namespace
 
 bool is_image_path(const std::string& path)
 {

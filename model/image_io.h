@@ -26,5 +26,7 @@ void write_image(const std::string& path, const at::Tensor& chw, int bit_depth =
 
 // True for file names the image functions handle (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .webp).
 bool is_image_path(const std::string& path);
+// ".png" for "a/b.PNG"; empty when the file name has no extension.
+std::string lower_extension(const std::string& path);
 
 } // namespace bft

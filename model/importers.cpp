@@ -494,8 +494,8 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
         splits = official_split(options.splits_file, n);
     }
     std::map<std::string, std::unique_ptr<AuthorsInputs>> authors;
+    const int train = std::clamp(options.train_count, 0, n); // frames of the paper's train split
     if (!options.inputs_dir.empty()) {
-        const int train = std::clamp(options.train_count, 0, n);
         authors["train"] = std::make_unique<AuthorsInputs>(options.inputs_dir, options.factor, "train", train, w, h, options.inputs_scale_m);
         authors["val"] = std::make_unique<AuthorsInputs>(options.inputs_dir, options.factor, "test", n - train, w, h, options.inputs_scale_m);
     }
@@ -535,7 +535,7 @@ Report import_nyu(const std::string& mat_file, const std::string& dst, const Nyu
                 input = depth::low_resolution_input(target, options.factor);
             } else {
                 AuthorsInputs& a = *authors[split];
-                input = a.frame(split == "train" ? i : i - std::clamp(options.train_count, 0, n));
+                input = a.frame(split == "train" ? i : i - train);
                 // The files hold [0, 1]; a wrong --inputs-scale shows as a mean far from the depth's.
                 if (!scale_checked[split]) {
                     scale_checked[split] = true;
@@ -823,8 +823,6 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
     std::vector<std::pair<fs::path, fs::path>> frames;
     std::vector<double> colour_times, depth_times;
     const bool timed = timestamps(src, "rgb.txt", colours, colour_times) && timestamps(src, "depth.txt", depths, depth_times);
-    if (!timed)
-        colour_times.clear(); // pair by name or order below
     if (timed) {
         // TUM RGB-D: the cameras are not in step; pair by time as TUM's associate.py does.
         std::vector<bool> paired(colours.size(), false);
@@ -839,15 +837,16 @@ Report import_rgbd(const std::string& src, const std::string& dst, const RgbdOpt
             throw Error(src, "no colour and depth frames within " + number(options.max_time_difference * 1000) + " ms of each other");
     }
     std::map<std::string, fs::path> depth_by_stem;
-    for (const fs::path& d : depths)
-        depth_by_stem[d.stem().string()] = d;
-    if (colour_times.empty())
+    if (!timed) {
+        for (const fs::path& d : depths)
+            depth_by_stem[d.stem().string()] = d;
         for (const fs::path& c : colours) {
             const auto it = depth_by_stem.find(c.stem().string());
             if (it != depth_by_stem.end())
                 frames.emplace_back(c, it->second);
         }
-    if (!colour_times.empty()) {
+    }
+    if (timed) {
         // paired by time above
     } else if (frames.empty() && !colours.empty() && colours.size() == depths.size()) {
         for (size_t i = 0; i < colours.size(); ++i)

@@ -37,7 +37,9 @@ int64_t json_integer(const nlohmann::json& j, const char* key, int64_t fallback,
     if (!v)
         return fallback;
     const double d = v->get<double>();
-    if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
+    // 2^63 (what INT64_MAX rounds to as a double) is itself no int64: the bound is strict there.
+    if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi) && d < 9223372036854775808.0) ||
+        d != static_cast<double>(static_cast<int64_t>(d)))
         throw Error(where, std::string("'") + key + "' must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
     return v->is_number_unsigned() ? static_cast<int64_t>(v->get<uint64_t>()) : v->is_number_integer() ? v->get<int64_t>() : static_cast<int64_t>(d);
 }

@@ -375,7 +375,14 @@ void write_pose_json(const std::string& path, const Skeleton& skeleton, int widt
     pose::write_openpose_json(path, f);
 }
 
-Raster read_depth(const std::string& path) { return to_raster(depth::read_depth(path)); }
+Raster read_depth(const std::string& path, float units_per_metre)
+{
+    depth::FileOptions o;
+    o.units_per_metre = units_per_metre;
+    return to_raster(depth::read_depth(path, o));
+}
+Rgb8 rgb8_from_unit(const Raster& unit) { return to_rgb8(to_tensor(unit)); }
+Raster unit_from_rgb8(const Rgb8& image) { return to_raster(rgb_unit(image)); }
 void write_depth(const std::string& path, const Raster& metres) { depth::write_depth(path, to_tensor(metres)); }
 Raster read_npy(const std::string& path)
 {

@@ -134,13 +134,15 @@ struct PoseFile {
 };
 PoseFile read_pose_json(const std::string& path);
 void write_pose_json(const std::string& path, const Skeleton& skeleton, int width, int height);
-Raster read_depth(const std::string& path);                   // 1 x H x W metres, 0 = none
+Raster read_depth(const std::string& path, float units_per_metre = 1000); // 1 x H x W metres, 0 = none
 void write_depth(const std::string& path, const Raster& metres); // .png (16-bit mm) or .npy
 Raster read_npy(const std::string& path);                     // any float array, as C x H x W (N=1)
 void write_npy(const std::string& path, const Raster& raster);
 Raster read_image(const std::string& path, int channels);     // [-1, 1]
 void write_image(const std::string& path, const Raster& unit, int bit_depth = 8);
 Raster sketch_from(const Rgb8& image);                        // 1 x H x W, L' (white 1)
+Rgb8 rgb8_from_unit(const Raster& unit);                      // C x H x W in [-1, 1] (C = 1 or 3) -> 8-bit RGB
+Raster unit_from_rgb8(const Rgb8& image);                     // 8-bit RGB -> 3 x H x W in [-1, 1]
 Raster read_sketch(const std::string& path);                  // a grey drawing as L', as datasets load it
 Raster area_downsample(const Raster& metres, int factor);     // zero readings ignored
 Raster to_low_resolution_input(const Raster& metres, int factor); // as the depth task's input
