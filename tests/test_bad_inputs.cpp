@@ -49,7 +49,8 @@ class BadInputs : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        dir_ = test::temp_dir("bad-inputs");
+        // One folder per test: CTest runs them side by side, and temp_dir empties the folder.
+        dir_ = test::temp_dir(std::string("bad-inputs-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         out_ = dir_ + "/out put.png";
         write_image(dir_ + "/person.png", at::rand({3, 64, 64}) * 2 - 1);
         write_image(dir_ + "/rgb.png", at::rand({3, 48, 64}) * 2 - 1);
