@@ -86,6 +86,9 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
 {
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
+    // Callers fall back to fp32 with a notice (bf16_supported); here it would fail deep in oneDNN.
+    if (options.precision == Precision::BF16 && !bf16_supported(like.device()))
+        throw Error("bf16 needs a CPU with AVX512-BF16, which this one lacks: use fp32");
 }
 
 at::Tensor Ops::prepare(const at::Tensor& x, bool channels_last) const
@@ -163,6 +166,12 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
 }
 
 namespace {
+// Normalisation statistics in fp32 for reduced precisions, in the tensor's own for float64.
+at::ScalarType statistics_type(const at::Tensor& x)
+{
+    return at::promote_types(x.scalar_type(), at::kFloat);
+}
+
 // Nothing but the caller's argument refers to x or its memory: the result may overwrite it.
 bool sole_owner(const at::Tensor& x)
 {
@@ -175,8 +184,8 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
     if (fast_ && cpu_)
         return kernels::film_modulate(x, gamma_beta, relu, sole_owner(x));
     const int64_t c = x.size(1);
-    at::Tensor y = film_modulate(x.to(at::kFloat), gamma_beta.narrow(1, 0, c).to(at::kFloat),
-                                 gamma_beta.narrow(1, c, c).to(at::kFloat)); // statistics in fp32
+    const at::ScalarType t = statistics_type(x); // fp32 at least
+    at::Tensor y = film_modulate(x.to(t), gamma_beta.narrow(1, 0, c).to(t), gamma_beta.narrow(1, c, c).to(t));
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }
 
@@ -184,7 +193,7 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 {
     if (fast_ && cpu_)
         return kernels::instance_norm(x, relu, sole_owner(x));
-    at::Tensor y = bft::instance_norm(x.to(at::kFloat));
+    at::Tensor y = bft::instance_norm(x.to(statistics_type(x)));
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }
 
