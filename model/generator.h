@@ -24,6 +24,12 @@ public:
     // inference mode, the fused engine.
     virtual at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) = 0;
 
+    // Biases whose effect a per-channel normalisation right after them removes (a convolution
+    // before an InstanceNorm, or before the FiLM normalisation when nothing else reads its output).
+    // They change no output, and their gradient is zero but for rounding noise, which Adam's first
+    // steps turn into full-size steps of random sign; training leaves them as they are.
+    virtual std::vector<at::Tensor> absorbed_biases() const = 0;
+
     at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr)
     {
         ForwardOptions options;

@@ -19,6 +19,8 @@ public:
     explicit ResnetBlockImpl(int dim);
     at::Tensor forward(const at::Tensor& x);
     at::Tensor run(const at::Tensor& x, Ops& ops);
+    // Both convolutions feed an InstanceNorm: their biases change nothing (GeneratorImpl::absorbed_biases).
+    std::vector<at::Tensor> absorbed_biases() const { return {conv_a_->bias, conv_b_->bias}; }
 
 private:
     torch::nn::Sequential conv_block_;

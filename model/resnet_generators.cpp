@@ -106,6 +106,17 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
     return ops.output(at::tanh(ops.conv(ops.reflect_pad(x, 3), *out_conv_)));
 }
 
+std::vector<at::Tensor> ResnetGeneratorBase::absorbed_biases() const
+{
+    std::vector<at::Tensor> out;
+    for (const auto& block : blocks_)
+        for (const auto& b : block->absorbed_biases())
+            out.push_back(b);
+    for (const auto& up : up_)
+        out.push_back(up->bias);
+    return out;
+}
+
 BftResnetImpl::BftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
 {
     build_encoders(/*guide_norms=*/false);
@@ -118,6 +129,13 @@ BftResnetImpl::BftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
         g_beta_.push_back(register_module("G_bottleneck_beta_" + n, film_bottleneck(c, spec.bottleneck_depth)));
     }
     build_trunk();
+}
+
+std::vector<at::Tensor> BftResnetImpl::absorbed_biases() const
+{
+    std::vector<at::Tensor> out = ResnetGeneratorBase::absorbed_biases();
+    out.push_back(down_in_.back()->bias);
+    return out;
 }
 
 at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
@@ -164,6 +182,15 @@ UftResnetImpl::UftResnetImpl(const ArchSpec& spec) : ResnetGeneratorBase(spec)
         beta_.push_back(register_module("bottleneck_beta_" + n, film_bottleneck(c, spec.bottleneck_depth)));
     }
     build_trunk();
+}
+
+std::vector<at::Tensor> UftResnetImpl::absorbed_biases() const
+{
+    std::vector<at::Tensor> out = ResnetGeneratorBase::absorbed_biases();
+    out.push_back(stem_in_->bias);
+    for (const auto& conv : down_in_)
+        out.push_back(conv->bias);
+    return out;
 }
 
 at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)

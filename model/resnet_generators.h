@@ -22,6 +22,8 @@ protected:
     void build_trunk();
     // reflection pad + 7x7 conv of either stream, in the encoder's layout.
     at::Tensor stem(const at::Tensor& in, torch::nn::Conv2dImpl& conv, Ops& ops);
+    // The residual blocks' convolutions and the decoder's transposed ones (each before an InstanceNorm).
+    std::vector<at::Tensor> absorbed_biases() const override;
     // Both streams' stems into x and g, checking for cancellation after each; false if cancelled.
     bool stems(const at::Tensor& input, const at::Tensor& guide, Ops& ops, at::Tensor& x, at::Tensor& g);
     // resnet blocks, decoder: shared tail of the forward pass (undefined when cancelled).
@@ -40,6 +42,9 @@ class BftResnetImpl : public ResnetGeneratorBase {
 public:
     explicit BftResnetImpl(const ArchSpec& spec);
     at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) override;
+    // Also the input stream's last convolution: the guide stream has ended, nothing but the FiLM
+    // normalisation reads it.
+    std::vector<at::Tensor> absorbed_biases() const override;
 
 private:
     // [level-1]: bottlenecks predicting from the input stream (alpha_, beta_) and from the guide (g_*).
@@ -50,6 +55,8 @@ class UftResnetImpl : public ResnetGeneratorBase {
 public:
     explicit UftResnetImpl(const ArchSpec& spec);
     at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) override;
+    // Also the input stream's stem and downsampling convolutions: only the FiLM normalisation reads them.
+    std::vector<at::Tensor> absorbed_biases() const override;
 
 private:
     std::vector<torch::nn::Sequential> alpha_, beta_; // predict from the guide stream

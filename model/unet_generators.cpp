@@ -146,6 +146,14 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
     return ops.output(up);
 }
 
+std::vector<at::Tensor> UnetGeneratorBase::absorbed_biases() const
+{
+    std::vector<at::Tensor> out;
+    for (size_t j = 0; j + 1 < up_.size(); ++j)
+        out.push_back(up_[j]->bias);
+    return out;
+}
+
 BftUnetImpl::BftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
 {
     build_streams();
@@ -176,6 +184,13 @@ BftUnetImpl::BftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
     register_module("G_bottleneck_beta", g_beta_x_);
 }
 
+std::vector<at::Tensor> BftUnetImpl::absorbed_biases() const
+{
+    std::vector<at::Tensor> out = UnetGeneratorBase::absorbed_biases();
+    out.push_back(down_in_[static_cast<size_t>(spec().num_downs - 2)]->bias);
+    return out;
+}
+
 void BftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops)
 {
     const at::Tensor g2i = predict(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, g, ops);
@@ -204,6 +219,14 @@ UftUnetImpl::UftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
     }
     register_module("G_bottleneck_alpha", g_alpha_x_);
     register_module("G_bottleneck_beta", g_beta_x_);
+}
+
+std::vector<at::Tensor> UftUnetImpl::absorbed_biases() const
+{
+    std::vector<at::Tensor> out = UnetGeneratorBase::absorbed_biases();
+    for (int level = 2; level <= spec().num_downs - 1; ++level)
+        out.push_back(down_in_[static_cast<size_t>(level - 1)]->bias);
+    return out;
 }
 
 void UftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops)

@@ -16,6 +16,8 @@ class UnetGeneratorBase : public GeneratorImpl {
 public:
     explicit UnetGeneratorBase(const ArchSpec& spec);
     at::Tensor run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options) override;
+    // The decoder's transposed convolutions but the last (each before an InstanceNorm).
+    std::vector<at::Tensor> absorbed_biases() const override;
 
 protected:
     // Registers the encoders and the decoder in the reference's order; the subclass then adds its
@@ -40,6 +42,9 @@ protected:
 class BftUnetImpl : public UnetGeneratorBase {
 public:
     explicit BftUnetImpl(const ArchSpec& spec);
+    // Also the input stream's convolution of the last FiLM level: the guide stream ends there, so its
+    // i2g maps go nowhere and only the normalisation reads that convolution.
+    std::vector<at::Tensor> absorbed_biases() const override;
 
 private:
     void transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops) override;
@@ -50,6 +55,8 @@ private:
 class UftUnetImpl : public UnetGeneratorBase {
 public:
     explicit UftUnetImpl(const ArchSpec& spec);
+    // Also the input stream's convolutions of levels 2..num_downs-1: only the FiLM normalisation reads them.
+    std::vector<at::Tensor> absorbed_biases() const override;
 
 private:
     void transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops) override;

@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <ATen/ATen.h>
+
+#include <set>
+
 namespace bft {
 namespace {
 
@@ -53,6 +57,53 @@ TEST(Networks, CaptureNamesEveryLevelAndDirection)
             EXPECT_TRUE(at::isfinite(map).all().item<bool>()) << name;
         }
         EXPECT_EQ(got, expected);
+    }
+}
+
+// The biases training leaves alone (generator.h) are exactly those that change no output: probed in
+// float64, where their gradients are zero to the last digits and every other parameter's is not.
+TEST(Networks, AbsorbedBiasesAreExactlyThoseThatChangeNothing)
+{
+    for (Arch arch : {Arch::BftResnet, Arch::UftResnet, Arch::BftUnet, Arch::UftUnet}) {
+        SCOPED_TRACE(arch_name(arch));
+        ArchSpec spec = spec_of(arch);
+        spec.ngf = 2;
+        Generator net = make_generator(spec);
+        net->to(at::kDouble);
+        net->train();
+        at::manual_seed(1);
+        const at::Tensor input = at::rand({2, 1, 64, 64}, at::kDouble) * 2 - 1;
+        const at::Tensor guide = at::rand({2, 4, 64, 64}, at::kDouble) * 2 - 1;
+        const at::Tensor out = net->forward(input, guide);
+        (out * at::randn_like(out)).sum().backward();
+        std::set<const void*> absorbed;
+        for (const auto& b : net->absorbed_biases())
+            absorbed.insert(b.unsafeGetTensorImpl());
+        EXPECT_FALSE(absorbed.empty());
+        size_t found = 0;
+        for (const auto& p : net->named_parameters()) {
+            if (!p.value().grad().defined()) { // unused by the forward, as in the reference (bFT_Resnet's last i2g bottleneck)
+                EXPECT_FALSE(absorbed.count(p.value().unsafeGetTensorImpl())) << p.key();
+                continue;
+            }
+            const double g = p.value().grad().abs().max().item<double>();
+            if (absorbed.count(p.value().unsafeGetTensorImpl())) {
+                ++found;
+                EXPECT_EQ(p.key().substr(p.key().size() - 5), ".bias") << p.key();
+                EXPECT_LT(g, 1e-10) << p.key();
+            } else {
+                EXPECT_GT(g, 1e-9) << p.key() << " changes the output but is not trained";
+            }
+        }
+        EXPECT_EQ(found, absorbed.size());
+        // And moving them moves nothing (the differentiable formulation: float64 throughout).
+        const at::Tensor before = net->forward(input, guide).detach();
+        {
+            at::NoGradGuard no_grad;
+            for (const auto& b : net->absorbed_biases())
+                b.add_(0.5);
+        }
+        EXPECT_LT((net->forward(input, guide) - before).abs().max().item<double>(), 1e-10);
     }
 }
 
