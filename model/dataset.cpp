@@ -361,6 +361,9 @@ DataLoader::DataLoader(DatasetInfo info, std::string split, Options options)
         throw Error((fs::path(info_.root) / split_).string(), "no samples");
     if (options_.batch < 1)
         throw Error("batch size must be at least 1");
+    if (options_.world < 1 || options_.rank < 0 || options_.rank >= options_.world || options_.batch % options_.world != 0)
+        throw Error("the batch of " + std::to_string(options_.batch) + " does not split evenly over " +
+                    std::to_string(options_.world) + " ranks");
     next_batch_ = next_deliver_ = options_.first_batch;
     for (int t = 0; t < std::max(1, options_.threads); ++t)
         workers_.emplace_back([this] { work(); });
@@ -401,7 +404,7 @@ void DataLoader::work()
         std::vector<at::Tensor> inputs, guides, targets;
         std::string error;
         try {
-            for (int k = 0; k < options_.batch; ++k) {
+            for (int k = options_.rank; k < options_.batch; k += options_.world) {
                 const size_t pos = (first + static_cast<size_t>(k)) % n;
                 Sample s = load_sample(info_, split_, ids_[order[pos]]);
                 std::mt19937_64 coin(options_.seed ^ (epoch * 7919 + pos * 104729 + 17));

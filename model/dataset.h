@@ -91,6 +91,10 @@ public:
         uint64_t seed = 0;
         int prefetch = 4;      // batches
         size_t first_batch = 0; // resume: batch k of the endless sequence comes first
+        // Data parallel: `batch` is the global batch; this rank loads the positions r, r + world, ...
+        // of each (DistributedSampler's split), so that the ranks' batches together are what one
+        // process would load, and no two ranks load the same sample.
+        int rank = 0, world = 1;
     };
     DataLoader(DatasetInfo info, std::string split, Options options);
     ~DataLoader();
@@ -98,8 +102,8 @@ public:
     DataLoader& operator=(const DataLoader&) = delete;
 
     size_t size() const { return ids_.size(); }
-    // input, guide, target stacked: N x C x H x W. Epochs follow each other; throws the first load
-    // error (bft::Error naming the file).
+    // input, guide, target stacked: N x C x H x W (N = batch / world). Epochs follow each other;
+    // throws the first load error (bft::Error naming the file).
     std::vector<at::Tensor> next();
 
 private:

@@ -7,6 +7,7 @@
 #include "importers.h"
 #include "inference.h"
 #include "json_file.h"
+#include "process.h"
 #include "synth.h"
 #include "trainer.h"
 
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 namespace bft::live {
 
@@ -25,15 +27,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string step_png(const std::string& run_dir, int step)
+// The run's sample-sheet interval: config.json's, or (runs made before the trainer drew them) the
+// editor's studio.json, or the validation interval.
+int preview_every_of(const std::string& run_dir, const nlohmann::json& config, int fallback)
 {
-    char name[40];
-    std::snprintf(name, sizeof name, "step_%07d.png", step);
-    return (fs::path(run_dir) / "samples" / name).string();
-}
-
-int preview_every_of(const std::string& run_dir, int fallback)
-{
+    if (config.contains("preview_every") && config["preview_every"].is_number_integer())
+        return static_cast<int>(std::clamp<int64_t>(config["preview_every"].get<int64_t>(), 0, 100000000));
     const fs::path p = fs::path(run_dir) / "studio.json";
     if (!fs::exists(p))
         return fallback;
@@ -97,12 +96,61 @@ ImportSummary import_dataset(const ImportRequest& rq, const std::function<bool(i
 }
 
 struct TrainingJob::State {
-    std::unique_ptr<Trainer> trainer;
-    int preview_every = 0;
+    std::unique_ptr<Trainer> trainer; // in this process
+    // ... or `bft train --nproc N` in its own processes, followed through rank 0's log.
+    std::string program, run_dir;
+    std::vector<std::string> args;
+    int step = 0, total = 0;
 };
 
 TrainingJob::TrainingJob() : d_(std::make_unique<State>()) {}
 TrainingJob::~TrainingJob() = default;
+
+namespace {
+
+// The launcher's command line for a request: the options `bft train` has for each field.
+std::vector<std::string> launch_args(const TrainRequest& rq)
+{
+    std::vector<std::string> a = {"train", "--nproc", std::to_string(rq.processes), "--device",
+                                  rq.device.rfind("cuda", 0) == 0 ? "cuda" : rq.device};
+    auto opt = [&](const char* name, const std::string& value) {
+        a.push_back(name);
+        a.push_back(value);
+    };
+    opt("--data", rq.data_dir);
+    opt("--out", rq.run_dir);
+    if (!rq.from.empty())
+        opt("--from", rq.from);
+    else {
+        opt("--ngf", std::to_string(rq.ngf));
+        opt("--film", rq.one_way ? "uFT" : "bFT");
+    }
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%.9g", rq.lr);
+    opt("--steps", std::to_string(rq.steps));
+    opt("--batch", std::to_string(rq.batch));
+    opt("--lr", lr);
+    opt("--lambda-l1", std::to_string(rq.lambda_l1));
+    opt("--val-every", std::to_string(rq.val_every));
+    opt("--preview-every", std::to_string(rq.preview_every));
+    opt("--checkpoint-every", std::to_string(rq.checkpoint_every));
+    opt("--seed", std::to_string(rq.seed));
+    if (!rq.gan)
+        a.push_back("--no-gan");
+    if (!rq.flip)
+        a.push_back("--no-flip");
+    return a;
+}
+
+std::string require_program(const TrainRequest& rq)
+{
+    if (rq.bft_program.empty() || !fs::exists(rq.bft_program))
+        throw Error(rq.bft_program.empty() ? std::string("bft") : rq.bft_program,
+                    "not found: training in several processes runs the bft command line, which is installed beside the editor");
+    return rq.bft_program;
+}
+
+} // namespace
 
 std::unique_ptr<TrainingJob> TrainingJob::start(const TrainRequest& rq)
 {
@@ -111,6 +159,14 @@ std::unique_ptr<TrainingJob> TrainingJob::start(const TrainRequest& rq)
         throw Error(rq.data_dir, "the dataset has " + std::to_string(data.problems.size()) +
                                      " problem(s); the first: " + data.problems.front().first + ": " +
                                      data.problems.front().second);
+    std::unique_ptr<TrainingJob> job(new TrainingJob);
+    if (rq.processes > 1) {
+        job->d_->program = require_program(rq);
+        job->d_->args = launch_args(rq);
+        job->d_->run_dir = rq.run_dir;
+        job->d_->total = rq.steps;
+        return job;
+    }
     TrainOptions o;
     o.data_dir = rq.data_dir;
     o.out_dir = rq.run_dir;
@@ -126,56 +182,58 @@ std::unique_ptr<TrainingJob> TrainingJob::start(const TrainRequest& rq)
     o.step.use_gan = rq.gan;
     o.flip = rq.flip;
     o.val_every = rq.val_every;
+    o.preview_every = rq.preview_every;
     o.checkpoint_every = rq.checkpoint_every;
     o.seed = rq.seed;
-    std::unique_ptr<TrainingJob> job(new TrainingJob);
+    o.device = rq.device;
     job->d_->trainer = std::make_unique<Trainer>(o);
-    job->d_->preview_every = rq.preview_every;
-    write_file_atomically((fs::path(rq.run_dir) / "studio.json").string(),
-                          nlohmann::json{{"preview_every", rq.preview_every}}.dump() + "\n");
     return job;
 }
 
-std::unique_ptr<TrainingJob> TrainingJob::resume(const std::string& run_dir)
+std::unique_ptr<TrainingJob> TrainingJob::resume(const std::string& run_dir, const TrainRequest& how)
 {
     std::unique_ptr<TrainingJob> job(new TrainingJob);
-    job->d_->trainer = std::make_unique<Trainer>(Trainer::resume(run_dir));
-    job->d_->preview_every = preview_every_of(run_dir, job->d_->trainer->options().val_every);
+    if (how.processes > 1) {
+        const RunInfo r = read_run(run_dir); // a clear error here rather than from a child process
+        job->d_->program = require_program(how);
+        job->d_->args = {"train", "--nproc", std::to_string(how.processes), "--device",
+                         how.device.rfind("cuda", 0) == 0 ? "cuda" : how.device, "--resume", run_dir};
+        job->d_->run_dir = run_dir;
+        job->d_->step = r.step_reached;
+        job->d_->total = r.steps;
+        return job;
+    }
+    job->d_->trainer = std::make_unique<Trainer>(Trainer::resume(run_dir, nullptr, how.device));
     return job;
 }
 
-std::string TrainingJob::run_dir() const { return d_->trainer->options().out_dir; }
-int TrainingJob::step() const { return d_->trainer->step(); }
-int TrainingJob::total() const { return d_->trainer->options().steps; }
+std::string TrainingJob::run_dir() const { return d_->trainer ? d_->trainer->options().out_dir : d_->run_dir; }
+int TrainingJob::step() const { return d_->trainer ? d_->trainer->step() : d_->step; }
+int TrainingJob::total() const { return d_->trainer ? d_->trainer->options().steps : d_->total; }
+
+namespace {
+
+TrainTick tick_of(const nlohmann::json& j, int total)
+{
+    TrainTick t;
+    t.step = j["step"].is_number_integer() ? static_cast<int>(std::clamp<int64_t>(j["step"].get<int64_t>(), 0, 100000000)) : 0;
+    t.total = total;
+    t.g_l1 = j.value("g_l1", 0.0);
+    t.g_gan = j.value("g_gan", 0.0);
+    t.d_real = j.value("d_real", 0.0);
+    t.d_fake = j.value("d_fake", 0.0);
+    t.val_l1 = j.value("val_l1", -1.0);
+    return t;
+}
+
+} // namespace
 
 int TrainingJob::run(const std::function<void(const TrainTick&)>& on_tick,
                      const std::function<void(const std::string&, int)>& on_preview, const std::atomic<bool>* stop)
 {
+    if (!d_->trainer)
+        return run_processes(on_tick, on_preview, stop);
     Trainer& trainer = *d_->trainer;
-    const TrainOptions& o = trainer.options();
-    const DatasetInfo info = DatasetInfo::read(o.data_dir);
-    // The preview rows: the first validation samples (training ones when there is no val split).
-    std::vector<Sample> rows;
-    for (const char* split : {"val", "train"}) {
-        const auto ids = sample_ids(info, split);
-        for (size_t i = 0; i < ids.size() && rows.size() < 4; ++i)
-            rows.push_back(load_sample(info, split, ids[i]));
-        if (!rows.empty())
-            break;
-    }
-    auto preview = [&](int step) {
-        if (rows.empty() || !on_preview)
-            return;
-        std::vector<at::Tensor> outputs;
-        GeneratorImpl& g = *trainer.generator();
-        for (const Sample& s : rows)
-            outputs.push_back(translate(g, s.input, s.guide, c10::Device(c10::kCPU)).output[0]);
-        const std::string png = step_png(o.out_dir, step);
-        fs::create_directories(fs::path(png).parent_path());
-        synth::write_sample_sheet(info, rows, &outputs, png);
-        on_preview(png, step);
-    };
-    const int every = d_->preview_every;
     return trainer.run(
         [&](const TrainProgress& p) {
             TrainTick t;
@@ -190,10 +248,68 @@ int TrainingJob::run(const std::function<void(const TrainTick&)>& on_tick,
             t.val_l1 = p.val_l1;
             if (on_tick)
                 on_tick(t);
-            if (every > 0 && (p.step % every == 0 || p.step == p.total))
-                preview(p.step);
+            if (!p.preview_png.empty() && on_preview)
+                on_preview(p.preview_png, p.step);
         },
         stop);
+}
+
+int TrainingJob::run_processes(const std::function<void(const TrainTick&)>& on_tick,
+                               const std::function<void(const std::string&, int)>& on_preview, const std::atomic<bool>* stop)
+{
+    State& d = *d_;
+    fs::create_directories(d.run_dir);
+    const std::string log_path = (fs::path(d.run_dir) / "launch.log").string();
+    const fs::path jsonl = fs::path(d.run_dir) / "log.jsonl";
+    // Rank 0 appends to the log: follow it from where it ends now.
+    std::streamoff read = fs::exists(jsonl) ? static_cast<std::streamoff>(fs::file_size(jsonl)) : 0;
+    ChildProcess child = ChildProcess::spawn(d.program, d.args, log_path);
+    bool signalled = false;
+    double first_elapsed = -1;
+    int first_step = d.step;
+    auto follow = [&] {
+        std::ifstream in(jsonl);
+        if (!in)
+            return;
+        in.seekg(read);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (in.eof()) // a line still being written: read it whole next time
+                break;
+            read += static_cast<std::streamoff>(line.size()) + 1;
+            const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+            if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
+                continue;
+            TrainTick t = tick_of(j, d.total);
+            const double elapsed = j.value("elapsed_s", 0.0);
+            if (first_elapsed < 0) {
+                first_elapsed = elapsed;
+                first_step = t.step - 1;
+            }
+            const double dt = elapsed - first_elapsed;
+            t.steps_per_s = dt > 0 ? (t.step - first_step - 1) / dt : 0;
+            t.eta_s = t.steps_per_s > 0 ? (t.total - t.step) / t.steps_per_s : 0;
+            d.step = t.step;
+            if (on_tick)
+                on_tick(t);
+            if (j.contains("preview") && j["preview"].is_string() && on_preview)
+                on_preview((fs::path(d.run_dir) / "samples" / j["preview"].get<std::string>()).string(), t.step);
+        }
+    };
+    for (;;) {
+        if (stop && stop->load() && !signalled) {
+            child.interrupt(); // the ranks agree to stop after the same step; rank 0 checkpoints
+            signalled = true;
+        }
+        const int code = child.poll();
+        follow();
+        if (code >= 0) {
+            if (code == 0 || code == 130)
+                return d.step;
+            throw Error(child.error_text(log_path, code));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
 }
 
 RunInfo read_run(const std::string& run_dir)
@@ -207,7 +323,7 @@ RunInfo read_run(const std::string& run_dir)
         r.steps = static_cast<int>(json_integer(config, "steps", 0, 1, 100000000, config_path, true));
         const auto& a = config.at("arch");
         r.arch = a.at("arch").get<std::string>() + " ngf " + std::to_string(json_integer(a, "ngf", 0, 1, 1024, config_path, true));
-        r.preview_every = preview_every_of(run_dir, static_cast<int>(json_integer(config, "val_every", 0, 0, 100000000, config_path)));
+        r.preview_every = preview_every_of(run_dir, config, static_cast<int>(json_integer(config, "val_every", 0, 0, 100000000, config_path)));
     } catch (const nlohmann::json::exception& e) {
         throw Error(config_path, std::string("not a run's configuration: ") + e.what());
     }
@@ -224,16 +340,9 @@ RunInfo read_run(const std::string& run_dir)
         const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
         if (j.is_discarded() || !j.is_object())
             continue;
-        TrainTick t;
         if (!j.contains("step") || !j["step"].is_number_integer())
             continue;
-        t.step = static_cast<int>(std::clamp<int64_t>(j["step"].get<int64_t>(), 0, 100000000));
-        t.total = r.steps;
-        t.g_l1 = j.value("g_l1", 0.0);
-        t.g_gan = j.value("g_gan", 0.0);
-        t.d_real = j.value("d_real", 0.0);
-        t.d_fake = j.value("d_fake", 0.0);
-        t.val_l1 = j.value("val_l1", -1.0);
+        const TrainTick t = tick_of(j, r.steps);
         // A resumed run repeats the steps after its last checkpoint: the later lines win.
         while (!r.log.empty() && r.log.back().step >= t.step)
             r.log.pop_back();

@@ -61,6 +61,11 @@ struct TrainRequest {
     bool gan = true, flip = true;
     int val_every = 100, preview_every = 100, checkpoint_every = 200;
     uint64_t seed = 0;
+    std::string device = "cpu";
+    // Data parallel: more than one runs `bft train --nproc N` (bft_program) as its own processes,
+    // one rank per GPU when the device is CUDA; the job follows rank 0's log as one run.
+    int processes = 1;
+    std::string bft_program;
 };
 
 struct TrainTick {
@@ -90,7 +95,8 @@ RunInfo read_run(const std::string& run_dir);
 class TrainingJob {
 public:
     static std::unique_ptr<TrainingJob> start(const TrainRequest& request); // throws bft::Error
-    static std::unique_ptr<TrainingJob> resume(const std::string& run_dir);
+    // `how` gives the device, processes and program to go on with (the rest is the run's own).
+    static std::unique_ptr<TrainingJob> resume(const std::string& run_dir, const TrainRequest& how = {});
     ~TrainingJob();
 
     // Trains until the last step or until `stop` (then the state is checkpointed, so resume()
@@ -105,6 +111,8 @@ public:
 
 private:
     TrainingJob();
+    int run_processes(const std::function<void(const TrainTick&)>& on_tick,
+                      const std::function<void(const std::string&, int)>& on_preview, const std::atomic<bool>* stop);
     struct State;
     std::unique_ptr<State> d_;
 };

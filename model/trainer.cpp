@@ -3,9 +3,12 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "dataset.h"
+#include "distributed.h"
 #include "errors.h"
 #include "inference.h"
 #include "json_file.h"
+#include "runtime.h"
+#include "synth.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -42,6 +45,20 @@ std::string step_name(int step)
     return buf;
 }
 
+// The rows of the sample sheets: the first validation samples (training ones when there is no val split).
+std::vector<Sample> preview_rows(const DatasetInfo& info)
+{
+    std::vector<Sample> rows;
+    for (const char* split : {"val", "train"}) {
+        const auto ids = sample_ids(info, split);
+        for (size_t i = 0; i < ids.size() && rows.size() < 4; ++i)
+            rows.push_back(load_sample(info, split, ids[i]));
+        if (!rows.empty())
+            break;
+    }
+    return rows;
+}
+
 nlohmann::json options_json(const TrainOptions& o)
 {
     return {{"data_dir", o.data_dir},       {"from", o.from},           {"arch", nlohmann::json::parse(o.arch.to_json())},
@@ -50,7 +67,9 @@ nlohmann::json options_json(const TrainOptions& o)
             {"beta1", o.step.beta1},        {"beta2", o.step.beta2},    {"ndf", o.step.ndf},
             {"n_layers_d", o.step.n_layers_d}, {"checkpoint_every", o.checkpoint_every},
             {"keep_last", o.keep_last},     {"val_every", o.val_every}, {"val_samples", o.val_samples},
-            {"seed", o.seed},               {"loader_threads", o.loader_threads}, {"flip", o.flip}};
+            {"seed", o.seed},               {"loader_threads", o.loader_threads}, {"flip", o.flip},
+            {"device", o.device},           {"lr_rule", o.lr_rule},     {"lr_asked", o.lr_asked},
+            {"lr_base_batch", o.lr_base_batch}, {"accumulate", o.accumulate}, {"preview_every", o.preview_every}};
 }
 
 TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_dir)
@@ -83,10 +102,47 @@ TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_d
     o.seed = static_cast<uint64_t>(json_integer(j, "seed", 0, 0, INT64_MAX, where, true));
     o.loader_threads = integer(j, "loader_threads", 0, 256);
     o.flip = j.value("flip", true);
+    o.device = j.value("device", "cpu");
+    o.accumulate = optional(j, "accumulate", 1, 1, 4096);
+    o.preview_every = optional(j, "preview_every", 0, 0, 100000000);
+    o.lr_rule = j.value("lr_rule", "fixed");
+    o.lr_asked = j.value("lr_asked", o.step.lr);
+    o.lr_base_batch = static_cast<int>(json_integer(j, "lr_base_batch", 0, 0, 100000000, where));
     return o;
 }
 
+// The rate in force for the rate asked for, by the run's rule.
+double scaled_lr(const TrainOptions& o)
+{
+    const double base = o.lr_base_batch > 0 ? o.lr_base_batch : o.batch;
+    const double ratio = o.batch / base;
+    if (o.lr_rule == "fixed")
+        return o.lr_asked;
+    if (o.lr_rule == "linear")
+        return o.lr_asked * ratio;
+    if (o.lr_rule == "sqrt")
+        return o.lr_asked * std::sqrt(ratio);
+    throw Error("unknown learning-rate rule '" + o.lr_rule + "' (expected fixed, linear or sqrt)");
+}
+
+// The global batch must split into equal shares per rank, and each share into equal micro-batches.
+void check_split(const TrainOptions& o, int world, const std::string& where)
+{
+    if (o.accumulate < 1)
+        throw Error(where, "accumulate must be at least 1");
+    if (o.batch % world != 0)
+        throw Error(where, "the global batch of " + std::to_string(o.batch) + " does not split evenly over " +
+                               std::to_string(world) + " ranks (--batch is the global batch)");
+    if ((o.batch / world) % o.accumulate != 0)
+        throw Error(where, "each rank's " + std::to_string(o.batch / world) + " samples do not split into " +
+                               std::to_string(o.accumulate) + " micro-batches (--accumulate)");
+}
+
 } // namespace
+
+bool Trainer::writer() const { return rank() == 0; }
+int Trainer::rank() const { return group_ ? group_->rank() : 0; }
+int Trainer::world() const { return group_ ? group_->world() : 1; }
 
 void Trainer::init_fresh(Generator& g, bool init_generator)
 {
@@ -94,72 +150,124 @@ void Trainer::init_fresh(Generator& g, bool init_generator)
         at::manual_seed(options_.seed);
         init_normal(*g);
     }
-    train_ = std::make_unique<TrainStep>(g, options_.step, c10::Device(c10::kCPU));
+    train_ = std::make_unique<TrainStep>(g, options_.step, resolve_device(options_.device));
     if (train_->discriminator()) {
         at::manual_seed(options_.seed + 1);
         init_normal(*train_->discriminator());
     }
 }
 
-Trainer::Trainer(TrainOptions options) : options_(std::move(options))
+void Trainer::join_group()
 {
-    const DatasetInfo info = DatasetInfo::read(options_.data_dir);
-    Generator g;
-    if (!options_.from.empty()) {
-        g = load_generator(options_.from).net;
-        options_.arch = g->spec();
-    } else {
-        g = make_generator(options_.arch);
-    }
-    const ArchSpec& s = g->spec();
-    if (s.input_nc != info.input_nc || s.guide_nc != info.guide_nc || s.output_nc != info.output_nc)
-        throw Error(options_.data_dir, "the dataset has " + std::to_string(info.input_nc) + "/" +
-                                           std::to_string(info.guide_nc) + "/" + std::to_string(info.output_nc) +
-                                           " channels (input/guide/output), the generator " + s.describe());
-    if (options_.steps < 1 || options_.batch < 1)
-        throw Error("steps and batch must be at least 1");
-    if (fs::exists(fs::path(options_.out_dir) / "config.json"))
-        throw Error(options_.out_dir, "already holds a run (resume it, or choose another folder)");
-    fs::create_directories(fs::path(options_.out_dir) / "checkpoints");
-    init_fresh(g, /*init_generator=*/options_.from.empty());
-    write_config();
+    if (world() > 1)
+        train_->data_parallel(group_);
 }
 
-Trainer Trainer::resume(const std::string& run_dir)
+Trainer::Trainer(TrainOptions options, std::shared_ptr<dist::Group> group)
+    : options_(std::move(options)), group_(std::move(group))
 {
-    const std::string config = (fs::path(run_dir) / "config.json").string();
-    const nlohmann::json j = read_json_file(config);
+    // Every rank checks what it can; rank 0 alone makes the run folder. Then they agree, so that a
+    // problem on any rank stops all of them with its message instead of leaving the others waiting.
+    std::string problem;
+    Generator g;
+    try {
+        const DatasetInfo info = DatasetInfo::read(options_.data_dir);
+        if (!options_.from.empty()) {
+            g = load_generator(options_.from).net;
+            options_.arch = g->spec();
+        } else {
+            g = make_generator(options_.arch);
+        }
+        const ArchSpec& s = g->spec();
+        if (s.input_nc != info.input_nc || s.guide_nc != info.guide_nc || s.output_nc != info.output_nc)
+            throw Error(options_.data_dir, "the dataset has " + std::to_string(info.input_nc) + "/" +
+                                               std::to_string(info.guide_nc) + "/" + std::to_string(info.output_nc) +
+                                               " channels (input/guide/output), the generator " + s.describe());
+        if (options_.steps < 1 || options_.batch < 1)
+            throw Error("steps and batch must be at least 1");
+        check_split(options_, world(), "");
+        if (options_.lr_asked <= 0)
+            options_.lr_asked = options_.step.lr;
+        options_.step.lr = scaled_lr(options_);
+        resolve_device(options_.device);
+        if (writer()) {
+            if (fs::exists(fs::path(options_.out_dir) / "config.json"))
+                throw Error(options_.out_dir, "already holds a run (resume it, or choose another folder)");
+            fs::create_directories(fs::path(options_.out_dir) / "checkpoints");
+        }
+    } catch (const std::exception& e) {
+        if (!group_)
+            throw;
+        problem = e.what();
+    }
+    if (group_)
+        group_->agree(problem, "starting the run");
+    init_fresh(g, /*init_generator=*/options_.from.empty());
+    join_group();
+    if (writer())
+        write_config();
+}
+
+Trainer Trainer::resume(const std::string& run_dir, std::shared_ptr<dist::Group> group, const std::string& device,
+                        int accumulate)
+{
     Trainer t;
+    t.group_ = std::move(group);
+    std::string problem;
     try {
-        t.options_ = options_from_json(j, run_dir);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(config, std::string("invalid field: ") + e.what());
+        const std::string config = (fs::path(run_dir) / "config.json").string();
+        const nlohmann::json j = read_json_file(config);
+        try {
+            t.options_ = options_from_json(j, run_dir);
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(config, std::string("invalid field: ") + e.what());
+        }
+        if (!device.empty())
+            t.options_.device = device;
+        if (accumulate > 0)
+            t.options_.accumulate = accumulate;
+        check_split(t.options_, t.world(), config);
+        const std::string latest_file = (fs::path(run_dir) / "checkpoints" / "latest").string();
+        const std::string latest = fs::exists(latest_file) ? read_file(latest_file) : std::string();
+        const fs::path dir = fs::path(run_dir) / "checkpoints" / latest;
+        if (latest.empty()) { // killed before the first checkpoint: start again as the run started
+            Generator g = t.options_.from.empty() ? make_generator(t.options_.arch) : load_generator(t.options_.from).net;
+            t.init_fresh(g, /*init_generator=*/t.options_.from.empty());
+        } else {
+            t.train_ = std::make_unique<TrainStep>(load_generator((dir / "net_G.pth").string()).net, t.options_.step,
+                                                   resolve_device(t.options_.device));
+            t.train_->load_state(dir.string());
+            const std::string state_path = (dir / "state.json").string();
+            const nlohmann::json state = read_json_file(state_path);
+            try {
+                t.step_ = state.at("step");
+                t.best_val_ = state.value("best_val_l1", -1.0);
+            } catch (const nlohmann::json::exception& e) {
+                throw Error(state_path, std::string("invalid field: ") + e.what());
+            }
+        }
+    } catch (const std::exception& e) {
+        if (!t.group_)
+            throw;
+        problem = e.what();
     }
-    const std::string latest_file = (fs::path(run_dir) / "checkpoints" / "latest").string();
-    const std::string latest = fs::exists(latest_file) ? read_file(latest_file) : std::string();
-    const fs::path dir = fs::path(run_dir) / "checkpoints" / latest;
-    if (latest.empty()) { // killed before the first checkpoint: start again as the run started
-        Generator g = t.options_.from.empty() ? make_generator(t.options_.arch) : load_generator(t.options_.from).net;
-        t.init_fresh(g, /*init_generator=*/t.options_.from.empty());
-        return t;
-    }
-    t.train_ = std::make_unique<TrainStep>(load_generator((dir / "net_G.pth").string()).net, t.options_.step,
-                                           c10::Device(c10::kCPU));
-    t.train_->load_state(dir.string());
-    const std::string state_path = (dir / "state.json").string();
-    const nlohmann::json state = read_json_file(state_path);
-    try {
-        t.step_ = state.at("step");
-        t.best_val_ = state.value("best_val_l1", -1.0);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(state_path, std::string("invalid field: ") + e.what());
-    }
+    if (t.group_)
+        t.group_->agree(problem, "resuming " + run_dir);
+    t.join_group();
+    if (t.writer())
+        t.write_config();
     return t;
 }
 
 void Trainer::write_config() const
 {
-    write_file_atomically((fs::path(options_.out_dir) / "config.json").string(), options_json(options_).dump(2) + "\n");
+    nlohmann::json j = options_json(options_);
+    // How the run trains now (a resume may use another world size; the global batch stays).
+    j["world_size"] = world();
+    j["per_rank_batch"] = options_.batch / world();
+    j["micro_batch"] = options_.batch / world() / options_.accumulate;
+    j["backend"] = group_ ? group_->backend() : "none";
+    write_file_atomically((fs::path(options_.out_dir) / "config.json").string(), j.dump(2) + "\n");
 }
 
 std::string Trainer::last_checkpoint() const
@@ -179,20 +287,28 @@ double Trainer::validate()
     ids.resize(std::min(ids.size(), static_cast<size_t>(std::max(1, options_.val_samples))));
     Generator g = train_->generator();
     g->eval();
+    // Sharded over the ranks (samples r, r + world, ...), the sums reduced.
     double sum = 0;
-    for (const auto& id : ids) {
-        const Sample s = load_sample(info, "val", id);
-        const Translation t = translate(*g, s.input, s.guide, c10::Device(c10::kCPU));
+    for (size_t k = static_cast<size_t>(rank()); k < ids.size(); k += static_cast<size_t>(world())) {
+        const Sample s = load_sample(info, "val", ids[k]);
+        const Translation t = translate(*g, s.input, s.guide, resolve_device(options_.device));
         // Over the readings only (depth targets may have holes, loaded as NaN).
         const at::Tensor valid = at::isfinite(s.target);
         sum += (t.output[0] - s.target).abs().masked_select(valid).mean().item<double>();
     }
     g->train();
+    if (world() > 1) {
+        const at::Tensor total = at::tensor({sum}, at::kDouble).to(resolve_device(options_.device));
+        group_->allreduce_sum(total);
+        sum = total.cpu().item<double>();
+    }
     return sum / static_cast<double>(ids.size());
 }
 
 void Trainer::checkpoint(bool final)
 {
+    if (!writer())
+        return;
     const fs::path root = fs::path(options_.out_dir) / "checkpoints";
     const fs::path dir = root / step_name(step_);
     fs::create_directories(dir);
@@ -217,6 +333,19 @@ int Trainer::run(const std::function<void(const TrainProgress&)>& progress, cons
     try {
         run_steps(progress, cancel);
     } catch (const std::exception& e) {
+        if (world() > 1) {
+            // The others must hear of a failure here; one elsewhere they already know of. A step that
+            // failed on one rank may be half done on another: the last checkpoint is the good state.
+            const bool peer = dynamic_cast<const dist::PeerError*>(&e) != nullptr;
+            if (!peer)
+                group_->publish_failure(e.what());
+            const std::string last = last_checkpoint();
+            const std::string message = std::string(e.what()) + (last.empty() ? "; no checkpoint was written yet"
+                                                                             : "; the last checkpoint, " + last + ", is intact: resume from it");
+            if (peer)
+                throw dist::PeerError(message);
+            throw Error(message);
+        }
         if (step_ == first_step) // nothing new was trained: no checkpoint to write
             throw;
         // Keep what was trained: the state after the last completed step, if the disk takes it -
@@ -233,6 +362,10 @@ int Trainer::run(const std::function<void(const TrainProgress&)>& progress, cons
         throw Error(std::string(e.what()) + saved);
     }
     checkpoint(step_ >= options_.steps);
+    if (world() > 1) {
+        group_->barrier(); // nobody leaves while rank 0 still writes (the store may live in rank 0)
+        group_->finish();
+    }
     return step_;
 }
 
@@ -245,20 +378,46 @@ void Trainer::run_steps(const std::function<void(const TrainProgress&)>& progres
     lo.threads = options_.loader_threads;
     lo.flip = options_.flip;
     lo.first_batch = static_cast<size_t>(step_); // one batch per step: resuming continues the sequence
+    lo.rank = rank();
+    lo.world = world();
     DataLoader loader(info, "train", lo);
     const int decay_from = options_.decay_from >= 0 ? options_.decay_from : options_.steps / 2;
-    std::ofstream log(fs::path(options_.out_dir) / "log.jsonl", std::ios::app);
+    std::ofstream log;
+    if (writer())
+        log.open(fs::path(options_.out_dir) / "log.jsonl", std::ios::app);
+    const c10::Device device = resolve_device(options_.device);
+    const std::vector<Sample> sheet_rows = writer() && options_.preview_every > 0 ? preview_rows(info) : std::vector<Sample>{};
     const auto t0 = std::chrono::steady_clock::now();
     const int start = step_;
-    while (step_ < options_.steps && !(cancel && cancel->load())) {
+    bool stop = false;
+    // Alone, a stop request ends the run before the next step; data parallel, the ranks agree on it
+    // after each step, so that all of them stop after the same one.
+    while (step_ < options_.steps && !stop && !(world() == 1 && cancel && cancel->load())) {
         // Constant, then linear decay to zero at the last step (the reference's "lambda" policy).
         const double lr = options_.step.lr * (step_ < decay_from ? 1.0
                                                                  : 1.0 - static_cast<double>(step_ - decay_from) /
                                                                              static_cast<double>(options_.steps - decay_from + 1));
         train_->set_lr(lr);
+        if (group_)
+            group_->set_step(step_);
         const auto batch = loader.next();
         TrainProgress p;
-        p.losses = train_->run(batch[0], batch[1], batch[2]);
+        p.world = world();
+        p.losses = train_->run(batch[0].to(device), batch[1].to(device), batch[2].to(device), options_.accumulate);
+        if (world() > 1) {
+            // The global batch's losses (the mean of the ranks' means), and whether any rank was asked to stop.
+            const at::Tensor v = at::tensor({p.losses.g_l1, p.losses.g_gan, p.losses.d_real, p.losses.d_fake,
+                                             cancel && cancel->load() ? 1.0 : 0.0},
+                                            at::kDouble)
+                                     .to(device);
+            group_->allreduce_sum(v);
+            const at::Tensor h = v.cpu() / static_cast<double>(world());
+            const double* x = h.data_ptr<double>();
+            p.losses = StepLosses{x[0], x[1], x[2], x[3]};
+            stop = x[4] > 0;
+            p.allreduce_ms = train_->allreduce_ms();
+            p.allreduce_exposed_ms = train_->allreduce_exposed_ms();
+        }
         if (!std::isfinite(p.losses.g_l1) || !std::isfinite(p.losses.g_gan)) {
             poisoned_ = true;
             throw Error(options_.out_dir, "the loss became NaN at step " + std::to_string(step_ + 1) +
@@ -275,17 +434,34 @@ void Trainer::run_steps(const std::function<void(const TrainProgress&)>& progres
             p.val_l1 = validate();
             if (p.val_l1 >= 0 && (best_val_ < 0 || p.val_l1 < best_val_)) {
                 best_val_ = p.val_l1;
-                write_state_dict((fs::path(options_.out_dir) / "best_net_G.pth").string(),
+                if (writer())
+                    write_state_dict((fs::path(options_.out_dir) / "best_net_G.pth").string(),
                                  generator_state(*train_->generator()));
             }
         }
-        log << nlohmann::json{{"step", step_},          {"lr", lr},
-                              {"g_l1", p.losses.g_l1},   {"g_gan", p.losses.g_gan},
-                              {"d_real", p.losses.d_real}, {"d_fake", p.losses.d_fake},
-                              {"val_l1", p.val_l1}}
-                   .dump()
-            << "\n"
-            << std::flush;
+        if (!sheet_rows.empty() && (step_ % options_.preview_every == 0 || step_ == options_.steps)) {
+            std::vector<at::Tensor> outputs;
+            for (const Sample& s : sheet_rows)
+                outputs.push_back(translate(*train_->generator(), s.input, s.guide, device).output[0]);
+            p.preview_png = (fs::path(options_.out_dir) / "samples" / (step_name(step_) + ".png")).string();
+            fs::create_directories(fs::path(p.preview_png).parent_path());
+            synth::write_sample_sheet(info, sheet_rows, &outputs, p.preview_png);
+        }
+        if (writer()) {
+            nlohmann::json entry{{"step", step_},          {"lr", lr},
+                                 {"g_l1", p.losses.g_l1},   {"g_gan", p.losses.g_gan},
+                                 {"d_real", p.losses.d_real}, {"d_fake", p.losses.d_fake},
+                                 {"val_l1", p.val_l1}};
+            entry["elapsed_s"] = elapsed;
+            if (!p.preview_png.empty())
+                entry["preview"] = fs::path(p.preview_png).filename().string();
+            if (world() > 1) {
+                entry["world"] = world();
+                entry["allreduce_ms"] = p.allreduce_ms;
+                entry["allreduce_exposed_ms"] = p.allreduce_exposed_ms;
+            }
+            log << entry.dump() << "\n" << std::flush;
+        }
         if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && step_ < options_.steps)
             checkpoint(false);
         if (progress)

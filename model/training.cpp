@@ -1,6 +1,7 @@
 #include "training.h"
 
 #include "checkpoint.h"
+#include "distributed.h"
 #include "errors.h"
 
 #include <ATen/ATen.h>
@@ -29,6 +30,46 @@ TrainStep::TrainStep(Generator generator, const TrainConfig& config, const c10::
         opt_d_ = adam(d_->parameters());
     }
 }
+
+TrainStep::~TrainStep() = default;
+
+void TrainStep::data_parallel(std::shared_ptr<dist::Group> group)
+{
+    std::vector<at::Tensor> all = g_->parameters();
+    if (d_)
+        for (const auto& p : d_->parameters())
+            all.push_back(p);
+    group->broadcast(all);
+    reduce_g_ = std::make_unique<dist::GradientReducer>(group, g_->parameters());
+    if (d_)
+        reduce_d_ = std::make_unique<dist::GradientReducer>(group, d_->parameters());
+}
+
+double TrainStep::allreduce_ms() const
+{
+    return (reduce_g_ ? reduce_g_->allreduce_ms() : 0) + (reduce_d_ ? reduce_d_->allreduce_ms() : 0);
+}
+
+double TrainStep::allreduce_exposed_ms() const
+{
+    return (reduce_g_ ? reduce_g_->exposed_ms() : 0) + (reduce_d_ ? reduce_d_->exposed_ms() : 0);
+}
+
+namespace {
+// A backward pass whose gradients are averaged over the ranks when training data parallel. The
+// generator's absorbed biases get a zero gradient: theirs is rounding noise (generator.h).
+void backward(const at::Tensor& loss, dist::GradientReducer* reducer, const std::vector<at::Tensor>& absorbed = {})
+{
+    if (reducer)
+        reducer->begin();
+    loss.backward();
+    if (reducer)
+        reducer->finish();
+    for (const auto& b : absorbed)
+        if (b.grad().defined())
+            b.grad().zero_();
+}
+} // namespace
 
 void TrainStep::set_lr(double lr)
 {
@@ -91,51 +132,103 @@ at::Tensor masked_l1(const at::Tensor& output, const at::Tensor& target, const a
 
 } // namespace
 
-StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target_in)
+namespace {
+
+// One micro-batch: samples k, k + K, k + 2K, ... of the batch (the same strided split as the
+// ranks' shards, so that K micro-batches here sum in the order K ranks' gradients do).
+struct Micro {
+    at::Tensor input, guide, target, valid;
+};
+
+std::vector<Micro> split(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target, int parts)
+{
+    const int64_t n = input.size(0);
+    if (parts < 1 || n % parts != 0)
+        throw Error("a batch of " + std::to_string(n) + " does not split into " + std::to_string(parts) + " micro-batches");
+    std::vector<Micro> out;
+    for (int k = 0; k < parts; ++k) {
+        Micro m;
+        if (parts == 1) {
+            m.input = input, m.guide = guide, m.target = target;
+        } else {
+            const at::Tensor idx = at::arange(k, n, parts, at::TensorOptions().dtype(at::kLong).device(input.device()));
+            m.input = input.index_select(0, idx), m.guide = guide.index_select(0, idx), m.target = target.index_select(0, idx);
+        }
+        // Missing readings: masked out of L1; for D, real and fake alike show -1 there, so holes
+        // tell it nothing about which is which.
+        if (at::isnan(m.target).any().item<bool>()) {
+            m.valid = at::isfinite(m.target).to(m.target.scalar_type());
+            m.target = at::nan_to_num(m.target, -1.0);
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+at::Tensor masked_fake(const at::Tensor& raw, const at::Tensor& valid)
+{
+    return valid.defined() ? at::where(valid > 0, raw, at::full({}, -1.0, raw.options())) : raw;
+}
+
+} // namespace
+
+StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target, int micro_batches)
 {
     torch::AutoGradMode grad(true);
     StepLosses losses;
-    // Missing readings: masked out of L1; for D, real and fake alike show -1 there, so holes
-    // tell it nothing about which is which.
-    at::Tensor valid, target = target_in;
-    if (at::isnan(target_in).any().item<bool>()) {
-        valid = at::isfinite(target_in).to(target_in.scalar_type());
-        target = at::nan_to_num(target_in, -1.0);
-    }
-    const at::Tensor raw_fake = g_->forward(input, guide);
-    const at::Tensor fake = valid.defined() ? at::where(valid > 0, raw_fake, at::full({}, -1.0, raw_fake.options())) : raw_fake;
+    const std::vector<Micro> parts = split(input, guide, target, micro_batches);
+    const size_t last = parts.size() - 1;
+    // Each micro-batch's loss weighs 1/K (exact: K is a power of two in practice, and x * 1 = x);
+    // the ranks' gradients are averaged in the last backward pass only (DDP's no_sync).
+    const double scale = 1.0 / static_cast<double>(parts.size());
     if (!config_.use_gan) {
         opt_g_->zero_grad();
-        at::Tensor l1 = masked_l1(raw_fake, target, valid);
-        l1.backward();
+        for (size_t k = 0; k < parts.size(); ++k) {
+            const Micro& m = parts[k];
+            const at::Tensor l1 = masked_l1(g_->forward(m.input, m.guide), m.target, m.valid);
+            backward(l1 * scale, k == last ? reduce_g_.get() : nullptr, g_->absorbed_biases());
+            losses.g_l1 += l1.item<double>() * scale;
+        }
         opt_g_->step();
-        losses.g_l1 = l1.item<double>();
         return losses;
     }
-    const at::Tensor real_ab = at::cat({input, guide, target}, 1);
-    // D: real triples towards 1, fake ones (G held fixed) towards 0.
+    // D: real triples towards 1, fake ones (G held fixed) towards 0. With one micro-batch G's
+    // output and its graph serve both updates; with several, G runs again for its own update, so
+    // that only one micro-batch's graph is alive at a time.
+    std::vector<at::Tensor> kept(parts.size());
     for (auto& p : d_->parameters())
         p.requires_grad_(true);
     opt_d_->zero_grad();
-    const at::Tensor pred_fake = d_->forward(at::cat({input, guide, fake.detach()}, 1));
-    const at::Tensor pred_real = d_->forward(real_ab);
-    const at::Tensor d_fake = at::mse_loss(pred_fake, at::zeros_like(pred_fake));
-    const at::Tensor d_real = at::mse_loss(pred_real, at::ones_like(pred_real));
-    ((d_fake + d_real) * 0.5).backward();
+    for (size_t k = 0; k < parts.size(); ++k) {
+        const Micro& m = parts[k];
+        const at::Tensor raw = g_->forward(m.input, m.guide);
+        if (parts.size() == 1)
+            kept[k] = raw;
+        const at::Tensor pred_fake = d_->forward(at::cat({m.input, m.guide, masked_fake(raw, m.valid).detach()}, 1));
+        const at::Tensor pred_real = d_->forward(at::cat({m.input, m.guide, m.target}, 1));
+        const at::Tensor d_fake = at::mse_loss(pred_fake, at::zeros_like(pred_fake));
+        const at::Tensor d_real = at::mse_loss(pred_real, at::ones_like(pred_real));
+        backward((d_fake + d_real) * (0.5 * scale), k == last ? reduce_d_.get() : nullptr);
+        losses.d_fake += d_fake.item<double>() * scale;
+        losses.d_real += d_real.item<double>() * scale;
+    }
     opt_d_->step();
     // G: fool D, and stay close to the target.
     for (auto& p : d_->parameters())
         p.requires_grad_(false);
     opt_g_->zero_grad();
-    const at::Tensor pred = d_->forward(at::cat({input, guide, fake}, 1));
-    const at::Tensor g_gan = at::mse_loss(pred, at::ones_like(pred));
-    const at::Tensor g_l1 = masked_l1(raw_fake, target, valid) * config_.lambda_l1;
-    (g_gan + g_l1).backward();
+    for (size_t k = 0; k < parts.size(); ++k) {
+        const Micro& m = parts[k];
+        const at::Tensor raw = kept[k].defined() ? kept[k] : g_->forward(m.input, m.guide);
+        kept[k] = at::Tensor();
+        const at::Tensor pred = d_->forward(at::cat({m.input, m.guide, masked_fake(raw, m.valid)}, 1));
+        const at::Tensor g_gan = at::mse_loss(pred, at::ones_like(pred));
+        const at::Tensor g_l1 = masked_l1(raw, m.target, m.valid) * config_.lambda_l1;
+        backward((g_gan + g_l1) * scale, k == last ? reduce_g_.get() : nullptr, g_->absorbed_biases());
+        losses.g_gan += g_gan.item<double>() * scale;
+        losses.g_l1 += g_l1.item<double>() * scale;
+    }
     opt_g_->step();
-    losses.g_gan = g_gan.item<double>();
-    losses.g_l1 = g_l1.item<double>();
-    losses.d_fake = d_fake.item<double>();
-    losses.d_real = d_real.item<double>();
     return losses;
 }
 

@@ -14,6 +14,11 @@
 
 namespace bft {
 
+namespace dist {
+class Group;
+class GradientReducer;
+} // namespace dist
+
 struct TrainConfig {
     bool use_gan = true;
     double lambda_l1 = 100;
@@ -28,13 +33,22 @@ struct StepLosses {
 class TrainStep {
 public:
     TrainStep(Generator generator, const TrainConfig& config, const c10::Device& device);
-    // input, guide, target: N x C x H x W on the step's device, in [-1, 1].
-    StepLosses run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target);
+    ~TrainStep();
+    // input, guide, target: N x C x H x W on the step's device, in [-1, 1]. With micro_batches K > 1
+    // the batch is processed in K parts (samples k, k + K, ...) whose gradients add up before the
+    // optimisers step: the same update, with the memory of N / K samples.
+    StepLosses run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target, int micro_batches = 1);
 
     Generator generator() const { return g_; }
     PatchDiscriminator discriminator() const { return d_; }
     // Sets the learning rate of both optimisers (schedules).
     void set_lr(double lr);
+    // Data parallel from here on (DDP's semantics): rank 0's weights of G and D are broadcast, and
+    // every backward pass averages the gradients over the ranks before the optimisers step.
+    void data_parallel(std::shared_ptr<dist::Group> group);
+    // All-reduce time of the last step, ms: in all, and the part the backward pass did not hide.
+    double allreduce_ms() const;
+    double allreduce_exposed_ms() const;
     // Optimiser and discriminator state, for exact resumption (LibTorch archives; D also as .pth).
     void save_state(const std::string& dir) const;
     void load_state(const std::string& dir);
@@ -44,6 +58,7 @@ private:
     PatchDiscriminator d_{nullptr};
     TrainConfig config_;
     std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
+    std::unique_ptr<dist::GradientReducer> reduce_g_, reduce_d_;
 };
 
 } // namespace bft

@@ -461,6 +461,43 @@ private Q_SLOTS:
         QCOMPARE(fresh.state(), FinetunePanel::State::Paused); // not finished: it can resume
     }
 
+    void finetunePanelTrainsInTwoProcessesAsOneRun()
+    {
+        // Data parallel from the panel: `bft train --nproc 2` (on the CPU here; one per GPU on a
+        // machine with several), its progress, sample sheets, pause and resume shown as one run.
+        openPoseWindow();
+        const QString data = tmp_.filePath(QStringLiteral("tiny-pose-2"));
+        bft::live::make_synthetic_dataset("pose", 12, 64, 3, data.toStdString());
+        FinetunePanel* panel = window_->finetunePanel();
+        panel->setBftProgram(QStringLiteral(BFT_CLI));
+        panel->setProcesses(2);
+        QSignalSpy previews(panel, &FinetunePanel::previewShown);
+        panel->setSteps(400, 2, 4);
+        panel->setRunDirectory(tmp_.filePath(QStringLiteral("run2")));
+        panel->setDataset(data);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->datasetOk(), 20000);
+        QVERIFY(panel->start());
+        QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() >= 4, 90000);
+        QTRY_VERIFY_WITH_TIMEOUT(previews.count() >= 1, 30000);
+        QVERIFY(panel->chartPoints() >= 4 * 4);
+
+        panel->pause();
+        QTRY_COMPARE_WITH_TIMEOUT(panel->state(), FinetunePanel::State::Paused, 60000);
+        const int pausedAt = panel->lastStep();
+        bft::live::RunInfo run = bft::live::read_run(panel->runDirectory().toStdString());
+        QCOMPARE(run.step_reached, pausedAt); // both ranks stopped after the same step; rank 0 saved it
+        panel->resume();
+        QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > pausedAt + 1, 90000);
+        panel->stop();
+        QTRY_COMPARE_WITH_TIMEOUT(panel->state(), FinetunePanel::State::Idle, 60000);
+        run = bft::live::read_run(panel->runDirectory().toStdString());
+        QCOMPARE(run.step_reached, panel->lastStep());
+        QFile config(panel->runDirectory() + QStringLiteral("/config.json"));
+        QVERIFY(config.open(QIODevice::ReadOnly));
+        QVERIFY(config.readAll().contains("\"world_size\": 2"));
+        QVERIFY(bft::live::inspect(run.checkpoints.back().path).guide_nc == 18);
+    }
+
     void importedDatasetFineTunesAModelThatLoadsInTheEditor()
     {
         // A TextureGAN folder of the real files, imported from the panel's dialog.

@@ -30,6 +30,7 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTabWidget>
+#include <QThread>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -109,6 +110,15 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
     previewEvery_->setRange(0, 1000000);
     checkpointEvery_ = new QSpinBox;
     checkpointEvery_->setRange(1, 1000000);
+    device_ = new QComboBox;
+    for (const std::string& d : live::devices())
+        device_->addItem(d == "cpu" ? tr("CPU") : tr("GPU %1").arg(QString::fromStdString(d)), QString::fromStdString(d));
+    processes_ = new QSpinBox;
+    processes_->setToolTip(tr("Data-parallel training: this many processes share each batch (bft train --nproc). "
+                              "On GPUs, one process per GPU: GPUs 0 to N-1."));
+    updateProcessRange();
+    connect(device_, &QComboBox::currentIndexChanged, this, [this] { updateProcessRange(); });
+    bftProgram_ = QCoreApplication::applicationDirPath() + QStringLiteral("/bft");
     // Two label/field pairs a row: the chart below should be in view without scrolling.
     auto* settingsBox = new QGroupBox(tr("Model and settings"));
     auto* grid = new QGridLayout(settingsBox);
@@ -120,6 +130,7 @@ FinetunePanel::FinetunePanel(Document* doc, QWidget* parent) : QWidget(parent), 
         {tr("Batch"), batch_},              {tr("Learning rate"), lr_},
         {tr("L1 weight"), l1_},             {tr("Validate every"), valEvery_},
         {tr("Samples every"), previewEvery_}, {tr("Checkpoint every"), checkpointEvery_},
+        {tr("Device"), device_},            {tr("Processes"), processes_},
     };
     int row = 2, col = 0;
     for (const auto& [label, field] : fields) {
@@ -358,6 +369,9 @@ void FinetunePanel::loadDefaults(const QString& task)
     previewEvery_->setValue(s.value(QStringLiteral("preview_every"), 100).toInt());
     checkpointEvery_->setValue(s.value(QStringLiteral("checkpoint_every"), 200).toInt());
     ngf_->setValue(s.value(QStringLiteral("ngf"), 32).toInt());
+    const int device = device_->findData(s.value(QStringLiteral("device"), QStringLiteral("cpu")).toString());
+    device_->setCurrentIndex(device >= 0 ? device : 0);
+    processes_->setValue(s.value(QStringLiteral("processes"), 1).toInt());
     const QString data = s.value(QStringLiteral("data")).toString();
     if (!data.isEmpty() && data_->text().isEmpty())
         data_->setText(data);
@@ -377,6 +391,8 @@ void FinetunePanel::saveSettings() const
     s.setValue(QStringLiteral("preview_every"), previewEvery_->value());
     s.setValue(QStringLiteral("checkpoint_every"), checkpointEvery_->value());
     s.setValue(QStringLiteral("ngf"), ngf_->value());
+    s.setValue(QStringLiteral("device"), device_->currentData().toString());
+    s.setValue(QStringLiteral("processes"), processes_->value());
     s.setValue(QStringLiteral("data"), data_->text());
 }
 
@@ -395,6 +411,28 @@ void FinetunePanel::setFromScratch(int ngf)
     ngf_->setValue(ngf);
     ngf_->setEnabled(true);
     basePath_->clear();
+}
+
+void FinetunePanel::updateProcessRange()
+{
+    // One process per GPU at most; on the CPU, one per core (each gets its share of the cores).
+    const bool gpu = device_->currentData().toString().startsWith(QStringLiteral("cuda"));
+    int gpus = 0;
+    for (int i = 0; i < device_->count(); ++i)
+        gpus += device_->itemData(i).toString().startsWith(QStringLiteral("cuda")) ? 1 : 0;
+    processes_->setRange(1, std::max(1, gpu ? gpus : QThread::idealThreadCount()));
+    processes_->setSuffix(gpu && processes_->value() > 1 ? tr(" (one per GPU)") : QString());
+}
+
+void FinetunePanel::setProcesses(int processes) { processes_->setValue(processes); }
+
+live::TrainRequest FinetunePanel::howToRun() const
+{
+    live::TrainRequest rq;
+    rq.device = device_->currentData().toString().toStdString();
+    rq.processes = processes_->value();
+    rq.bft_program = bftProgram_.toStdString();
+    return rq;
 }
 
 void FinetunePanel::setDataset(const QString& dir)
@@ -455,7 +493,7 @@ bool FinetunePanel::start()
         Q_EMIT message(tr("Pick a dataset without problems first."));
         return false;
     }
-    live::TrainRequest rq;
+    live::TrainRequest rq = howToRun();
     rq.data_dir = data_->text().toStdString();
     QString run = runDir_->text();
     if (run.isEmpty() || QFileInfo::exists(run + QStringLiteral("/config.json"))) {
@@ -513,7 +551,7 @@ void FinetunePanel::resume()
 {
     if (state_ != State::Paused || runDir_->text().isEmpty())
         return;
-    if (!worker_->resumeRun(runDir_->text())) {
+    if (!worker_->resumeRun(runDir_->text(), howToRun())) {
         Q_EMIT message(tr("A run is still finishing; try again in a moment."));
         return;
     }
@@ -649,7 +687,8 @@ void FinetunePanel::setState(State s)
     stopButton_->setEnabled(s == State::Training || s == State::Paused || s == State::Pausing);
     for (QWidget* w : dataButtons_)
         w->setEnabled(idle || s == State::Checking);
-    for (QWidget* w : std::initializer_list<QWidget*>{data_, base_, steps_, batch_, lr_, l1_, gan_, flip_, valEvery_, previewEvery_, checkpointEvery_})
+    for (QWidget* w : std::initializer_list<QWidget*>{data_, base_, steps_, batch_, lr_, l1_, gan_, flip_, valEvery_, previewEvery_,
+                                                      checkpointEvery_, device_, processes_})
         w->setEnabled(idle || s == State::Checking);
     ngf_->setEnabled(idle && (base_->currentData().toInt() == ScratchBft || base_->currentData().toInt() == ScratchUft));
     Q_EMIT stateChanged(s);

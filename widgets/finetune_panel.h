@@ -2,7 +2,8 @@
 // Pick a dataset (checked at once; training cannot start on broken data), a base model (the
 // editor's, any checkpoint, or from scratch), settings with per-task defaults that are remembered;
 // start, pause, resume, stop; watch the losses (raw and smoothed), validation L1 and sample sheets;
-// list the run's checkpoints and swap one into the editor while training goes on.
+// list the run's checkpoints and swap one into the editor while training goes on. On the CPU or a
+// GPU; with several processes (one per GPU), the run is `bft train --nproc N`, shown as one run.
 #pragma once
 
 #include "live_training.h"
@@ -60,6 +61,10 @@ public:
     // Settings, for tests: steps, batch and intervals.
     void setSteps(int steps, int batch, int every);
     void setFromScratch(int ngf);
+    // Data parallel: this many processes (1: in the editor's own), run by this `bft` program
+    // (default: the one beside the editor).
+    void setProcesses(int processes);
+    void setBftProgram(const QString& path) { bftProgram_ = path; }
 
 Q_SIGNALS:
     void useCheckpoint(const QString& path); // the window loads it into the editor
@@ -75,6 +80,8 @@ private:
     void refreshCheckpoints();
     void showPreview(const QString& png, int step);
     void onTick(const live::TrainTick& t);
+    live::TrainRequest howToRun() const; // device, processes, program
+    void updateProcessRange();
 
     Document* doc_;
     TrainingWorker* worker_;
@@ -102,6 +109,9 @@ private:
     QSpinBox* valEvery_;
     QSpinBox* previewEvery_;
     QSpinBox* checkpointEvery_;
+    QComboBox* device_;
+    QSpinBox* processes_;
+    QString bftProgram_;
     QLineEdit* runDir_;
     QPushButton* startButton_;
     QPushButton* pauseButton_;

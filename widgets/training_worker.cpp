@@ -25,7 +25,7 @@ bool TrainingWorker::startRun(const live::TrainRequest& request)
     return true;
 }
 
-bool TrainingWorker::resumeRun(const QString& runDir)
+bool TrainingWorker::resumeRun(const QString& runDir, const live::TrainRequest& how)
 {
     if (active_)
         return false;
@@ -33,6 +33,7 @@ bool TrainingWorker::resumeRun(const QString& runDir)
     active_ = true;
     request_.reset();
     resumeDir_ = runDir;
+    resumeHow_ = how;
     stop_ = false;
     start(QThread::LowPriority);
     return true;
@@ -45,7 +46,7 @@ void TrainingWorker::run()
     QString dir = request_ ? QString::fromStdString(request_->run_dir) : resumeDir_;
     try {
         std::unique_ptr<live::TrainingJob> job =
-            request_ ? live::TrainingJob::start(*request_) : live::TrainingJob::resume(resumeDir_.toStdString());
+            request_ ? live::TrainingJob::start(*request_) : live::TrainingJob::resume(resumeDir_.toStdString(), resumeHow_);
         dir = QString::fromStdString(job->run_dir());
         Q_EMIT runStarted(dir, job->step(), job->total());
         const int reached = job->run([this](const live::TrainTick& t) { Q_EMIT tick(t); },

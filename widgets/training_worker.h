@@ -23,7 +23,8 @@ public:
 
     // Both return false (and do nothing) while a job runs.
     bool startRun(const live::TrainRequest& request);
-    bool resumeRun(const QString& runDir);
+    // `how`: the device and processes to go on with (the run keeps its own settings).
+    bool resumeRun(const QString& runDir, const live::TrainRequest& how = {});
     void stop();
     bool isTraining() const { return active_.load(); }
 
@@ -40,6 +41,7 @@ protected:
 private:
     std::optional<live::TrainRequest> request_;
     QString resumeDir_;
+    live::TrainRequest resumeHow_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> active_{false}; // false from the moment the end is reported, before the thread is gone
 };
