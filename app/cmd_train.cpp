@@ -104,7 +104,8 @@ int cmd_train(int argc, char** argv)
         .option("nproc", "N", "start N ranks on this machine and supervise them (data parallel)")
         .option("master-port", "PORT", "with --nproc: the rendezvous port (default: a free one)")
         .option("backend", "gloo|nccl|auto", "data parallel: collectives over Gloo (CPU) or NCCL (CUDA)", "auto")
-        .option("timeout", "SECONDS", "data parallel: how long a rank waits for the others before it gives up", "60");
+        .option("timeout", "SECONDS", "data parallel: how long a rank waits for the others before it gives up", "60")
+        .option("bucket-mb", "MB", "data parallel: size of the gradient buckets whose all-reduce overlaps the backward pass", "25");
     if (!args.parse(argc, argv))
         return 0;
     const int timeout_s = args.get_int("timeout", 1, 86400);
@@ -133,6 +134,7 @@ int cmd_train(int argc, char** argv)
             go.backend = args.get("backend");
             go.device = resolve_device(device);
             go.timeout = std::chrono::seconds(timeout_s);
+            go.bucket_bytes = static_cast<int64_t>(args.get_double("bucket-mb", 0.01, 4096) * (1 << 20));
             group = dist::Group::join(env, go);
             if (speaker)
                 std::cerr << "data parallel: " << env.world << " ranks over " << group->backend() << " (" << env.launcher

@@ -397,7 +397,7 @@ void Group::Impl::rendezvous()
         std::istringstream in(got);
         std::string w, host, pid;
         std::getline(in, w, '\t'), std::getline(in, host, '\t'), std::getline(in, pid, '\t');
-        throw Error(who(env.rank) + " is already taken by process " + pid + " on " + host +
+        throw Error("this rank is already taken by process " + pid + " on " + host +
                     " (two processes were given the same RANK)");
     }
     const auto deadline = Clock::now() + options.timeout;
@@ -498,7 +498,7 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
         throw;
     } catch (const std::exception& e) {
         const std::string why = d->diagnosis(1.0);
-        throw Error(d->who(env.rank) + ": cannot form the " + d->backend + " process group: " +
+        throw Error("cannot form the " + d->backend + " process group: " +
                     (why.empty() ? first_line(e.what()) : why));
     }
     return std::shared_ptr<Group>(new Group(std::move(d)));
@@ -508,6 +508,7 @@ int Group::rank() const { return d_->env.rank; }
 int Group::world() const { return d_->env.world; }
 const std::string& Group::backend() const { return d_->backend; }
 std::chrono::milliseconds Group::timeout() const { return d_->options.timeout; }
+int64_t Group::bucket_bytes() const { return std::max<int64_t>(1, d_->options.bucket_bytes); }
 
 void Group::fail(const std::string& during, const std::string& cause)
 {
@@ -624,9 +625,10 @@ void Group::finish()
 
 // --- the reducer ----------------------------------------------------------------------------
 
-GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::Tensor> params, int64_t bucket_bytes)
+GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::Tensor> params)
     : group_(std::move(group)), params_(std::move(params))
 {
+    const int64_t first_bucket_bytes = std::min<int64_t>(1 << 20, group_->bucket_bytes());
     const size_t n = params_.size();
     bucket_of_.assign(n, 0);
     slot_of_.assign(n, 0);
@@ -652,7 +654,7 @@ GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::T
         current.offsets.push_back(current_bytes / 4);
         current_bytes += p.numel() * 4;
         total_bytes_ += p.numel() * 4;
-        if (current_bytes >= bucket_bytes)
+        if (current_bytes >= (buckets_.empty() ? first_bucket_bytes : group_->bucket_bytes()))
             close();
     }
     close();

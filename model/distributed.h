@@ -57,6 +57,7 @@ struct GroupOptions {
     std::string backend = "auto";          // gloo, nccl, or auto: NCCL on CUDA, Gloo on CPU
     c10::Device device = c10::Device(c10::kCPU);
     std::chrono::milliseconds timeout{60000}; // joining, each collective, and a silent rank
+    int64_t bucket_bytes = 25 << 20;          // gradient buckets (DDP's bucket_cap_mb)
 };
 
 // This process's membership of a job. Every rank must call the collectives in the same order.
@@ -72,6 +73,7 @@ public:
     int world() const;
     const std::string& backend() const;
     std::chrono::milliseconds timeout() const;
+    int64_t bucket_bytes() const;
 
     // rank 0's values into every rank's tensors (in place).
     void broadcast(const std::vector<at::Tensor>& tensors);
@@ -102,13 +104,14 @@ private:
     std::unique_ptr<Impl> d_;
 };
 
-// DDP's gradient averaging: parameters in buckets of about `bucket_bytes` (in reverse order, as the
-// backward pass produces them); a bucket's all-reduce starts as soon as its last gradient arrives,
-// while the backward pass goes on, and in the same order on every rank. Parameters that got no
-// gradient count as zero.
+// DDP's gradient averaging: parameters in buckets of about the group's bucket_bytes (in reverse
+// order, as the backward pass produces them; the first bucket, the last layers', of 1 MiB as DDP
+// makes it, so that communication starts early); a bucket's all-reduce starts as soon as its last
+// gradient arrives, while the backward pass goes on, and in the same order on every rank.
+// Parameters that got no gradient count as zero.
 class GradientReducer {
 public:
-    GradientReducer(std::shared_ptr<Group> group, std::vector<at::Tensor> params, int64_t bucket_bytes = 25 << 20);
+    GradientReducer(std::shared_ptr<Group> group, std::vector<at::Tensor> params);
     ~GradientReducer();
     GradientReducer(const GradientReducer&) = delete;
     GradientReducer& operator=(const GradientReducer&) = delete;

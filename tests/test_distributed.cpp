@@ -507,6 +507,22 @@ TEST(Distributed, SetUpErrorsSayWhatIsWrong)
         EXPECT_NE(out.find("disagree on the world size"), std::string::npos) << f << ": " << out;
     }
     EXPECT_FALSE(fs::exists(run + "/checkpoints/latest"));
+
+    // The same RANK twice (rank 0 hosts the store; the second rank 1 is turned away).
+    const int q = free_port();
+    const std::string twice = scratch("dist-twice") + "/run";
+    pid_t host = spawn(argv(twice), rank_env(0, 2, q), log_dir + "/host.txt");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    pid_t first = spawn(argv(twice), rank_env(1, 2, q), log_dir + "/first.txt");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    pid_t again = spawn(argv(twice), rank_env(1, 2, q), log_dir + "/again.txt");
+    EXPECT_EQ(wait_exit(again, std::chrono::seconds(60)), 1);
+    out = test::read_bytes(log_dir + "/again.txt");
+    EXPECT_NE(out.find("rank 1 of 2: this rank is already taken by process " + std::to_string(first)), std::string::npos) << out;
+    for (pid_t p : {host, first}) {
+        ::kill(p, SIGKILL);
+        ::waitpid(p, nullptr, 0);
+    }
 }
 
 } // namespace

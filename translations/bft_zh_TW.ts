@@ -580,6 +580,30 @@
         <source>best (by val L1)</source>
         <translation>最佳（依驗證 L1）</translation>
     </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>GPU %1</source>
+        <translation>GPU %1</translation>
+    </message>
+    <message>
+        <source>Data-parallel training: this many processes share each batch (bft train --nproc). On GPUs, one process per GPU: GPUs 0 to N-1.</source>
+        <translation>資料平行訓練：由這麼多個行程分攤每個批次（bft train --nproc）。在 GPU 上每張 GPU 一個行程：使用 GPU 0 到 N-1。</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>裝置</translation>
+    </message>
+    <message>
+        <source>Processes</source>
+        <translation>行程數</translation>
+    </message>
+    <message>
+        <source> (one per GPU)</source>
+        <translation>（每張 GPU 一個）</translation>
+    </message>
 </context>
 <context>
     <name>bft::studio::ImportDialog</name>

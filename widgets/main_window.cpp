@@ -203,6 +203,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
         deviceLabel_->setText(tr("Device: %1").arg(d));
         bf16Box_->setToolTip(session_->bf16Available() ? tr("Drags render in bfloat16: about twice as fast, slightly less exact")
                                                        : tr("This device has no fast bfloat16: drags render in fp32"));
+        bf16Box_->setEnabled(session_->bf16Available()); // a choice that does nothing here is not offered
     });
     connect(doc_, &Document::sourceChanged, this, &MainWindow::refreshGuideView);
     connect(doc_, &Document::taskChanged, this, &MainWindow::refreshGuideView);
