@@ -1,7 +1,5 @@
 #include "inference_worker.h"
 
-#include <QMutexLocker>
-
 #include <exception>
 
 namespace bft::studio {
@@ -15,40 +13,40 @@ InferenceWorker::InferenceWorker(QObject* parent) : QThread(parent), model_(std:
 InferenceWorker::~InferenceWorker()
 {
     {
-        QMutexLocker lock(&mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
         quit_ = true;
         cancel_ = true;
-        wake_.wakeOne();
+        wake_.notify_one();
     }
     wait();
 }
 
 void InferenceWorker::loadModel(const QString& path, live::Task task)
 {
-    QMutexLocker lock(&mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     controls_.push_back({Control::Load, path, static_cast<int>(task)});
     cancel_ = true; // the running forward belongs to the old model
-    wake_.wakeOne();
+    wake_.notify_one();
 }
 
 void InferenceWorker::setDevice(const QString& device, int threads)
 {
-    QMutexLocker lock(&mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     controls_.push_back({Control::Device, device, threads});
     cancel_ = true;
-    wake_.wakeOne();
+    wake_.notify_one();
 }
 
 long long InferenceWorker::request(live::Request request, bool preview)
 {
-    QMutexLocker lock(&mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     request.seq = ++seq_;
     pending_ = Pending{std::move(request), preview};
     // A stale full-size forward is not worth finishing; a preview is (it is nearly done, and
     // cancelling every drag frame would show none).
     if (busy_ && !runningPreview_)
         cancel_ = true;
-    wake_.wakeOne();
+    wake_.notify_one();
     return seq_;
 }
 
@@ -58,9 +56,8 @@ void InferenceWorker::run()
         std::vector<Control> controls;
         Pending job;
         {
-            QMutexLocker lock(&mutex_);
-            while (!quit_ && controls_.empty() && !pending_)
-                wake_.wait(&mutex_);
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait(lock, [&] { return quit_ || !controls_.empty() || pending_; });
             if (quit_)
                 return;
             controls.swap(controls_);
@@ -104,7 +101,7 @@ void InferenceWorker::run()
         }
         bool idle;
         {
-            QMutexLocker lock(&mutex_);
+            std::unique_lock<std::mutex> lock(mutex_);
             idle = !pending_ && controls_.empty();
             busy_ = !idle;
         }

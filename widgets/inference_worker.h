@@ -8,14 +8,14 @@
 
 #include "live.h"
 
-#include <QMutex>
 #include <QObject>
 #include <QString>
 #include <QThread>
-#include <QWaitCondition>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 namespace bft::studio {
@@ -60,8 +60,10 @@ private:
         int n = 0;
     };
 
-    mutable QMutex mutex_;
-    QWaitCondition wake_;
+    // std:: rather than QMutex/QWaitCondition: the same here, and ThreadSanitizer sees through them
+    // (Debian's Qt is not instrumented and its QMutex is a bare futex).
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
     std::optional<Pending> pending_;
     std::vector<Control> controls_;
     bool quit_ = false;
