@@ -43,25 +43,24 @@ PhaseTaps phase_taps(int64_t k, int64_t padding, int64_t phase)
     return p;
 }
 
-// One output phase along both axes: an ordinary convolution over a shifted, zero-padded input.
+// One output phase along both axes: an ordinary convolution whose output row m reads input rows
+// m + first_d onwards. The convolution's own symmetric padding (as much as either side needs)
+// stands in for an explicitly padded copy of the input, and the window that phase needs is cut out
+// of its slightly larger output (a view).
 at::Tensor phase_conv(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const PhaseTaps& rows,
                       const PhaseTaps& cols, int64_t out_channels, int64_t out_rows, int64_t out_cols)
 {
     if (!w.defined()) // no tap reaches this phase: bias only
-        return bias.defined()
-                   ? bias.view({1, -1, 1, 1}).expand({x.size(0), out_channels, out_rows, out_cols}).contiguous()
-                   : at::zeros({x.size(0), out_channels, out_rows, out_cols}, x.options());
-    // The input window of output m starts at i = m + first_d: pad (or crop) so that it starts at 0,
-    // and extend the end so that out_rows outputs exist. Negative pads crop.
-    const int64_t top = -rows.first_d;
-    const int64_t bottom = rows.first_d + out_rows + static_cast<int64_t>(rows.taps.size()) - 1 - x.size(2);
-    const int64_t left = -cols.first_d;
-    const int64_t right = cols.first_d + out_cols + static_cast<int64_t>(cols.taps.size()) - 1 - x.size(3);
-    at::Tensor xp = x;
-    if (top != 0 || bottom != 0 || left != 0 || right != 0)
-        xp = at::constant_pad_nd(x, {left, right, top, bottom}, 0);
-    const int64_t one[] = {1, 1}, zero[] = {0, 0};
-    return conv2d(xp, w, bias, one, zero, one, 1);
+        return bias.defined() ? bias.view({1, -1, 1, 1}).expand({x.size(0), out_channels, out_rows, out_cols})
+                              : at::zeros({x.size(0), out_channels, out_rows, out_cols}, x.options());
+    auto pad = [](const PhaseTaps& t, int64_t out, int64_t in) {
+        const int64_t before = -t.first_d, after = t.first_d + out + static_cast<int64_t>(t.taps.size()) - 1 - in;
+        return std::max<int64_t>({before, after, 0});
+    };
+    const int64_t ph = pad(rows, out_rows, x.size(2)), pw = pad(cols, out_cols, x.size(3));
+    const int64_t one[] = {1, 1}, padding[] = {ph, pw};
+    const at::Tensor y = conv2d(x, w, bias, one, padding, one, 1);
+    return y.narrow(2, rows.first_d + ph, out_rows).narrow(3, cols.first_d + pw, out_cols);
 }
 
 } // namespace
@@ -100,20 +99,19 @@ at::Tensor conv_transpose2d_s2(const at::Tensor& x, const at::Tensor& weight, co
         throw Error("conv_transpose2d_s2: empty output");
     const std::vector<at::Tensor> derived = phase_weights.empty() ? subpixel_weights(weight, padding) : std::vector<at::Tensor>{};
     const std::vector<at::Tensor>& w = phase_weights.empty() ? derived : phase_weights;
-    at::Tensor phases[2][2];
+    // Each phase lands in its own rows and columns of the output: (2m + a, 2n + b). One output,
+    // written a phase at a time, instead of four phase outputs stacked and shuffled.
+    at::Tensor out;
     for (int64_t a = 0; a < 2; ++a)
-        for (int64_t b = 0; b < 2; ++b)
-            phases[a][b] = phase_conv(x, w[static_cast<size_t>(2 * a + b)], bias, phase_taps(k, padding, a),
-                                      phase_taps(k, padding, b), weight.size(1), (h_out - a + 1) / 2, (w_out - b + 1) / 2);
-    if (h_out % 2 == 0 && w_out % 2 == 0) {
-        // Channel c*4 + 2a + b of the stack lands at (2m + a, 2n + b) of channel c.
-        at::Tensor stacked = at::stack({phases[0][0], phases[0][1], phases[1][0], phases[1][1]}, 2);
-        return at::pixel_shuffle(stacked.flatten(1, 2), 2);
-    }
-    at::Tensor out = at::empty({x.size(0), weight.size(1), h_out, w_out}, phases[0][0].options());
-    for (int64_t a = 0; a < 2; ++a)
-        for (int64_t b = 0; b < 2; ++b)
-            out.slice(2, a, h_out, 2).slice(3, b, w_out, 2).copy_(phases[a][b]);
+        for (int64_t b = 0; b < 2; ++b) {
+            const at::Tensor phase = phase_conv(x, w[static_cast<size_t>(2 * a + b)], bias, phase_taps(k, padding, a),
+                                                phase_taps(k, padding, b), weight.size(1), (h_out - a + 1) / 2,
+                                                (w_out - b + 1) / 2);
+            if (!out.defined())
+                out = at::empty({x.size(0), weight.size(1), h_out, w_out},
+                                phase.options().memory_format(x.suggest_memory_format()));
+            out.slice(2, a, h_out, 2).slice(3, b, w_out, 2).copy_(phase);
+        }
     return out;
 }
 

@@ -122,23 +122,26 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
     // and oneDNN then answers in NCHW.
     at::Tensor x = ops.prepare(ops.conv(ops.prepare(input, kChannelsLast), *down_in_[0]), kChannelsLast);
     at::Tensor g = ops.prepare(ops.conv(ops.prepare(guide, kChannelsLast), *down_g_[0]), kChannelsLast);
+    // Inference rectifies in place, as the reference's inplace activations do: one feature map less
+    // alive at a time. That also rewrites the skips, but every skip then passes a ReLU in the
+    // decoder, and relu(leaky_relu(s)) == relu(s).
+    auto leaky = [&](at::Tensor& t) { return ops.fast() ? at::leaky_relu_(t, 0.2) : at::leaky_relu(t, 0.2); };
+    auto relu = [&](at::Tensor t) { return ops.fast() ? t.relu_() : at::relu(t); };
     std::vector<at::Tensor> skips{x};
     for (int level = 2; level <= n - 1; ++level) {
-        x = ops.conv(at::leaky_relu(x, 0.2), *down_in_[level - 1]);
-        g = ops.conv(at::leaky_relu(g, 0.2), *down_g_[level - 1]);
+        x = ops.conv(leaky(x), *down_in_[level - 1]);
+        g = ops.conv(leaky(g), *down_g_[level - 1]);
         transform(level, x, g, ops);
         skips.push_back(x);
         if (ops.cancelled())
             return {};
     }
-    // The reference's in-place LeakyReLUs also rewrite the skips, but every skip then passes a ReLU
-    // in the decoder, and relu(leaky_relu(s)) == relu(s): the raw skips give identical results.
     auto upconv = [&](int j, const at::Tensor& h) {
         return ops.conv_transpose(h, *up_[j], /*padding=*/1, /*output_padding=*/0);
     };
-    at::Tensor up = ops.instance_norm(upconv(0, at::relu(ops.conv(at::leaky_relu(x, 0.2), *inner_))), false);
+    at::Tensor up = ops.instance_norm(upconv(0, relu(ops.conv(leaky(x), *inner_))), false);
     for (int j = 1; j < n; ++j) {
-        auto h = upconv(j, at::relu(at::cat({skips[n - 1 - j], up}, 1)));
+        auto h = upconv(j, relu(at::cat({skips[n - 1 - j], up}, 1)));
         up = j + 1 < n ? ops.instance_norm(h, false) : at::tanh(h);
         if (ops.cancelled())
             return {};

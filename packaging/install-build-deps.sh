@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopencv-dev nlohmann-json3-dev
+  libopenblas0-openmp          # LibTorch only recommends an optimised BLAS; the reference one is 10x slower (OpenMP: one thread pool)
   zlib1g-dev                   # CRC checks of zip checkpoints
   libgloo-dev                  # data-parallel training: c10d's Gloo process group includes its headers
   libhdf5-dev libmatio-dev     # .mat files: NYU Depth v2 (MATLAB v7.3 = HDF5), splits.mat and the authors' inputs (v5)
