@@ -100,7 +100,7 @@ int cmd_train(int argc, char** argv)
         .flag("no-flip", "no random horizontal flips")
         .option("seed", "K", "random seed", "0")
         .option("threads", "N", "CPU threads (0: all cores, shared out among the ranks on a machine)", "0")
-        .option("device", "DEVICE", "cpu, cuda, cuda:N or auto (a rank of a CUDA job takes cuda:<LOCAL_RANK>)", "cpu")
+        .option("device", "DEVICE", "cpu, cuda, cuda:N or auto (a rank of a CUDA job takes cuda:<LOCAL_RANK>; default: cpu, or the run's own on --resume)")
         .option("nproc", "N", "start N ranks on this machine and supervise them (data parallel)")
         .option("master-port", "PORT", "with --nproc: the rendezvous port (default: a free one)")
         .option("backend", "gloo|nccl|auto", "data parallel: collectives over Gloo (CPU) or NCCL (CUDA)", "auto")
@@ -115,12 +115,21 @@ int cmd_train(int argc, char** argv)
     if (args.has("nproc"))
         return launch_ranks(argc, argv, args.get_int("nproc", 1, 1024),
                             args.has("master-port") ? args.get_int("master-port", 1, 65535) : 0, timeout_s);
+    // A rank takes a stop request as a clean stop (a checkpoint, exit code 130) from the start, even
+    // while it still waits for the others to join; the launcher counts a rank killed by it as failed.
+    if (env.distributed()) {
+        std::signal(SIGINT, on_interrupt);
+        std::signal(SIGTERM, on_interrupt);
+    }
     // The cores of a machine are shared out among its ranks.
     const int threads = args.get_int("threads", 0, 1024);
     set_threads(threads == 0 && env.distributed() ? std::max(1, hardware_threads() / env.local_world) : threads);
     configure_memory();
 
+    // Empty: the run's own device on --resume, the CPU for a new run.
     std::string device = args.get("device");
+    if (device.empty() && !args.has("resume"))
+        device = "cpu";
     if (env.distributed() && (device == "cuda" || (device == "auto" && cuda_available())))
         device = "cuda:" + std::to_string(env.local_rank);
     if (device == "auto")
@@ -146,6 +155,9 @@ int cmd_train(int argc, char** argv)
     } catch (const std::exception& e) {
         if (!env.distributed())
             throw;
+        // The others must hear of it (else they would only see this rank fall silent).
+        if (group)
+            group->publish_failure(e.what());
         throw Error("rank " + std::to_string(env.rank) + " of " + std::to_string(env.world) + ": " + e.what());
     }
 }

@@ -4,7 +4,9 @@
 
 #include <ATen/ATen.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#if !defined(BFT_WITHOUT_GLOO)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
 #if defined(BFT_WITH_NCCL)
@@ -185,7 +187,10 @@ LaunchEnv launch_env(const Getenv& getenv)
 {
     LaunchEnv e;
     const bool torch_style = getenv("RANK") && *getenv("RANK");
-    const bool slurm = !torch_style && getenv("SLURM_PROCID") && *getenv("SLURM_PROCID");
+    // Slurm: only inside a job step (srun sets SLURM_STEP_NUM_TASKS); a batch script itself also
+    // has SLURM_PROCID and SLURM_NTASKS, and a plain `bft train` there is one process.
+    const bool slurm = !torch_style && getenv("SLURM_PROCID") && *getenv("SLURM_PROCID") && getenv("SLURM_STEP_NUM_TASKS") &&
+                       *getenv("SLURM_STEP_NUM_TASKS");
     if (torch_style) {
         e.world = env_int(getenv, "WORLD_SIZE", 1, 1 << 20, 1, true);
         e.rank = env_int(getenv, "RANK", 0, e.world - 1, 0, true);
@@ -200,7 +205,7 @@ LaunchEnv launch_env(const Getenv& getenv)
         e.launcher = !by.empty() ? by : getenv("TORCHELASTIC_RUN_ID") || e.agent_store ? "torchrun" : "env";
     } else if (slurm) {
         e.launcher = "slurm";
-        e.world = env_int(getenv, "SLURM_NTASKS", 1, 1 << 20, 1, true);
+        e.world = env_int(getenv, "SLURM_STEP_NUM_TASKS", 1, 1 << 20, 1, true);
         e.rank = env_int(getenv, "SLURM_PROCID", 0, e.world - 1, 0, true);
         e.local_rank = env_int(getenv, "SLURM_LOCALID", 0, 1 << 20, 0);
         // SLURM_NTASKS_PER_NODE is only set when asked for; "2(x3)" style counts are cut at "(".
@@ -251,13 +256,25 @@ struct Group::Impl {
     Clock::time_point store_ok = Clock::now();
     std::atomic<bool> stop_heart{false};
 
+    // The heartbeat goes before the view it writes (a join that fails half way lands here too).
+    ~Impl()
+    {
+        stop_heart = true;
+        if (heart.joinable())
+            heart.join();
+    }
+
     std::string key(const char* what, int rank) const { return std::string(what) + "/" + std::to_string(rank); }
     std::string who(int rank) const { return "rank " + std::to_string(rank) + " of " + std::to_string(env.world); }
+    bool hosts_store() const { return !env.agent_store && env.rank == 0; }
 
     void start_heartbeat();
     void heartbeat_loop(c10::intrusive_ptr<c10d::Store> own);
     // What is known of the other ranks after a failure; waits up to `patience` for a verdict.
-    std::string diagnosis(double patience);
+    // What is wrong with the others: failures, silence, a dead store; with `behind`, also a rank
+    // whose step is behind the rest once `patience` has passed (only after a collective timed out:
+    // the steps in the heartbeats lag, so a wait for a store key must not judge by them).
+    std::string diagnosis(double patience, bool behind = true);
     void rendezvous();
 };
 
@@ -282,8 +299,17 @@ void Group::Impl::heartbeat_loop(c10::intrusive_ptr<c10d::Store> own)
 {
     int64_t beat = 0;
     const auto started = Clock::now();
-    const double watchdog = std::min(kWatchdogSeconds, options.timeout.count() / 2000.0);
+    const double watchdog = std::max(5 * kBeatSeconds, std::min(kWatchdogSeconds, options.timeout.count() / 2000.0));
+    auto last_round = Clock::now();
     while (!stop_heart) {
+        // This thread itself was held up (Ctrl-Z, a frozen VM): the others' silence over that time
+        // says nothing about them, so their clocks start again.
+        if (seconds_since(last_round) > 4 * kBeatSeconds) {
+            std::lock_guard<std::mutex> lock(view_mutex);
+            for (Peer& p : peers)
+                p.changed = Clock::now();
+        }
+        last_round = Clock::now();
         try {
             own->set(key("beat", env.rank), bytes(std::to_string(++beat) + " " + std::to_string(step.load())));
             for (int r = 0; r < env.world; ++r) {
@@ -347,8 +373,10 @@ void Group::Impl::heartbeat_loop(c10::intrusive_ptr<c10d::Store> own)
     }
 }
 
-std::string Group::Impl::diagnosis(double patience)
+std::string Group::Impl::diagnosis(double patience, bool behind)
 {
+    if (peers.empty()) // before the heartbeat started (the rendezvous): nothing is known of the others
+        return {};
     const auto t0 = Clock::now();
     for (;;) {
         std::vector<std::string> found;
@@ -369,7 +397,7 @@ std::string Group::Impl::diagnosis(double patience)
             if (found.empty() && !store_error.empty() && seconds_since(store_ok) > kSilentSeconds)
                 found.push_back(std::string("the rendezvous store is gone (") + (env.agent_store ? "the launcher" : "rank 0") +
                                 " hosts it: it died or is cut off)");
-            if (found.empty() && seconds_since(t0) >= patience) {
+            if (behind && found.empty() && seconds_since(t0) >= patience) {
                 // Everyone alive: a rank that is behind the others hangs.
                 for (int r = 0; r < env.world; ++r) {
                     const int64_t s = r == env.rank ? step.load() : peers[static_cast<size_t>(r)].step;
@@ -438,14 +466,7 @@ void Group::Impl::rendezvous()
 
 Group::Group(std::unique_ptr<Impl> impl) : d_(std::move(impl)) {}
 
-Group::~Group()
-{
-    if (!d_)
-        return;
-    d_->stop_heart = true;
-    if (d_->heart.joinable())
-        d_->heart.join();
-}
+Group::~Group() = default; // Impl's destructor stops the heartbeat
 
 std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& options)
 {
@@ -471,10 +492,17 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
         base = c10::make_intrusive<c10d::PrefixStore>(env.store_prefix, base);
     d->store = c10::make_intrusive<c10d::PrefixStore>("bft", base);
     try {
-        d->rendezvous();
+        try {
+            d->rendezvous();
+        } catch (const c10::Error& e) {
+            throw Error(store_problem(e.what_without_backtrace(), env.master_addr, env.master_port, false));
+        }
         d->start_heartbeat();
         auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", d->store);
         if (d->backend == "gloo") {
+#if defined(BFT_WITHOUT_GLOO)
+            throw Error("this build of bft has no Gloo (its headers were not found when it was built): use --backend nccl");
+#else
             auto o = c10d::ProcessGroupGloo::Options::create(options.timeout);
             const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
             if (ifname && *ifname)
@@ -485,6 +513,7 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
                 o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
             o->threads = 2;
             d->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, env.rank, env.world, o);
+#endif
         }
 #if defined(BFT_WITH_NCCL)
         else {
@@ -506,6 +535,7 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
 
 int Group::rank() const { return d_->env.rank; }
 int Group::world() const { return d_->env.world; }
+int Group::local_rank() const { return d_->env.local_rank; }
 const std::string& Group::backend() const { return d_->backend; }
 std::chrono::milliseconds Group::timeout() const { return d_->options.timeout; }
 int64_t Group::bucket_bytes() const { return std::max<int64_t>(1, d_->options.bucket_bytes); }
@@ -585,7 +615,7 @@ void Group::agree(const std::string& error, const std::string& what)
     for (int r = 0; r < d_->env.world; ++r) {
         const std::string k = d_->key(prefix.c_str(), r);
         while (!d_->store->check({k})) {
-            const std::string why = d_->diagnosis(0);
+            const std::string why = d_->diagnosis(0, false);
             if (!why.empty() || Clock::now() > deadline)
                 throw PeerError(d_->who(d_->env.rank) + ": " + what + ": " +
                             (why.empty() ? d_->who(r) + " did not get there within " +
@@ -601,6 +631,48 @@ void Group::agree(const std::string& error, const std::string& what)
         throw PeerError(what + ": " + problems);
 }
 
+void Group::check_same(const std::string& value, const std::string& what)
+{
+    // Published as an agreement whose "error" is the value itself; then compared with rank 0's.
+    const std::string prefix = "same" + std::to_string(d_->agree_count++);
+    d_->store->set(d_->key(prefix.c_str(), d_->env.rank), bytes(value));
+    const auto deadline = Clock::now() + d_->options.timeout;
+    std::vector<std::string> values(static_cast<size_t>(d_->env.world));
+    for (int r = 0; r < d_->env.world; ++r) {
+        const std::string k = d_->key(prefix.c_str(), r);
+        while (!d_->store->check({k})) {
+            const std::string why = d_->diagnosis(0, false);
+            if (!why.empty() || Clock::now() > deadline)
+                throw PeerError(d_->who(d_->env.rank) + ": " + what + ": " +
+                                (why.empty() ? d_->who(r) + " did not get there in time" : why));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        values[static_cast<size_t>(r)] = text(d_->store->get(k));
+    }
+    std::string differ;
+    for (int r = 1; r < d_->env.world; ++r)
+        if (values[static_cast<size_t>(r)] != values[0])
+            differ += (differ.empty() ? "" : "; ") + d_->who(r) + " has " + values[static_cast<size_t>(r)];
+    if (!differ.empty())
+        throw PeerError(what + ": rank 0 has " + values[0] + ", " + differ +
+                        " (do all ranks see the same files? the run folder must be shared)");
+}
+
+void Group::wait_for_writer(const std::string& what)
+{
+    const std::string k = "written" + std::to_string(d_->agree_count++);
+    if (d_->env.rank == 0) {
+        d_->store->set(k, bytes("1"));
+        return;
+    }
+    while (!d_->store->check({k})) {
+        const std::string why = d_->diagnosis(0, false);
+        if (!why.empty())
+            throw PeerError(d_->who(d_->env.rank) + ": waiting for rank 0 to write " + what + ": " + why);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 void Group::publish_failure(const std::string& message)
 {
     d_->failed = true;
@@ -608,7 +680,11 @@ void Group::publish_failure(const std::string& message)
         d_->store->set(d_->key("failed", d_->env.rank), bytes(first_line(message)));
     } catch (const std::exception&) {
         // the store is gone too: the others will see this rank's silence instead
+        return;
     }
+    // The store lives in this process: keep it up until the others' heartbeats have read the news.
+    if (d_->hosts_store())
+        std::this_thread::sleep_for(std::chrono::duration<double>(kSilentSeconds + kBeatSeconds));
 }
 
 void Group::set_step(int64_t step) { d_->step = step; }
@@ -644,10 +720,12 @@ GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::T
         current = Bucket{};
         current_bytes = 0;
     };
+    bucketed_.assign(n, 0);
     for (size_t k = n; k-- > 0;) {
         const at::Tensor& p = params_[k];
         if (!p.requires_grad())
             continue;
+        bucketed_[k] = 1;
         bucket_of_[k] = buckets_.size();
         slot_of_[k] = current.params.size();
         current.params.push_back(k);
@@ -659,7 +737,7 @@ GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::T
     }
     close();
     for (size_t k = 0; k < n; ++k) {
-        if (!params_[k].requires_grad()) {
+        if (!bucketed_[k]) {
             hooks_.push_back(static_cast<unsigned>(-1));
             continue;
         }
@@ -683,7 +761,7 @@ void GradientReducer::begin()
         b.pending.reset();
     }
     next_launch_ = 0;
-    hook_error_.clear();
+    hook_error_ = nullptr;
     active_ = true;
 }
 
@@ -700,7 +778,7 @@ void GradientReducer::launch_ready()
 void GradientReducer::on_grad(size_t k, const at::Tensor& grad)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!active_ || arrived_[k])
+    if (!active_ || arrived_[k] || hook_error_)
         return;
     Bucket& b = buckets_[bucket_of_[k]];
     const int64_t off = b.offsets[slot_of_[k]];
@@ -716,29 +794,32 @@ void GradientReducer::on_grad(size_t k, const at::Tensor& grad)
         arrived_[k] = 1;
         ++b.ready;
         launch_ready();
-    } catch (const std::exception& e) {
-        // Thrown inside the autograd engine it would lose its text: finish() reports it.
-        if (hook_error_.empty())
-            hook_error_ = e.what();
+    } catch (...) {
+        hook_error_ = std::current_exception(); // the first failure; later hooks do nothing
     }
 }
 
 void GradientReducer::finish()
 {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!hook_error_.empty())
-        throw Error(hook_error_);
-    // Parameters the backward pass did not reach contribute zeros, on every rank alike.
+    active_ = false;
+    if (hook_error_)
+        std::rethrow_exception(hook_error_);
+    // Parameters this backward pass did not reach contribute what earlier micro-batches left in
+    // their .grad, or zeros: on every rank alike.
     for (size_t k = 0; k < params_.size(); ++k) {
-        if (!params_[k].requires_grad() || arrived_[k])
+        if (!bucketed_[k] || arrived_[k])
             continue;
         Bucket& b = buckets_[bucket_of_[k]];
-        b.flat.narrow(0, b.offsets[slot_of_[k]], params_[k].numel()).zero_();
+        at::Tensor slot = b.flat.narrow(0, b.offsets[slot_of_[k]], params_[k].numel());
+        if (params_[k].grad().defined())
+            slot.copy_(params_[k].grad().detach().reshape(-1));
+        else
+            slot.zero_();
         arrived_[k] = 1;
         ++b.ready;
     }
     launch_ready();
-    active_ = false;
     const auto waited_from = Clock::now();
     for (auto& b : buckets_)
         group_->wait(*b.pending);
@@ -825,7 +906,9 @@ int launch_local(const LocalLaunch& launch, const std::atomic<bool>* stop)
             if (!c.running())
                 continue;
             const int code = c.poll();
-            if (code < 0 || code == 0 || code == 130) // 130: stopped on request, checkpointed
+            if (code < 0 || (!c.signalled() && (code == 0 || code == 130))) // 130: stopped on request, checkpointed
+                continue;
+            if (c.signalled() && stopping) // killed by the stop it was asked for (a second Ctrl-C)
                 continue;
             std::fprintf(stderr, "bft train: rank %d of %d (pid %d) %s\n", r, launch.nproc, c.pid(), c.how_it_ended().c_str());
             if (!failure) {
@@ -856,8 +939,7 @@ int launch_local(const LocalLaunch& launch, const std::atomic<bool>* stop)
     }
     if (failure)
         return 1;
-    const bool any_stopped = std::any_of(ranks.begin(), ranks.end(), [](ChildProcess& c) { return c.poll() == 130; });
-    return any_stopped ? 130 : 0;
+    return stopping || std::any_of(ranks.begin(), ranks.end(), [](ChildProcess& c) { return c.poll() == 130; }) ? 130 : 0;
 }
 
 } // namespace bft::dist

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,9 +46,10 @@ struct LaunchEnv {
 };
 using Getenv = std::function<const char*(const char*)>;
 // torchrun / bft: RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT (and
-// TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT); Slurm: SLURM_PROCID, SLURM_NTASKS,
-// SLURM_LOCALID, the first host of SLURM_STEP_NODELIST (or SLURM_JOB_NODELIST), MASTER_PORT or
-// 29500 + SLURM_JOB_ID % 1000. Throws bft::Error naming the variable that is wrong.
+// TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT); Slurm, inside an srun step:
+// SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID, the first host of SLURM_STEP_NODELIST (or
+// SLURM_JOB_NODELIST), MASTER_PORT or 29500 + SLURM_JOB_ID % 1000 (a batch script outside srun is
+// one process). Throws bft::Error naming the variable that is wrong.
 LaunchEnv launch_env(const Getenv& getenv);
 LaunchEnv launch_env(); // from this process's environment
 // The first host of a Slurm node list: "gpu[07-09,12],cpu3" -> "gpu07".
@@ -71,6 +73,7 @@ public:
 
     int rank() const;
     int world() const;
+    int local_rank() const;
     const std::string& backend() const;
     std::chrono::milliseconds timeout() const;
     int64_t bucket_bytes() const;
@@ -88,6 +91,12 @@ public:
     // A point where ranks could part ways (set-up, resume): each rank says whether it got there
     // ("" or what went wrong); every rank throws if any did not, naming each one and why.
     void agree(const std::string& error, const std::string& what);
+    // Every rank must hold the same `value` (e.g. the checkpoint a resume starts from); every rank
+    // throws if one does not, naming it.
+    void check_same(const std::string& value, const std::string& what);
+    // Rank 0 writes files (checkpoints, sample sheets) while the others wait here, without the
+    // collectives' timeout (a slow disk is no fault); only rank 0's death or failure ends the wait.
+    void wait_for_writer(const std::string& what);
     // This rank fails by itself (a bad file, ...): the others will name it with this message.
     void publish_failure(const std::string& message);
     // The step this rank is at, for the others' diagnosis of a rank that hangs.
@@ -141,11 +150,11 @@ private:
     std::vector<at::Tensor> params_;
     std::vector<unsigned> hooks_;
     std::vector<size_t> bucket_of_, slot_of_;
-    std::vector<char> arrived_;
+    std::vector<char> arrived_, bucketed_;
     std::vector<Bucket> buckets_;
     size_t next_launch_ = 0;
     bool active_ = false;
-    std::string hook_error_;
+    std::exception_ptr hook_error_; // thrown inside autograd it would lose its type: finish() rethrows it
     int64_t total_bytes_ = 0;
     std::chrono::steady_clock::time_point first_launch_;
     double allreduce_ms_ = 0, exposed_ms_ = 0;

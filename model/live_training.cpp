@@ -213,16 +213,23 @@ int TrainingJob::total() const { return d_->trainer ? d_->trainer->options().ste
 
 namespace {
 
+// A number of a log line; absent, null (a NaN as nlohmann writes it) or not a number: the fallback.
+double number(const nlohmann::json& j, const char* key, double fallback)
+{
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
 TrainTick tick_of(const nlohmann::json& j, int total)
 {
     TrainTick t;
     t.step = j["step"].is_number_integer() ? static_cast<int>(std::clamp<int64_t>(j["step"].get<int64_t>(), 0, 100000000)) : 0;
     t.total = total;
-    t.g_l1 = j.value("g_l1", 0.0);
-    t.g_gan = j.value("g_gan", 0.0);
-    t.d_real = j.value("d_real", 0.0);
-    t.d_fake = j.value("d_fake", 0.0);
-    t.val_l1 = j.value("val_l1", -1.0);
+    t.g_l1 = number(j, "g_l1", 0);
+    t.g_gan = number(j, "g_gan", 0);
+    t.d_real = number(j, "d_real", 0);
+    t.d_fake = number(j, "d_fake", 0);
+    t.val_l1 = number(j, "val_l1", -1);
     return t;
 }
 
@@ -263,7 +270,9 @@ int TrainingJob::run_processes(const std::function<void(const TrainTick&)>& on_t
     const fs::path jsonl = fs::path(d.run_dir) / "log.jsonl";
     // Rank 0 appends to the log: follow it from where it ends now.
     std::streamoff read = fs::exists(jsonl) ? static_cast<std::streamoff>(fs::file_size(jsonl)) : 0;
-    ChildProcess child = ChildProcess::spawn(d.program, d.args, log_path);
+    // Its own process group: if this process goes, or this job ends on an error, the launcher and
+    // its ranks go with it (the ChildProcess's destructor).
+    ChildProcess child = ChildProcess::spawn(d.program, d.args, log_path, {}, /*own_group=*/true);
     bool signalled = false;
     double first_elapsed = -1;
     int first_step = d.step;
@@ -281,7 +290,7 @@ int TrainingJob::run_processes(const std::function<void(const TrainTick&)>& on_t
             if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
                 continue;
             TrainTick t = tick_of(j, d.total);
-            const double elapsed = j.value("elapsed_s", 0.0);
+            const double elapsed = number(j, "elapsed_s", 0);
             if (first_elapsed < 0) {
                 first_elapsed = elapsed;
                 first_step = t.step - 1;
@@ -296,19 +305,27 @@ int TrainingJob::run_processes(const std::function<void(const TrainTick&)>& on_t
                 on_preview((fs::path(d.run_dir) / "samples" / j["preview"].get<std::string>()).string(), t.step);
         }
     };
-    for (;;) {
-        if (stop && stop->load() && !signalled) {
-            child.interrupt(); // the ranks agree to stop after the same step; rank 0 checkpoints
-            signalled = true;
+    try {
+        for (;;) {
+            if (stop && stop->load() && !signalled) {
+                child.interrupt(); // the ranks agree to stop after the same step; rank 0 checkpoints
+                signalled = true;
+            }
+            const int code = child.poll();
+            follow();
+            if (code >= 0) {
+                if (code == 0 || code == 130)
+                    return d.step;
+                throw Error(child.error_text(log_path, code));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
-        const int code = child.poll();
-        follow();
-        if (code >= 0) {
-            if (code == 0 || code == 130)
-                return d.step;
-            throw Error(child.error_text(log_path, code));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    } catch (...) {
+        // Ask the run to stop (so that it checkpoints), give it a moment, then it is killed.
+        child.interrupt();
+        for (int i = 0; i < 150 && child.poll() < 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        throw;
     }
 }
 

@@ -17,7 +17,7 @@ extern char** environ;
 namespace bft {
 
 ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<std::string>& args, const std::string& output,
-                                 const std::vector<std::pair<std::string, std::string>>& env)
+                                 const std::vector<std::pair<std::string, std::string>>& env, bool own_group)
 {
     std::vector<std::string> vars;
     for (char** e = environ; *e; ++e) {
@@ -45,17 +45,26 @@ ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<s
         posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
     }
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    if (own_group) {
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
     pid_t pid = -1;
-    const int rc = posix_spawn(&pid, prog.c_str(), &actions, nullptr, argv.data(), envp.data());
+    const int rc = posix_spawn(&pid, prog.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0)
         throw Error(program, std::string("cannot start it: ") + std::strerror(rc));
     ChildProcess c;
     c.pid_ = pid;
+    c.group_ = own_group;
     return c;
 }
 
-ChildProcess::ChildProcess(ChildProcess&& o) noexcept : pid_(o.pid_), status_(o.status_), raw_status_(o.raw_status_)
+ChildProcess::ChildProcess(ChildProcess&& o) noexcept
+    : pid_(o.pid_), group_(o.group_), status_(o.status_), raw_status_(o.raw_status_)
 {
     o.pid_ = -1;
 }
@@ -63,6 +72,7 @@ ChildProcess::ChildProcess(ChildProcess&& o) noexcept : pid_(o.pid_), status_(o.
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept
 {
     std::swap(pid_, o.pid_);
+    std::swap(group_, o.group_);
     std::swap(status_, o.status_);
     std::swap(raw_status_, o.raw_status_);
     return *this;
@@ -70,6 +80,8 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept
 
 ChildProcess::~ChildProcess()
 {
+    if (group_ && pid_ > 0)
+        ::kill(-pid_, SIGKILL); // whatever of its group is left (a launcher's ranks)
     if (running()) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
@@ -88,10 +100,12 @@ int ChildProcess::poll()
     return status_;
 }
 
+bool ChildProcess::signalled() const { return status_ >= 0 && WIFSIGNALED(raw_status_); }
+
 void ChildProcess::signal(int sig)
 {
     if (running())
-        ::kill(pid_, sig);
+        ::kill(group_ ? -pid_ : pid_, sig);
 }
 
 void ChildProcess::interrupt() { signal(SIGINT); }

@@ -105,6 +105,11 @@ TrainOptions options_from_json(const nlohmann::json& j, const std::string& run_d
     o.device = j.value("device", "cpu");
     o.accumulate = optional(j, "accumulate", 1, 1, 4096);
     o.preview_every = optional(j, "preview_every", 0, 0, 100000000);
+    // Runs made before the trainer drew the sample sheets kept the editor's interval beside them.
+    if (!j.contains("preview_every") && fs::exists(fs::path(run_dir) / "studio.json"))
+        o.preview_every = static_cast<int>(
+            json_integer(read_json_file((fs::path(run_dir) / "studio.json").string()), "preview_every", 0, 0, 100000000,
+                         (fs::path(run_dir) / "studio.json").string()));
     o.lr_rule = j.value("lr_rule", "fixed");
     o.lr_asked = j.value("lr_asked", o.step.lr);
     o.lr_base_batch = static_cast<int>(json_integer(j, "lr_base_batch", 0, 0, 100000000, where));
@@ -224,6 +229,8 @@ Trainer Trainer::resume(const std::string& run_dir, std::shared_ptr<dist::Group>
         }
         if (!device.empty())
             t.options_.device = device;
+        else if (t.group_ && t.options_.device.rfind("cuda", 0) == 0) // a GPU per rank, as the run had
+            t.options_.device = "cuda:" + std::to_string(t.group_->local_rank());
         if (accumulate > 0)
             t.options_.accumulate = accumulate;
         check_split(t.options_, t.world(), config);
@@ -251,8 +258,11 @@ Trainer Trainer::resume(const std::string& run_dir, std::shared_ptr<dist::Group>
             throw;
         problem = e.what();
     }
-    if (t.group_)
+    if (t.group_) {
         t.group_->agree(problem, "resuming " + run_dir);
+        // Every rank reads the run folder itself: it must be the same one (a shared file system).
+        t.group_->check_same("step " + std::to_string(t.step_), "resuming " + run_dir);
+    }
     t.join_group();
     if (t.writer())
         t.write_config();
@@ -361,11 +371,21 @@ int Trainer::run(const std::function<void(const TrainProgress&)>& progress, cons
         }
         throw Error(std::string(e.what()) + saved);
     }
-    checkpoint(step_ >= options_.steps);
     if (world() > 1) {
-        group_->barrier(); // nobody leaves while rank 0 still writes (the store may live in rank 0)
+        try {
+            checkpoint(step_ >= options_.steps);
+            group_->wait_for_writer("the last checkpoint");
+            group_->barrier(); // nobody leaves while another still needs the store (it may live in rank 0)
+        } catch (const dist::PeerError&) {
+            throw;
+        } catch (const std::exception& e) {
+            group_->publish_failure(e.what());
+            throw;
+        }
         group_->finish();
+        return step_;
     }
+    checkpoint(step_ >= options_.steps);
     return step_;
 }
 
@@ -399,7 +419,7 @@ void Trainer::run_steps(const std::function<void(const TrainProgress&)>& progres
                                                                              static_cast<double>(options_.steps - decay_from + 1));
         train_->set_lr(lr);
         if (group_)
-            group_->set_step(step_);
+            group_->set_step(step_ + 1); // the step this rank is working on
         const auto batch = loader.next();
         TrainProgress p;
         p.world = world();
@@ -430,16 +450,19 @@ void Trainer::run_steps(const std::function<void(const TrainProgress&)>& progres
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         p.steps_per_s = (step_ - start) / std::max(1e-9, elapsed);
         p.eta_s = (options_.steps - step_) / std::max(1e-9, p.steps_per_s);
+        bool new_best = false;
         if (options_.val_every > 0 && (step_ % options_.val_every == 0 || step_ == options_.steps)) {
             p.val_l1 = validate();
             if (p.val_l1 >= 0 && (best_val_ < 0 || p.val_l1 < best_val_)) {
+                new_best = true;
                 best_val_ = p.val_l1;
                 if (writer())
                     write_state_dict((fs::path(options_.out_dir) / "best_net_G.pth").string(),
                                  generator_state(*train_->generator()));
             }
         }
-        if (!sheet_rows.empty() && (step_ % options_.preview_every == 0 || step_ == options_.steps)) {
+        const bool sheet_now = options_.preview_every > 0 && (step_ % options_.preview_every == 0 || step_ == options_.steps);
+        if (sheet_now && !sheet_rows.empty()) {
             std::vector<at::Tensor> outputs;
             for (const Sample& s : sheet_rows)
                 outputs.push_back(translate(*train_->generator(), s.input, s.guide, device).output[0]);
@@ -462,8 +485,13 @@ void Trainer::run_steps(const std::function<void(const TrainProgress&)>& progres
             }
             log << entry.dump() << "\n" << std::flush;
         }
-        if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && step_ < options_.steps)
+        const bool checkpoint_now = options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && step_ < options_.steps;
+        if (checkpoint_now)
             checkpoint(false);
+        // Rank 0 wrote files this step: the others wait for it here, without the collectives'
+        // timeout, so a slow disk does not read as a hung rank. (Decided alike on every rank.)
+        if (world() > 1 && (checkpoint_now || new_best || sheet_now))
+            group_->wait_for_writer("the files of step " + std::to_string(step_));
         if (progress)
             progress(p);
     }

@@ -201,9 +201,14 @@ StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, cons
     opt_d_->zero_grad();
     for (size_t k = 0; k < parts.size(); ++k) {
         const Micro& m = parts[k];
-        const at::Tensor raw = g_->forward(m.input, m.guide);
-        if (parts.size() == 1)
-            kept[k] = raw;
+        at::Tensor raw;
+        if (parts.size() == 1) {
+            raw = kept[k] = g_->forward(m.input, m.guide);
+        } else {
+            // D only needs G's output here; G's own update runs it again with its graph.
+            torch::NoGradGuard no_grad;
+            raw = g_->forward(m.input, m.guide);
+        }
         const at::Tensor pred_fake = d_->forward(at::cat({m.input, m.guide, masked_fake(raw, m.valid).detach()}, 1));
         const at::Tensor pred_real = d_->forward(at::cat({m.input, m.guide, m.target}, 1));
         const at::Tensor d_fake = at::mse_loss(pred_fake, at::zeros_like(pred_fake));

@@ -36,7 +36,8 @@ public:
     ~TrainStep();
     // input, guide, target: N x C x H x W on the step's device, in [-1, 1]. With micro_batches K > 1
     // the batch is processed in K parts (samples k, k + K, ...) whose gradients add up before the
-    // optimisers step: the same update, with the memory of N / K samples.
+    // optimisers step: the same update (but for rounding), with the memory of N / K samples. Where
+    // targets have holes, each part's L1 is the mean over its own readings, as each rank's is.
     StepLosses run(const at::Tensor& input, const at::Tensor& guide, const at::Tensor& target, int micro_batches = 1);
 
     Generator generator() const { return g_; }

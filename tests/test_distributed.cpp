@@ -54,7 +54,7 @@ TEST(Distributed, LaunchEnvironments)
     EXPECT_TRUE(t.agent_store);
     EXPECT_EQ(t.store_prefix, "/worker/attempt_2"); // where torchrun's workers keep their keys
 
-    const auto s = env_of({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
+    const auto s = env_of({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_STEP_NUM_TASKS", "8"}, {"SLURM_LOCALID", "1"},
                            {"SLURM_NTASKS_PER_NODE", "4"}, {"SLURM_STEP_NODELIST", "gpu[07-08]"}, {"SLURM_JOB_ID", "123456"}});
     EXPECT_EQ(s.launcher, "slurm");
     EXPECT_EQ(s.rank, 5);
@@ -65,6 +65,8 @@ TEST(Distributed, LaunchEnvironments)
     EXPECT_EQ(s.master_port, 29500 + 456);
     EXPECT_FALSE(s.agent_store); // rank 0 hosts the store
 
+    // A batch script itself (no srun step) is one process, though Slurm tells it the job's tasks.
+    EXPECT_FALSE(env_of({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}, {"SLURM_JOB_NODELIST", "n[1-4]"}}).distributed());
     // Explicit variables win over Slurm's (torchrun inside an allocation).
     EXPECT_EQ(env_of({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"SLURM_PROCID", "3"}, {"SLURM_NTASKS", "4"}}).launcher, "env");
 
