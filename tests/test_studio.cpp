@@ -19,13 +19,18 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMessageBox>
 #include <QMouseEvent>
+#include <QProcess>
+#include <QPushButton>
+#include <QTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUndoStack>
 
 #include <cmath>
+#include <csignal>
 
 using namespace bft::studio;
 using bft::live::Task;
@@ -344,6 +349,68 @@ private Q_SLOTS:
         Document other;
         other.load(tmp_.filePath(QStringLiteral("autosave.bftproj")));
         QCOMPARE(other.skeleton()[1].x, edited[1].x);
+    }
+
+    void killedEditorOffersItsAutosaveOnRestart()
+    {
+        // The editor in its own process, as a person runs it: a drag goes on (the drag benchmark's
+        // synthetic mouse), an autosave passes, and the process is killed outright (no handler
+        // runs, nothing is flushed). The next start offers the autosave, and it holds the edit.
+        const QString home = tmp_.filePath(QStringLiteral("home"));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_DATA_HOME"), home);
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home);
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        QProcess editor;
+        editor.setProcessEnvironment(env);
+        editor.start(QStringLiteral(BFT_STUDIO), {QStringLiteral("--task"), QStringLiteral("pose"), QStringLiteral("--bench-drag"),
+                                                  tmp_.filePath(QStringLiteral("drag.json")), QStringLiteral("--bench-seconds"),
+                                                  QStringLiteral("600")});
+        QVERIFY(editor.waitForStarted());
+        const QString autosave = home + QStringLiteral("/bFT Studio/bft-studio/autosave.bftproj");
+        // Written atomically (temporary file, rename): once it is there, it is whole. The drag starts
+        // after the first full-size result, which takes a minute or more under the sanitizers.
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(autosave), 300000);
+        ::kill(static_cast<pid_t>(editor.processId()), SIGKILL);
+        QVERIFY(editor.waitForFinished(10000));
+        QCOMPARE(editor.exitStatus(), QProcess::CrashExit);
+
+        Document saved;
+        saved.load(autosave);
+        StartOptions o;
+        o.restoreAutosave = false;
+        o.autosavePath = tmp_.filePath(QStringLiteral("unused.bftproj"));
+        window_ = std::make_unique<MainWindow>(o);
+        const QStringList ids = window_->sampleIds(Task::Pose);
+        QVERIFY(!ids.isEmpty());
+        QVERIFY(window_->openSample(Task::Pose, ids.first())); // where the drag started from
+        const bft::live::Skeleton original = window_->document()->skeleton();
+        double moved = 0;
+        for (int k = 0; k < bft::live::kKeypoints; ++k)
+            moved = std::max(moved, static_cast<double>(std::hypot(saved.skeleton()[k].x - original[k].x, saved.skeleton()[k].y - original[k].y)));
+        QVERIFY2(moved > 0.01, "the autosave does not hold the drag");
+        window_->document()->setClean();
+        window_.reset();
+
+        // The restart: it asks, the person says yes, the session is back and still unsaved.
+        QTimer yes;
+        connect(&yes, &QTimer::timeout, [] {
+            for (QWidget* w : QApplication::topLevelWidgets())
+                if (auto* box = qobject_cast<QMessageBox*>(w); box && box->isVisible() && box->button(QMessageBox::Yes))
+                    box->button(QMessageBox::Yes)->click();
+        });
+        yes.start(100);
+        StartOptions again;
+        again.restoreAutosave = true;
+        again.autosavePath = autosave;
+        window_ = std::make_unique<MainWindow>(again);
+        yes.stop();
+        QVERIFY(window_->document()->isModified());
+        for (int k = 0; k < bft::live::kKeypoints; ++k) {
+            QCOMPARE(window_->document()->skeleton()[k].x, saved.skeleton()[k].x);
+            QCOMPARE(window_->document()->skeleton()[k].y, saved.skeleton()[k].y);
+        }
+        window_->document()->setClean();
     }
 
     void depthBrushPaintsTheGridAndUndoesAsOneStroke()

@@ -217,6 +217,9 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     connect(doc_->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::refreshTitle);
     connect(doc_, &Document::modelPathChanged, this, &MainWindow::refreshModelList);
 
+    for (auto changed : {&Document::taskChanged, &Document::sourceChanged, &Document::guideChanged, &Document::modelPathChanged,
+                         &Document::settingsChanged})
+        connect(doc_, changed, this, [this] { ++revision_; });
     autosave_ = new QTimer(this);
     autosave_->setInterval(15000);
     connect(autosave_, &QTimer::timeout, this, &MainWindow::autosaveNow);
@@ -745,7 +748,6 @@ void MainWindow::showResult(const ResultPtr& result, bool preview)
 
 void MainWindow::refreshGuideView()
 {
-    autosavedIndex_ = -1; // a new document (its undo stack starts afresh)
     poseTool_->detach();
     depthTool_->detach();
     textureTool_->detach();
@@ -845,9 +847,9 @@ void MainWindow::dropEvent(QDropEvent* event)
 void MainWindow::autosaveNow()
 {
     // Only when there is unsaved work that the last autosave does not already hold.
-    if (!doc_->isModified() || doc_->source().isNull() || doc_->undoStack()->index() == autosavedIndex_)
+    if (!doc_->isModified() || doc_->source().isNull() || revision_ == autosavedRevision_)
         return;
-    autosavedIndex_ = doc_->undoStack()->index();
+    autosavedRevision_ = revision_;
     try {
         doc_->save(options_.autosavePath);
     } catch (const std::exception& e) {

@@ -114,7 +114,9 @@ private:
     QString projectPath_;
     bool applyNativeSize_ = false;
     quint64 shownSketch_ = 0;
-    int autosavedIndex_ = -1;
+    // Changes to the document, counted (a drag merges into one undo step but changes it many times):
+    // the autosave runs when there are some it does not hold.
+    quint64 revision_ = 0, autosavedRevision_ = 0;
     QPointer<QMessageBox> openError_;
 
     QComboBox* taskBox_;
