@@ -72,7 +72,12 @@ void configure_memory()
 
 int set_threads(int threads)
 {
-    const int n = threads > 0 ? threads : hardware_threads();
+    int n = threads > 0 ? threads : hardware_threads();
+#if defined(__SANITIZE_THREAD__)
+    // ThreadSanitizer cannot see the OpenMP runtime's barriers (libgomp is not instrumented): the
+    // work at::parallel_for hands to its threads would read as races. One intra-op thread there.
+    n = 1;
+#endif
     at::set_num_threads(n);
     return at::get_num_threads();
 }
