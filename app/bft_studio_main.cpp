@@ -138,13 +138,14 @@ int main(int argc, char** argv)
         const QString out = parser.value(benchDrag);
         bft::studio::DragBenchOptions o;
         o.seconds = parser.value(benchSeconds).toDouble();
-        bool started = false;
-        // Start once the first full-size result is in (the model is loaded and warm).
+        // Start once the first full-size result is in (the model is loaded and warm). The flag
+        // outlives this block: the lambda runs from the event loop below.
+        auto started = std::make_shared<bool>(false);
         QObject::connect(window.session(), &bft::studio::LiveSession::resultShown, &window,
-                         [&window, &started, o, out](const bft::studio::ResultPtr&, bool preview) {
-                             if (preview || started)
+                         [&window, started, o, out](const bft::studio::ResultPtr&, bool preview) {
+                             if (preview || *started)
                                  return;
-                             started = true;
+                             *started = true;
                              QTimer::singleShot(200, &window, [&window, o, out] {
                                  const QJsonObject report = bft::studio::runDragBench(&window, o);
                                  const QByteArray json = QJsonDocument(report).toJson();
