@@ -275,6 +275,9 @@ struct Group::Impl {
     // whose step is behind the rest once `patience` has passed (only after a collective timed out:
     // the steps in the heartbeats lag, so a wait for a store key must not judge by them).
     std::string diagnosis(double patience, bool behind = true);
+    // Every rank publishes `mine` under `prefix` and reads everyone's (rank order); throws naming a
+    // rank that died, failed or did not get there within the timeout.
+    std::vector<std::string> gather(const std::string& prefix, const std::string& mine, const std::string& what);
     void rendezvous();
 };
 
@@ -606,49 +609,40 @@ void Group::barrier()
     }
 }
 
-void Group::agree(const std::string& error, const std::string& what)
+std::vector<std::string> Group::Impl::gather(const std::string& prefix, const std::string& mine, const std::string& what)
 {
-    const std::string prefix = "agree" + std::to_string(d_->agree_count++);
-    d_->store->set(d_->key(prefix.c_str(), d_->env.rank), bytes(error.empty() ? "ok" : "!" + error));
-    const auto deadline = Clock::now() + d_->options.timeout;
-    std::string problems;
-    for (int r = 0; r < d_->env.world; ++r) {
-        const std::string k = d_->key(prefix.c_str(), r);
-        while (!d_->store->check({k})) {
-            const std::string why = d_->diagnosis(0, false);
+    store->set(key(prefix.c_str(), env.rank), bytes(mine));
+    const auto deadline = Clock::now() + options.timeout;
+    std::vector<std::string> values(static_cast<size_t>(env.world));
+    for (int r = 0; r < env.world; ++r) {
+        const std::string k = key(prefix.c_str(), r);
+        while (!store->check({k})) {
+            const std::string why = diagnosis(0, false);
             if (!why.empty() || Clock::now() > deadline)
-                throw PeerError(d_->who(d_->env.rank) + ": " + what + ": " +
-                            (why.empty() ? d_->who(r) + " did not get there within " +
-                                               seconds_text(d_->options.timeout.count() / 1000.0)
-                                         : why));
+                throw PeerError(who(env.rank) + ": " + what + ": " +
+                                (why.empty() ? who(r) + " did not get there within " + seconds_text(options.timeout.count() / 1000.0)
+                                             : why));
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        const std::string v = text(d_->store->get(k));
-        if (v != "ok")
-            problems += (problems.empty() ? "" : "; ") + d_->who(r) + ": " + v.substr(1);
+        values[static_cast<size_t>(r)] = text(store->get(k));
     }
+    return values;
+}
+
+void Group::agree(const std::string& error, const std::string& what)
+{
+    const auto said = d_->gather("agree" + std::to_string(d_->agree_count++), error.empty() ? "ok" : "!" + error, what);
+    std::string problems;
+    for (int r = 0; r < d_->env.world; ++r)
+        if (said[static_cast<size_t>(r)] != "ok")
+            problems += (problems.empty() ? "" : "; ") + d_->who(r) + ": " + said[static_cast<size_t>(r)].substr(1);
     if (!problems.empty())
         throw PeerError(what + ": " + problems);
 }
 
 void Group::check_same(const std::string& value, const std::string& what)
 {
-    // Published as an agreement whose "error" is the value itself; then compared with rank 0's.
-    const std::string prefix = "same" + std::to_string(d_->agree_count++);
-    d_->store->set(d_->key(prefix.c_str(), d_->env.rank), bytes(value));
-    const auto deadline = Clock::now() + d_->options.timeout;
-    std::vector<std::string> values(static_cast<size_t>(d_->env.world));
-    for (int r = 0; r < d_->env.world; ++r) {
-        const std::string k = d_->key(prefix.c_str(), r);
-        while (!d_->store->check({k})) {
-            const std::string why = d_->diagnosis(0, false);
-            if (!why.empty() || Clock::now() > deadline)
-                throw PeerError(d_->who(d_->env.rank) + ": " + what + ": " +
-                                (why.empty() ? d_->who(r) + " did not get there in time" : why));
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        values[static_cast<size_t>(r)] = text(d_->store->get(k));
-    }
+    const auto values = d_->gather("same" + std::to_string(d_->agree_count++), value, what);
     std::string differ;
     for (int r = 1; r < d_->env.world; ++r)
         if (values[static_cast<size_t>(r)] != values[0])
