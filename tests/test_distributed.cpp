@@ -484,9 +484,9 @@ TEST(Distributed, SetUpErrorsSayWhatIsWrong)
         return std::map<std::string, std::string>{{"RANK", std::to_string(rank)}, {"WORLD_SIZE", std::to_string(world)},
                                                   {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", std::to_string(p)}};
     };
-    auto argv = [&](const std::string& out) {
+    auto argv = [&](const std::string& out, int steps = 20) {
         std::vector<std::string> v{BFT_CLI};
-        for (const auto& w : split_args(l1_run(data, out) + " --timeout 5"))
+        for (const auto& w : split_args(l1_run(data, out, steps) + " --timeout 5"))
             v.push_back(w);
         return v;
     };
@@ -513,9 +513,10 @@ TEST(Distributed, SetUpErrorsSayWhatIsWrong)
     // The same RANK twice (rank 0 hosts the store; the second rank 1 is turned away).
     const int q = free_port();
     const std::string twice = scratch("dist-twice") + "/run";
-    pid_t host = spawn(argv(twice), rank_env(0, 2, q), log_dir + "/host.txt");
+    // A long run: the first two must still be at it when the third comes (20 steps take 1 s here).
+    pid_t host = spawn(argv(twice, 100000), rank_env(0, 2, q), log_dir + "/host.txt");
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    pid_t first = spawn(argv(twice), rank_env(1, 2, q), log_dir + "/first.txt");
+    pid_t first = spawn(argv(twice, 100000), rank_env(1, 2, q), log_dir + "/first.txt");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     pid_t again = spawn(argv(twice), rank_env(1, 2, q), log_dir + "/again.txt");
     EXPECT_EQ(wait_exit(again, std::chrono::seconds(60)), 1);
