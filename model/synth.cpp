@@ -283,7 +283,7 @@ struct Hit {
 };
 
 struct Primitive {
-    enum Kind { Plane, Box, Sphere, Cylinder } kind;
+    enum Kind { Plane, Box, Sphere, Cylinder } kind = Plane;
     cv::Vec3d centre, half; // box half sizes (local), sphere radius in half[0], cylinder radius half[0] height half[1]
     cv::Vec3d normal;       // plane
     double offset = 0;      // plane: n . p = offset
@@ -423,23 +423,24 @@ Sample depth_sample(const Options& o, int index)
     const double f = n / (2 * std::tan(rng.uniform(0.45, 0.6)));
     const double room_d = rng.uniform(5.5, 9.0), room_w = rng.uniform(2.5, 4.0);
     std::vector<Primitive> scene;
-    Primitive floor{Primitive::Plane};
+    Primitive floor;
     floor.normal = {0, 1, 0}, floor.offset = -cam_h, floor.colour = colour(80, 200), floor.colour2 = floor.colour * 0.8;
     floor.pattern = rng.integer(0, 2), floor.period = rng.uniform(0.3, 0.8);
     scene.push_back(floor);
-    Primitive back{Primitive::Plane};
+    Primitive back;
     back.normal = {0, 0, 1}, back.offset = room_d, back.colour = colour(120, 235), back.colour2 = back.colour * 0.85;
     back.pattern = rng.chance(0.6) ? 4 : 1, back.period = rng.uniform(0.25, 0.5);
     scene.push_back(back);
     for (double side : {-1.0, 1.0}) {
-        Primitive wall{Primitive::Plane};
+        Primitive wall;
         wall.normal = {side, 0, 0}, wall.offset = side * room_w, wall.colour = colour(110, 230), wall.colour2 = wall.colour * 0.85;
         wall.pattern = rng.chance(0.5) ? 4 : rng.integer(0, 1), wall.period = rng.uniform(0.25, 0.5);
         scene.push_back(wall);
     }
     const int objects = rng.integer(3, 6);
     for (int k = 0; k < objects; ++k) {
-        Primitive p{static_cast<Primitive::Kind>(rng.integer(1, 3))};
+        Primitive p;
+        p.kind = static_cast<Primitive::Kind>(rng.integer(1, 3));
         const double z = rng.uniform(1.6, room_d - 0.8), x = rng.uniform(-0.6, 0.6) * std::min(room_w, z * 0.6);
         p.colour = colour(40, 240), p.colour2 = colour(40, 240), p.pattern = rng.integer(0, 3), p.period = rng.uniform(0.08, 0.25);
         if (p.kind == Primitive::Box) {
