@@ -8,6 +8,7 @@
 #include "finetune_panel.h"
 #include "live_session.h"
 #include "main_window.h"
+#include "runtime.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -37,6 +38,7 @@ int main(int argc, char** argv)
         if ((a == "--help" || a == "-h") && !std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") && !std::getenv("QT_QPA_PLATFORM"))
             ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
     }
+    bft::configure_memory(); // before Qt allocates anything: the heap settings hold for every later block
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("bFT Studio"));
     QApplication::setApplicationName(QStringLiteral("bft-studio"));

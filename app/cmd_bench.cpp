@@ -61,6 +61,7 @@ int cmd_bench(int argc, char** argv)
         .option("report", "FILE", "also write the JSON report to this file")
         .option("profile", "FILE", "trace one more forward, operator by operator, to FILE (Chrome trace JSON)")
         .flag("train-step", "time training steps (forward, backward, Adam for G and D; L1 + LSGAN) instead of forwards")
+        .flag("no-winograd", "run every convolution direct (no Winograd for the wide 3x3 ones), for comparison")
         .flag("no-gan", "with --train-step: the L1 loss alone (the depth task's objective)")
         .flag("json", "print the JSON report instead of text");
     if (!args.parse(argc, argv))
@@ -79,6 +80,7 @@ int cmd_bench(int argc, char** argv)
     config.profile_path = args.get("profile");
     config.cancel_trials = args.get_int("cancel-trials", 0, 10000);
     config.precision = choose_precision(args.get("precision"), config.device);
+    config.winograd = !args.has("no-winograd");
 
     Generator net;
     if (args.has("checkpoint")) {

@@ -126,6 +126,7 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     int done = 0;
     ForwardOptions forward;
     forward.precision = config.precision;
+    forward.winograd = config.winograd;
     // Memory, from the resident set: the warm-up builds the derived weights (bf16 copies, fused and
     // sub-pixel kernels), whose size is the growth over it; the timed forwards then show the
     // activations' peak as the high-water mark's growth. malloc_trim first, so that memory left
@@ -262,7 +263,8 @@ std::string BenchReport::to_json() const
       << ", \"params\": " << params << ", \"device\": " << json_string(config.device.str())
       << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
-      << ", \"precision\": \"" << precision_name(config.precision) << "\", \"warmup\": " << config.warmup
+      << ", \"precision\": \"" << precision_name(config.precision) << "\", \"winograd\": "
+      << (config.winograd ? "true" : "false") << ", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms
       << ", \"min_ms\": " << min_ms << ", \"max_ms\": " << max_ms << ", \"p10_ms\": " << p10_ms
       << ", \"p90_ms\": " << p90_ms << ", \"stdev_ms\": " << stdev_ms << ", \"times_ms\": [";
@@ -284,6 +286,7 @@ std::string BenchReport::summary() const
     s << spec.describe() << "\n";
     s << "  " << config.batch << "x" << config.height << "x" << config.width << " on " << config.device.str() << ", "
       << threads << " threads, " << (what == "forward" ? precision_name(config.precision) : what) << ", "
+      << (what == "forward" && !config.winograd ? "direct convolutions only, " : "")
       << (run_height != config.height || run_width != config.width
               ? "padded to " + std::to_string(run_width) + "x" + std::to_string(run_height) + ", "
               : std::string()) << times_ms.size() << " runs after " << config.warmup << " warm-up\n";

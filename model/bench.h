@@ -16,6 +16,7 @@ struct BenchConfig {
     int height = 256, width = 256, batch = 1;
     int warmup = 2, runs = 10; // at least one warm-up forward always runs
     Precision precision = Precision::FP32;
+    bool winograd = true; // false: every convolution direct (ForwardOptions::winograd)
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report
     std::string profile_path; // if set, one more forward is traced there (Chrome trace JSON)

@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "kernels.h"
 #include "layers.h"
+#include "onednn.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -36,10 +37,10 @@ bool bf16_supported(const c10::Device& device)
 }
 
 std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>& sources,
-                                         const std::function<std::vector<at::Tensor>()>& make)
+                                         const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef shape)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag}];
+    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag, shape.vec()}];
     bool fresh = e.filled && e.impls.size() == sources.size();
     for (size_t k = 0; fresh && k < sources.size(); ++k)
         fresh = e.impls[k] == sources[k].unsafeGetTensorImpl() && e.versions[k] == sources[k]._version();
@@ -56,9 +57,10 @@ std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>&
     return e.value;
 }
 
-at::Tensor WeightCache::get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make)
+at::Tensor WeightCache::get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make,
+                                at::IntArrayRef shape)
 {
-    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }).front();
+    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }, shape).front();
 }
 
 void WeightCache::clear()
@@ -68,7 +70,7 @@ void WeightCache::clear()
 }
 
 namespace {
-enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases };
+enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kWinograd };
 }
 
 int Ops::tag(int base) const
@@ -77,13 +79,11 @@ int Ops::tag(int base) const
     return base * 64 + static_cast<int>(dtype_);
 }
 
-namespace {
-}
-
 Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like)
     : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()), cpu_(like.is_cpu()),
       dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
 {
+    winograd_ = options.winograd && fast_ && cpu_ && dtype_ == at::kFloat && onednn::winograd_available();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
     // Callers fall back to fp32 with a notice (bf16_supported); here it would fail deep in oneDNN.
@@ -112,6 +112,22 @@ at::Tensor Ops::cast(const at::Tensor& w, int tag)
     return cache_.get_one(this->tag(tag), {w}, [&] { return w.detach().to(dtype_); });
 }
 
+namespace {
+// Winograd pays where there are many channels (the ResNet trunk: 512 in the authors' size). Below,
+// its transforms cost more than the multiplications saved (bft bench, with and without).
+constexpr int64_t kWinogradMinChannels = 128;
+
+bool use_winograd(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+    return all(o.kernel_size(), 3) && all(o.stride(), 1) && all(o.dilation(), 1) && o.groups() == 1 && padding &&
+           all(*padding, 0) && o.in_channels() >= kWinogradMinChannels && o.out_channels() >= kWinogradMinChannels &&
+           x.size(2) >= 3 && x.size(3) >= 3;
+}
+} // namespace
+
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
@@ -122,6 +138,13 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
     }
     // The generators only use explicit paddings (never "same"/"valid").
     const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+    if (winograd_ && use_winograd(x, m)) {
+        at::Tensor y = onednn::winograd_conv3x3(x, w, b, [&](const std::function<at::Tensor()>& make) {
+            return cache_.get_one(tag(kWinograd), {m.weight}, make, x.sizes());
+        });
+        if (y.defined())
+            return y;
+    }
     return bft::conv2d(x, w, b, at::IntArrayRef(*o.stride()), at::IntArrayRef(*padding), at::IntArrayRef(*o.dilation()),
                        o.groups());
 }

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace bft {
@@ -32,15 +33,20 @@ struct ForwardOptions {
     FilmMaps* film = nullptr;                   // capture gamma/beta maps here when set
     Precision precision = Precision::FP32;
     const std::atomic<bool>* cancel = nullptr;  // when it turns true, the forward stops at the next layer
+    // fp32 on the CPU: wide 3x3 convolutions by oneDNN's Winograd F(4x4, 3x3) where it has a kernel
+    // (within 1e-5 of the direct algorithm); false: every convolution direct, as LibTorch runs them.
+    bool winograd = true;
 };
 
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor
-// is replaced or modified in place (its version counter moves), e.g. by a training step.
+// is replaced or modified in place (its version counter moves), e.g. by a training step. `shape`
+// is part of the key for derived weights that depend on the input's shape too (Winograd layouts).
 class WeightCache {
 public:
     std::vector<at::Tensor> get(int tag, const std::vector<at::Tensor>& sources,
-                                const std::function<std::vector<at::Tensor>()>& make);
-    at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make);
+                                const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef shape = {});
+    at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make,
+                       at::IntArrayRef shape = {});
     void clear();
 
 private:
@@ -51,7 +57,7 @@ private:
         bool filled = false;
     };
     std::mutex mutex_;
-    std::map<std::pair<const void*, int>, Entry> entries_;
+    std::map<std::tuple<const void*, int, std::vector<int64_t>>, Entry> entries_;
 };
 
 class Ops {
@@ -88,6 +94,7 @@ private:
     WeightCache& cache_;
     bool fast_;
     bool cpu_;
+    bool winograd_;
     at::ScalarType dtype_;
 };
 

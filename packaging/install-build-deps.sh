@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopencv-dev nlohmann-json3-dev
+  libdnnl-dev                  # oneDNN's API: Winograd convolutions for the ResNet trunk (libtorch links the same libdnnl)
   libopenblas0-openmp          # LibTorch only recommends an optimised BLAS; the reference one is 10x slower (OpenMP: one thread pool)
   zlib1g-dev                   # CRC checks of zip checkpoints
   libgloo-dev                  # data-parallel training: c10d's Gloo process group includes its headers

@@ -1,7 +1,8 @@
 // The inference engine against LibTorch's own operators and against the training formulation:
 // the sub-pixel transposed convolution for every stride-2 configuration the networks use (and more),
-// the fused kernels in both layouts and precisions, the bf16 preview's error, precision switches,
-// the weight cache after training steps, and cancellation.
+// the fused kernels in both layouts and precisions, oneDNN's Winograd convolutions against the direct
+// ones (alone and in a whole generator), the bf16 preview's error, precision switches, the weight
+// cache after training steps, and cancellation.
 #include "test_support.h"
 
 #include "checkpoint.h"
@@ -11,6 +12,7 @@
 #include "kernels.h"
 #include "layers.h"
 #include "npy.h"
+#include "onednn.h"
 
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -94,6 +96,85 @@ INSTANTIATE_TEST_SUITE_P(
                       KernelCase{at::kFloat, false, 2, 64, 64, 64}, KernelCase{at::kFloat, true, 2, 64, 64, 64},
                       KernelCase{at::kFloat, true, 1, 3, 130, 1}, KernelCase{at::kBFloat16, false, 1, 16, 33, 40},
                       KernelCase{at::kBFloat16, true, 2, 16, 33, 40}));
+
+struct WinogradCase {
+    int64_t n, c, h, w, o;
+    bool channels_last, bias;
+};
+
+class WinogradConvolution : public ::testing::TestWithParam<WinogradCase> {};
+
+TEST_P(WinogradConvolution, MatchesTheDirectConvolution)
+{
+    if (!onednn::winograd_available())
+        GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
+    const auto k = GetParam();
+    at::manual_seed(11);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
+    const at::Tensor w = at::randn({k.o, k.c, 3, 3}) / std::sqrt(9.0 * static_cast<double>(k.c)); // the fixtures' init
+    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    int made = 0;
+    at::Tensor kept;
+    const onednn::WeightStore store = [&](const std::function<at::Tensor()>& make) {
+        if (!kept.defined()) {
+            kept = make();
+            ++made;
+        }
+        return kept;
+    };
+    const at::Tensor ours = onednn::winograd_conv3x3(x, w, b, store);
+    ASSERT_TRUE(ours.defined()) << "oneDNN took no Winograd kernel for this shape";
+    const at::Tensor ref = at::conv2d(x.contiguous(), w, b);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    // The rounding of F(4x4, 3x3)'s transforms: measured at most 2.6e-6 of the largest output (against
+    // float64, 10x the direct algorithm's 3e-7); whole generators stay within 2e-6 of the direct path.
+    const double err = (ours - ref).abs().max().item<double>();
+    EXPECT_LE(err, 5e-6 * ref.abs().max().item<double>());
+    EXPECT_GT(err, 0.0); // not the direct algorithm in disguise
+    // The transformed weight is made once and reused.
+    EXPECT_TRUE(at::equal(onednn::winograd_conv3x3(x, w, b, store), ours));
+    EXPECT_EQ(made, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, WinogradConvolution,
+    ::testing::Values(WinogradCase{1, 512, 34, 34, 512, false, true},  // the authors' pose trunk at 256x256
+                      WinogradCase{2, 128, 18, 18, 128, false, false}, // the demo models' trunk, a batch
+                      WinogradCase{1, 256, 23, 37, 128, false, true},  // odd sizes: partial 4x4 tiles
+                      WinogradCase{1, 128, 3, 5, 256, true, true}));  // the least it takes, channels-last
+
+TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
+{
+    if (!onednn::winograd_available())
+        GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
+    ArchSpec spec; // bFT ResNet; ngf 16: a 128-channel trunk, where the engine turns to Winograd
+    spec.ngf = 16;
+    spec.n_blocks = 2;
+    Generator net = make_generator(spec);
+    net->eval();
+    at::manual_seed(5);
+    const at::Tensor x = at::rand({1, 3, 64, 48}) * 2 - 1, g = at::rand({1, 18, 64, 48}) * 2 - 1;
+    auto run = [&](bool winograd) {
+        c10::InferenceMode inference;
+        ForwardOptions o;
+        o.winograd = winograd;
+        return net->run(x, g, o);
+    };
+    const at::Tensor direct = run(false), wino = run(true);
+    EXPECT_FALSE(at::equal(direct, wino)); // Winograd really ran
+    EXPECT_LE((direct - wino).abs().max().item<double>(), 1e-4);
+    const at::Tensor plain = net->forward(x, g).detach(); // autograd's formulation
+    EXPECT_LE((plain - wino).abs().max().item<double>(), 1e-4);
+    {
+        torch::NoGradGuard no_grad; // an optimizer step: the transformed weights must follow
+        for (auto& p : net->parameters())
+            p.mul_(1.01);
+    }
+    const at::Tensor after = run(true);
+    EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
+    EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
+}
 
 class EngineOnFixture : public ::testing::Test {
 protected:

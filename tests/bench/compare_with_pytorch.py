@@ -10,6 +10,12 @@ and sub-pixel kernels), shown separately.
 
   tests/bench/compare_with_pytorch.py                      # pose, depth @256, texture @128, @256; 2 threads, batch 1
   tests/bench/compare_with_pytorch.py --threads 1,2 --batch 1,4 --json report.json
+  tests/bench/compare_with_pytorch.py --ours-args=--no-winograd     # our engine with direct convolutions only
+
+PyTorch's transposed convolutions (and its fallback convolutions) run on the BLAS. OpenBLAS picks its
+kernels by CPU model, and an OpenBLAS older than the CPU falls back to generic ones (Debian 12's 0.3.21
+took a 2023 Xeon for a Prescott, 5x slower): the report records which kernels it ran, and
+OPENBLAS_CORETYPE=SkylakeX in the environment gives PyTorch its best AVX-512 ones.
 """
 import argparse
 import json
@@ -82,6 +88,24 @@ def torch_worker(args):
                       "peak_forward_mib": max(0.0, proc_mib("VmHWM") - before)}))
 
 
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def openblas_core():
+    """The kernels OpenBLAS runs for PyTorch here (it says so on stderr when OPENBLAS_VERBOSE=2)."""
+    probe = subprocess.run([sys.executable, "-c", "import torch; torch.mm(torch.ones(64, 64), torch.ones(64, 64))"],
+                           capture_output=True, text=True, env=dict(os.environ, OPENBLAS_VERBOSE="2"))
+    for line in probe.stderr.splitlines():
+        if line.startswith("Core:"):
+            return line.split(":", 1)[1].strip()
+    return "not OpenBLAS"
+
+
 def run_json(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -98,6 +122,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--json", help="write the report here")
+    ap.add_argument("--ours-args", default="", help="more options for `bft bench`, e.g. --no-winograd")
     ap.add_argument("--train-step", action="store_true",
                     help="time training steps (G and D, L1 + LSGAN, Adam) instead of forwards")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -126,7 +151,7 @@ def main():
                         ours.append(run_json([args.bft, "bench", "--checkpoint", weights, "--size", str(size),
                                               "--batch", str(batch), "--threads", str(threads), "--device", "cpu",
                                               "--precision", args.precision, "--runs", str(args.runs),
-                                              "--warmup", str(args.warmup), "--json"] + step))
+                                              "--warmup", str(args.warmup), "--json"] + step + args.ours_args.split()))
                         theirs.append(run_json([sys.executable, __file__, "--worker", "--config", name, "--weights",
                                                 weights, "--size", str(size), "--batch", str(batch), "--threads",
                                                 str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup)] + step))
@@ -145,6 +170,7 @@ def main():
                     row["ratio"] = row["ours_ms"] / row["pytorch_ms"]
                     rows.append(row)
 
+    print(f"\nOpenBLAS kernels for PyTorch: {openblas_core()}; CPU: {cpu_model()}")
     print(f"\n{'config':<11} {'threads':>7} {'batch':>5} {'precision':>9} {'ours ms':>9} {'PyTorch ms':>10} "
           f"{'ratio':>6} {'worst round':>11} {'ours MiB':>8} {'PyTorch MiB':>11} {'our weight cache MiB':>20}")
     for r in rows:
@@ -153,7 +179,8 @@ def main():
               f"{r['ours_peak_mib']:>8.1f} {r['pytorch_peak_mib']:>11.1f} {r['ours_derived_weights_mib']:>20.1f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"torch_version": torch.__version__, "rows": rows}, f, indent=1)
+            json.dump({"torch_version": torch.__version__, "cpu": cpu_model(), "openblas_core": openblas_core(),
+                       "ours_args": args.ours_args, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
