@@ -23,6 +23,9 @@ Precision choose_precision(const std::string& name, const c10::Device& device)
         std::cerr << "note: this CPU has no bf16 instructions (AVX512-BF16); running fp32\n";
         return Precision::FP32;
     }
+    // Asked for, it runs, measurably slower or not (bench and eval are there to measure it); said once.
+    if (p == Precision::BF16 && !bf16_speed(device).faster)
+        std::cerr << "note: " << bf16_drawback(device) << "; running bf16 as asked\n";
     return p;
 }
 

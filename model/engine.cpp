@@ -9,6 +9,10 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <chrono>
+#include <iomanip>
+#include <sstream>
+
 namespace bft {
 
 std::string precision_name(Precision p)
@@ -36,11 +40,62 @@ bool bf16_supported(const c10::Device& device)
 #endif
 }
 
+const Bf16Speed& bf16_speed(const c10::Device& device)
+{
+    static const Bf16Speed cuda{true, true, 0, 0};
+    if (device.is_cuda())
+        return cuda;
+    static const Bf16Speed cpu = [] {
+        Bf16Speed s;
+        s.supported = bf16_supported(c10::Device(c10::kCPU));
+        if (!s.supported)
+            return s;
+        c10::InferenceMode inference;
+        auto time_ms = [](at::ScalarType t) {
+            const at::Tensor x = at::ones({1, 256, 34, 34}, at::TensorOptions().dtype(t)).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::full({256, 256, 3, 3}, 0.01, at::TensorOptions().dtype(t));
+            const int64_t one[] = {1, 1}, zero[] = {0, 0};
+            double best = 1e30;
+            for (int k = 0; k < 4; ++k) { // the first builds oneDNN's kernel; the best of the rest
+                const auto t0 = std::chrono::steady_clock::now();
+                at::mkldnn_convolution(x, w, c10::nullopt, zero, one, one, 1);
+                const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+                if (k > 0)
+                    best = std::min(best, ms);
+            }
+            return best;
+        };
+        try {
+            s.fp32_ms = time_ms(at::kFloat);
+            s.bf16_ms = time_ms(at::kBFloat16);
+            s.faster = s.bf16_ms < 0.85 * s.fp32_ms; // a clear gain, not noise
+        } catch (const std::exception&) {
+            s.faster = false; // no oneDNN bf16 kernel after all
+        }
+        return s;
+    }();
+    return cpu;
+}
+
+std::string bf16_drawback(const c10::Device& device)
+{
+    const Bf16Speed& s = bf16_speed(device);
+    if (!s.supported)
+        return "this CPU has no bf16 instructions (AVX512-BF16)";
+    if (!s.faster) {
+        std::ostringstream m;
+        m << std::fixed << std::setprecision(1) << "bf16 runs slower than fp32 on this CPU (a test convolution took "
+          << s.bf16_ms << " ms in bf16, " << s.fp32_ms << " ms in fp32)";
+        return m.str();
+    }
+    return {};
+}
+
 std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>& sources,
-                                         const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef shape)
+                                         const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef key)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag, shape.vec()}];
+    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag, key.vec()}];
     bool fresh = e.filled && e.impls.size() == sources.size();
     for (size_t k = 0; fresh && k < sources.size(); ++k)
         fresh = e.impls[k] == sources[k].unsafeGetTensorImpl() && e.versions[k] == sources[k]._version();
@@ -58,9 +113,9 @@ std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>&
 }
 
 at::Tensor WeightCache::get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make,
-                                at::IntArrayRef shape)
+                                at::IntArrayRef key)
 {
-    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }, shape).front();
+    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }, key).front();
 }
 
 void WeightCache::clear()
@@ -139,8 +194,8 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
     // The generators only use explicit paddings (never "same"/"valid").
     const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
     if (winograd_ && use_winograd(x, m)) {
-        at::Tensor y = onednn::winograd_conv3x3(x, w, b, [&](const std::function<at::Tensor()>& make) {
-            return cache_.get_one(tag(kWinograd), {m.weight}, make, x.sizes());
+        at::Tensor y = onednn::winograd_conv3x3(x, w, b, [&](at::IntArrayRef layout, const std::function<at::Tensor()>& make) {
+            return cache_.get_one(tag(kWinograd), {m.weight}, make, layout);
         });
         if (y.defined())
             return y;

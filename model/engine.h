@@ -28,6 +28,18 @@ std::string precision_name(Precision p);       // "fp32", "bf16"
 Precision precision_from_name(const std::string& name); // throws bft::Error on others
 // Whether this machine runs bf16 convolutions natively (CPU: AVX512-BF16; CUDA: always).
 bool bf16_supported(const c10::Device& device);
+// Whether bf16 is also the faster precision here. Not every CPU with AVX512-BF16 runs it faster:
+// a Xeon without AMX (or with AMX hidden by its hypervisor) runs oneDNN's bf16 convolutions at
+// half its fp32 rate. Measured once per process on the CPU (a 256-channel 3x3 convolution in both
+// precisions, about 50 ms); CUDA: always.
+struct Bf16Speed {
+    bool supported = false, faster = false;
+    double fp32_ms = 0, bf16_ms = 0; // the measurement, for messages (CPU only)
+};
+const Bf16Speed& bf16_speed(const c10::Device& device);
+// A sentence for people where bf16 does not pay ("this CPU has no bf16 instructions ...", "bf16 runs
+// slower than fp32 on this CPU ..."); empty where it does.
+std::string bf16_drawback(const c10::Device& device);
 
 struct ForwardOptions {
     FilmMaps* film = nullptr;                   // capture gamma/beta maps here when set
@@ -39,14 +51,14 @@ struct ForwardOptions {
 };
 
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor
-// is replaced or modified in place (its version counter moves), e.g. by a training step. `shape`
-// is part of the key for derived weights that depend on the input's shape too (Winograd layouts).
+// is replaced or modified in place (its version counter moves), e.g. by a training step. `key`
+// tells apart derived weights that depend on more than the sources (oneDNN's Winograd layouts).
 class WeightCache {
 public:
     std::vector<at::Tensor> get(int tag, const std::vector<at::Tensor>& sources,
-                                const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef shape = {});
+                                const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef key = {});
     at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make,
-                       at::IntArrayRef shape = {});
+                       at::IntArrayRef key = {});
     void clear();
 
 private:

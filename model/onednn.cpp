@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <array>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,7 @@ struct Plan {
     dnnl::convolution_forward conv;
     dnnl::reorder to_src, from_dst;
     memory::desc user_src, user_dst;
+    std::vector<int64_t> weights_key; // the bytes of the weights' layout: equal keys, equal layouts
 };
 
 using Shape = std::array<int64_t, 6>; // N, C, H, W, O, bias
@@ -68,6 +70,9 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
             plan = std::make_shared<Plan>();
             plan->pd = pd;
             plan->conv = dnnl::convolution_forward(pd);
+            const dnnl_memory_desc_t layout = pd.weights_desc().data;
+            plan->weights_key.assign((sizeof(layout) + 7) / 8, 0);
+            std::memcpy(plan->weights_key.data(), &layout, sizeof(layout));
             plan->user_src = nchw(n, c, h, w);
             plan->user_dst = nchw(n, o, h - 2, w - 2);
             plan->to_src = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), plan->user_src, cpu_engine(), pd.src_desc()));
@@ -135,7 +140,7 @@ at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& weight, const
         return {};
     RECORD_FUNCTION("bft::winograd_conv3x3", std::vector<c10::IValue>());
     dnnl::stream stream(cpu_engine());
-    const at::Tensor w = transformed_weight([&] {
+    const at::Tensor w = transformed_weight(plan->weights_key, [&] {
         const at::Tensor user = weight.detach().contiguous();
         at::Tensor out = bytes(plan->pd.weights_desc());
         memory from(memory::desc({weight.size(0), weight.size(1), 3, 3}, memory::data_type::f32, memory::format_tag::oihw),

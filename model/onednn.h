@@ -18,10 +18,11 @@ bool winograd_available();
 // float32 on the CPU. x: N x C x H x W (H, W >= 3), any layout; weight: O x C x 3 x 3; bias: O or
 // undefined. Returns an NCHW tensor, or an undefined one where oneDNN has no Winograd kernel for
 // this shape (the caller then runs the direct convolution).
-// `transformed_weight(make)` lets the caller cache the weight in oneDNN's Winograd layout (a byte
-// tensor), which depends on the weight and on x's shape: it returns the buffer kept for both, or
-// calls make() for a new one and keeps it.
-using WeightStore = std::function<at::Tensor(const std::function<at::Tensor()>& make)>;
+// `transformed_weight(layout, make)` lets the caller cache the weight in oneDNN's Winograd layout (a
+// byte tensor, 4x the weight): it returns the buffer kept for this weight and `layout` (a key that
+// oneDNN's choice of layout gives, the same for most input shapes: previews and full-size results
+// share one), or calls make() for a new one and keeps it.
+using WeightStore = std::function<at::Tensor(at::IntArrayRef layout, const std::function<at::Tensor()>& make)>;
 at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                             const WeightStore& transformed_weight);
 

@@ -116,7 +116,7 @@ TEST_P(WinogradConvolution, MatchesTheDirectConvolution)
     const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
     int made = 0;
     at::Tensor kept;
-    const onednn::WeightStore store = [&](const std::function<at::Tensor()>& make) {
+    const onednn::WeightStore store = [&](at::IntArrayRef, const std::function<at::Tensor()>& make) {
         if (!kept.defined()) {
             kept = make();
             ++made;

@@ -98,6 +98,7 @@ void LiveSession::refresh(bool preview)
         return; // nothing the network sees has changed
     lastKey_ = key;
     live::Request rq = doc_->makeRequest(side, preview);
+    rq.bf16 = rq.bf16 && bf16Available_; // only where bf16 is the faster precision (measured)
     rq.capture_film = !preview;
     ++requests_;
     lastSeq_ = worker_->request(std::move(rq), preview);
