@@ -1,6 +1,8 @@
 #include "convolution.h"
 
 #include "errors.h"
+#include "kernels.h"
+#include "onednn.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -14,10 +16,31 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     const bool onednn = x.is_cpu() && at::hasMKLDNN() && !at::GradMode::is_enabled() &&
                         (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16) &&
                         weight.scalar_type() == x.scalar_type();
-    if (onednn)
+    if (onednn) {
+        // Through oneDNN's own API where it can (weights packed once, not reordered per call).
+        if (dilation.size() == 2 && dilation[0] == 1 && dilation[1] == 1)
+            if (at::Tensor y = onednn::conv2d(x, weight, bias, stride, padding, groups); y.defined())
+                return y;
         return at::mkldnn_convolution(x, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt, padding,
                                       stride, dilation, groups);
+    }
     return at::conv2d(x, weight, bias, stride, padding, dilation, groups);
+}
+
+at::Tensor tap_weights(const at::Tensor& weight)
+{
+    const int64_t o = weight.size(0), c = weight.size(1), k = weight.size(2);
+    return weight.permute({0, 2, 3, 1}).reshape({o * k * k, c, 1, 1}).contiguous();
+}
+
+at::Tensor conv2d_by_taps(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias)
+{
+    RECORD_FUNCTION("bft::conv2d_by_taps", std::vector<c10::IValue>());
+    const int64_t one[] = {1, 1}, zero[] = {0, 0};
+    // Channels-last in, so that oneDNN answers channels-last: each pixel's taps side by side.
+    const at::Tensor taps = bft::conv2d(x.contiguous(at::MemoryFormat::ChannelsLast), tap_weight, at::Tensor(), one, zero, one, 1)
+                                .contiguous(at::MemoryFormat::ChannelsLast);
+    return kernels::tap_sum(taps, tap_weight.size(0) / (k * k), k, bias);
 }
 
 namespace {

@@ -1,6 +1,10 @@
 // Convolutions of the inference engine.
-// - conv2d: routes CPU inference straight to oneDNN, whose kernels LibTorch 1.13's heuristics skip
+// - conv2d: routes CPU inference straight to oneDNN (through its own API where built with it, with
+//   weights packed once: onednn.h), whose kernels LibTorch 1.13's heuristics skip
 //   for small feature maps (falling back to im2col + BLAS, 5-20x slower there).
+// - conv2d_by_taps: a convolution with few output channels and a wide kernel (the ResNets' last
+//   7x7 layer, 64 -> 3 or 1), which oneDNN runs at a sixth of its usual rate, as a 1x1 convolution
+//   to every tap's products (at full rate) and their sum at each output's offsets.
 // - conv_transpose2d_s2: a stride-2 transposed convolution as four ordinary convolutions, one per
 //   output phase ("sub-pixel"). LibTorch's CPU conv_transpose2d runs on a slow path (about 65% of
 //   the pose generator's time); ordinary convolutions run through oneDNN. Same results, same autograd.
@@ -14,6 +18,14 @@ namespace bft {
 
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
                   at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+
+// conv2d_by_taps's weights: weight [O, C, k, k] as a 1x1 convolution [O*k*k, C, 1, 1], channel
+// o*k*k + ky*k + kx being weight[o, :, ky, kx]. Depends only on the weight: cache it.
+at::Tensor tap_weights(const at::Tensor& weight);
+
+// Equals conv2d(x, weight, bias) with stride 1, no padding, for float32 inference on the CPU; k is
+// the kernel's size and tap_weight = tap_weights(weight).
+at::Tensor conv2d_by_taps(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias);
 
 // The four phase kernels of a transposed convolution weight [in, out, k, k], as ordinary conv
 // weights [out, in, kh, kw] in phase order (0,0), (0,1), (1,0), (1,1); undefined where no kernel tap

@@ -92,10 +92,10 @@ std::string bf16_drawback(const c10::Device& device)
 }
 
 std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>& sources,
-                                         const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef key)
+                                         const std::function<std::vector<at::Tensor>()>& make)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag, key.vec()}];
+    Entry& e = entries_[{sources.front().unsafeGetTensorImpl(), tag}];
     bool fresh = e.filled && e.impls.size() == sources.size();
     for (size_t k = 0; fresh && k < sources.size(); ++k)
         fresh = e.impls[k] == sources[k].unsafeGetTensorImpl() && e.versions[k] == sources[k]._version();
@@ -112,10 +112,9 @@ std::vector<at::Tensor> WeightCache::get(int tag, const std::vector<at::Tensor>&
     return e.value;
 }
 
-at::Tensor WeightCache::get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make,
-                                at::IntArrayRef key)
+at::Tensor WeightCache::get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make)
 {
-    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }, key).front();
+    return get(tag, sources, [&] { return std::vector<at::Tensor>{make()}; }).front();
 }
 
 void WeightCache::clear()
@@ -125,7 +124,7 @@ void WeightCache::clear()
 }
 
 namespace {
-enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kWinograd };
+enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kTaps };
 }
 
 int Ops::tag(int base) const
@@ -181,6 +180,18 @@ bool use_winograd(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
            all(*padding, 0) && o.in_channels() >= kWinogradMinChannels && o.out_channels() >= kWinogradMinChannels &&
            x.size(2) >= 3 && x.size(3) >= 3;
 }
+
+// The ResNets' last layer (7x7, 64 -> 3 or 1): oneDNN's direct kernels run few output channels
+// slowly (59 GFLOP/s here, against 300 and more for wide layers); by taps it is about twice as fast.
+bool use_taps(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    const int64_t k = (*o.kernel_size())[0];
+    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+    return k >= 5 && all(o.kernel_size(), k) && all(o.stride(), 1) && all(o.dilation(), 1) && o.groups() == 1 && padding &&
+           all(*padding, 0) && o.out_channels() <= 4 && o.in_channels() >= 16 && x.size(2) >= k && x.size(3) >= k;
+}
 } // namespace
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
@@ -193,10 +204,13 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
     }
     // The generators only use explicit paddings (never "same"/"valid").
     const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+    if (fast_ && cpu_ && dtype_ == at::kFloat && use_taps(x, m)) {
+        const at::Tensor taps = cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
+        return conv2d_by_taps(x, taps, (*o.kernel_size())[0], b);
+    }
     if (winograd_ && use_winograd(x, m)) {
-        at::Tensor y = onednn::winograd_conv3x3(x, w, b, [&](at::IntArrayRef layout, const std::function<at::Tensor()>& make) {
-            return cache_.get_one(tag(kWinograd), {m.weight}, make, layout);
-        });
+        const int64_t one[] = {1, 1}, zero[] = {0, 0};
+        at::Tensor y = onednn::conv2d(x, w, b, one, zero, 1, onednn::Algorithm::Winograd);
         if (y.defined())
             return y;
     }

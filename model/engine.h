@@ -15,7 +15,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace bft {
@@ -51,14 +50,12 @@ struct ForwardOptions {
 };
 
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor
-// is replaced or modified in place (its version counter moves), e.g. by a training step. `key`
-// tells apart derived weights that depend on more than the sources (oneDNN's Winograd layouts).
+// is replaced or modified in place (its version counter moves), e.g. by a training step.
 class WeightCache {
 public:
     std::vector<at::Tensor> get(int tag, const std::vector<at::Tensor>& sources,
-                                const std::function<std::vector<at::Tensor>()>& make, at::IntArrayRef key = {});
-    at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make,
-                       at::IntArrayRef key = {});
+                                const std::function<std::vector<at::Tensor>()>& make);
+    at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make);
     void clear();
 
 private:
@@ -69,7 +66,7 @@ private:
         bool filled = false;
     };
     std::mutex mutex_;
-    std::map<std::tuple<const void*, int, std::vector<int64_t>>, Entry> entries_;
+    std::map<std::pair<const void*, int>, Entry> entries_;
 };
 
 class Ops {

@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -312,6 +313,54 @@ at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool 
 }
 
 } // namespace
+
+namespace {
+// One output row: acc[o][x] += taps at row y + ky, pixel x + kx, channel o*k*k + ky*k + kx, for
+// every ky, kx. The channels of a pixel are contiguous, so each pixel's k*k*O taps are read from one
+// place while they sit in L1.
+BFT_VECTOR_CLONES void sum_row(const float* __restrict rows, int64_t row_stride, int64_t t, int64_t o_count, int64_t k,
+                               int64_t width, float* __restrict acc)
+{
+    for (int64_t ky = 0; ky < k; ++ky) {
+        const float* row = rows + ky * row_stride;
+        for (int64_t x = 0; x < width; ++x)
+            for (int64_t o = 0; o < o_count; ++o) {
+                const float* tap = row + x * t + o * k * k + ky * k;
+                float s = 0;
+                for (int64_t kx = 0; kx < k; ++kx)
+                    s += tap[kx * t + kx];
+                acc[o * width + x] += s;
+            }
+    }
+}
+} // namespace
+
+at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, const at::Tensor& bias)
+{
+    RECORD_FUNCTION("bft::tap_sum", std::vector<c10::IValue>());
+    const int64_t n = taps.size(0), t = taps.size(1), hp = taps.size(2), wp = taps.size(3);
+    if (taps.scalar_type() != at::kFloat || t != out_channels * k * k || hp < k || wp < k ||
+        !taps.is_contiguous(at::MemoryFormat::ChannelsLast))
+        throw Error("tap_sum: unsupported input");
+    const int64_t h = hp - k + 1, w = wp - k + 1;
+    at::Tensor out = at::empty({n, out_channels, h, w}, taps.options().memory_format(at::MemoryFormat::Contiguous));
+    const at::Tensor b = bias.defined() ? bias.to(at::kFloat).contiguous() : at::zeros({out_channels}, taps.options());
+    const float* src = taps.data_ptr<float>();
+    const float* bp = b.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> acc(static_cast<size_t>(out_channels * w));
+        for (int64_t r = begin; r < end; ++r) {
+            const int64_t img = r / h, y = r % h;
+            for (int64_t o = 0; o < out_channels; ++o)
+                std::fill(acc.begin() + o * w, acc.begin() + (o + 1) * w, bp[o]);
+            sum_row(src + (img * hp + y) * wp * t, wp * t, t, out_channels, k, w, acc.data());
+            for (int64_t o = 0; o < out_channels; ++o)
+                std::copy(acc.begin() + o * w, acc.begin() + (o + 1) * w, dst + ((img * out_channels + o) * h + y) * w);
+        }
+    });
+    return out;
+}
 
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place)
 {

@@ -16,4 +16,10 @@ namespace bft::kernels {
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place = false);
 at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
 
+// The second half of a convolution with few output channels computed by taps (convolution.h,
+// conv2d_by_taps): taps is N x (O*k*k) x Hp x Wp in channels-last float32, channel o*k*k + ky*k + kx
+// holding every pixel's product with weight[o, :, ky, kx]; the result, N x O x (Hp-k+1) x (Wp-k+1)
+// NCHW, sums each output's k*k taps at their offsets, plus bias (O values, or undefined).
+at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, const at::Tensor& bias);
+
 } // namespace bft::kernels

@@ -4,14 +4,17 @@
 #include <ATen/record_function.h>
 
 #if defined(BFT_WITH_ONEDNN)
+#include <c10/util/intrusive_ptr.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <array>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 #endif
 
 namespace bft::onednn {
@@ -21,6 +24,7 @@ namespace bft::onednn {
 namespace {
 
 using dnnl::memory;
+using Tag = memory::format_tag;
 
 dnnl::engine& cpu_engine()
 {
@@ -28,25 +32,29 @@ dnnl::engine& cpu_engine()
     return engine;
 }
 
-// One Winograd convolution of a given shape: its primitive and the reorders in and out of the
-// blocked layout it needs. Primitives are thread-safe to execute; the scratchpad is the caller's.
+// Everything that picks a kernel: N, C, H, W, O, kernel h/w, stride h/w, padding h/w, groups,
+// dtype, channels-last, bias dtype (-1: none), algorithm.
+using Shape = std::array<int64_t, 16>;
+
+// One convolution of a given shape: its primitive, the reorders between the caller's layout and the
+// one the kernel wants (where they differ), and the key of the weights' layout. Primitives are
+// thread-safe to execute; the scratchpad is each thread's own.
 struct Plan {
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward conv;
+    memory::desc user_src, user_dst, user_weights, bias;
+    bool reorder_src = false, reorder_dst = false;
     dnnl::reorder to_src, from_dst;
-    memory::desc user_src, user_dst;
     std::vector<int64_t> weights_key; // the bytes of the weights' layout: equal keys, equal layouts
 };
 
-using Shape = std::array<int64_t, 6>; // N, C, H, W, O, bias
-
-memory::desc nchw(int64_t n, int64_t c, int64_t h, int64_t w)
+memory::data_type dnnl_type(int64_t t)
 {
-    return memory::desc({n, c, h, w}, memory::data_type::f32, memory::format_tag::nchw);
+    return static_cast<at::ScalarType>(t) == at::kBFloat16 ? memory::data_type::bf16 : memory::data_type::f32;
 }
 
-// The plan for a shape, made once (a primitive descriptor iterates oneDNN's implementations: too slow
-// to repeat per layer); null where oneDNN has no Winograd kernel for it.
+// The plan for a shape, made once (a primitive descriptor iterates oneDNN's implementations: too
+// slow to repeat per layer); null where oneDNN has no kernel for it.
 std::shared_ptr<const Plan> plan_for(const Shape& s)
 {
     static std::mutex mutex;
@@ -54,53 +62,122 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = plans.find(s); it != plans.end())
         return it->second;
-    const auto [n, c, h, w, o, has_bias] = s;
-    const auto f32 = memory::data_type::f32;
-    const auto any = memory::format_tag::any;
-    const memory::desc src({n, c, h, w}, f32, any), wei({o, c, 3, 3}, f32, any), dst({n, o, h - 2, w - 2}, f32, any);
-    const memory::desc bias = has_bias ? memory::desc({o}, f32, memory::format_tag::x) : memory::desc();
+    const auto [n, c, h, w, o, kh, kw, sh, sw, ph, pw, groups, dtype, channels_last, bias_type, winograd] = s;
+    const memory::data_type t = dnnl_type(dtype);
+    const int64_t oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
+    const Tag plain = channels_last ? Tag::nhwc : Tag::nchw;
+    auto plan = std::make_shared<Plan>();
+    plan->user_src = memory::desc({n, c, h, w}, t, plain);
+    plan->user_dst = memory::desc({n, o, oh, ow}, t, plain);
+    plan->user_weights = groups == 1 ? memory::desc({o, c, kh, kw}, t, Tag::oihw)
+                                     : memory::desc({groups, o / groups, c / groups, kh, kw}, t, Tag::goihw);
+    if (bias_type >= 0)
+        plan->bias = memory::desc({o}, dnnl_type(bias_type), Tag::x);
+    // Channels-last activations stay as they are (oneDNN's kernels take them, as LibTorch asks);
+    // NCHW ones go to the kernel's blocked layout and back, as LibTorch does.
+    const bool any = !channels_last || winograd;
+    const memory::desc src = any ? memory::desc({n, c, h, w}, t, Tag::any) : plan->user_src;
+    const memory::desc dst = any ? memory::desc({n, o, oh, ow}, t, Tag::any) : plan->user_dst;
+    const memory::desc wei = groups == 1 ? memory::desc({o, c, kh, kw}, t, Tag::any)
+                                         : memory::desc({groups, o / groups, c / groups, kh, kw}, t, Tag::any);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    std::shared_ptr<Plan> plan;
     try {
-        const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd,
-                                                   src, wei, bias, dst, {1, 1}, {0, 0}, {0, 0});
+        const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                                   winograd ? dnnl::algorithm::convolution_winograd
+                                                            : dnnl::algorithm::convolution_direct,
+                                                   src, wei, plan->bias, dst, {sh, sw}, {ph, pw}, {ph, pw});
         dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine(), /*allow_empty=*/true);
-        if (pd) {
-            plan = std::make_shared<Plan>();
+        if (!pd) {
+            plan.reset();
+        } else {
             plan->pd = pd;
             plan->conv = dnnl::convolution_forward(pd);
             const dnnl_memory_desc_t layout = pd.weights_desc().data;
             plan->weights_key.assign((sizeof(layout) + 7) / 8, 0);
             std::memcpy(plan->weights_key.data(), &layout, sizeof(layout));
-            plan->user_src = nchw(n, c, h, w);
-            plan->user_dst = nchw(n, o, h - 2, w - 2);
-            plan->to_src = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), plan->user_src, cpu_engine(), pd.src_desc()));
-            plan->from_dst = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd.dst_desc(), cpu_engine(), plan->user_dst));
+            plan->reorder_src = pd.src_desc() != plan->user_src;
+            plan->reorder_dst = pd.dst_desc() != plan->user_dst;
+            if (plan->reorder_src)
+                plan->to_src = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), plan->user_src, cpu_engine(), pd.src_desc()));
+            if (plan->reorder_dst)
+                plan->from_dst = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd.dst_desc(), cpu_engine(), plan->user_dst));
         }
     } catch (const dnnl::error&) {
-        plan.reset(); // no kernel for this shape or CPU: the direct path it is
+        plan.reset(); // no kernel for this shape or CPU: LibTorch's path it is
     }
-    // Shapes are few (one per trunk width and image size); bound the map all the same.
-    if (plans.size() >= 64)
+    // Shapes are a few dozen per network and image size; bound the map all the same.
+    if (plans.size() >= 1024)
         plans.clear();
     plans[s] = plan;
     return plan;
 }
 
-memory wrap(const memory::desc& desc, const at::Tensor& t)
+// Packed weights, beside the weight tensors they come from: an entry is good while its tensor
+// lives (a weak reference) and is unchanged (its version counter; an optimizer step moves it).
+class PackedWeights {
+public:
+    at::Tensor get(const at::Tensor& weight, const std::vector<int64_t>& layout, const std::function<at::Tensor()>& make)
+    {
+        const int64_t version = weight.is_inference() ? -1 : static_cast<int64_t>(weight._version());
+        std::lock_guard<std::mutex> lock(mutex_);
+        const Key key{weight.unsafeGetTensorImpl(), layout};
+        if (auto it = entries_.find(key); it != entries_.end()) {
+            const Entry& e = it->second;
+            if (!e.owner.expired() && e.owner.lock().get() == weight.unsafeGetTensorImpl() && e.version == version)
+                return e.packed;
+            bytes_ -= e.packed.nbytes();
+            entries_.erase(it);
+        }
+        if (++inserts_ % 64 == 0)
+            sweep();
+        at::Tensor packed = make();
+        bytes_ += packed.nbytes();
+        entries_.emplace(key, Entry{Weak(weight.getIntrusivePtr()), version, packed});
+        return packed;
+    }
+
+    PackedStats stats()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        sweep();
+        return {static_cast<int64_t>(entries_.size()), bytes_};
+    }
+
+private:
+    using Weak = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
+    using Key = std::pair<const void*, std::vector<int64_t>>;
+    struct Entry {
+        Weak owner;
+        int64_t version;
+        at::Tensor packed;
+    };
+
+    void sweep() // the packed copies of weights that are gone
+    {
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            if (it->second.owner.expired()) {
+                bytes_ -= it->second.packed.nbytes();
+                it = entries_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    std::mutex mutex_;
+    std::map<Key, Entry> entries_;
+    int64_t bytes_ = 0, inserts_ = 0;
+};
+
+PackedWeights& packed()
 {
-    return memory(desc, cpu_engine(), t.data_ptr());
+    static PackedWeights* store = new PackedWeights; // never destroyed: tensors may outlive static destruction
+    return *store;
 }
 
-at::Tensor bytes(const memory::desc& desc)
-{
-    return at::empty({static_cast<int64_t>(desc.get_size())}, at::TensorOptions().dtype(at::kByte));
-}
-
-// Buffers a thread reuses from one convolution to the next: the scratchpad alone is about 50 MiB
-// at the authors' size, and fresh memory of that size comes from mmap, page-faulted on every call
-// (that doubled the convolution's time).
+// Buffers a thread reuses from one convolution to the next (Winograd's scratchpad alone is about
+// 50 MiB at the authors' size: fresh memory of that size was page-faulted in on every call).
 struct Workspace {
     at::Tensor src, dst, scratch;
 };
@@ -113,70 +190,114 @@ memory reuse(at::Tensor& buffer, const memory::desc& desc)
     return memory(desc, cpu_engine(), buffer.data_ptr());
 }
 
+memory wrap(const memory::desc& desc, const at::Tensor& t)
+{
+    return memory(desc, cpu_engine(), t.data_ptr());
+}
+
 } // namespace
+
+bool available()
+{
+    return true;
+}
 
 bool winograd_available()
 {
-    static const bool available = [] {
+    static const bool yes = [] {
         try {
-            return plan_for({1, 64, 18, 18, 64, 1}) != nullptr;
+            const Shape s{1, 64, 18, 18, 64, 3, 3, 1, 1, 0, 0, 1, static_cast<int64_t>(at::kFloat), 0, -1, 1};
+            return plan_for(s) != nullptr;
         } catch (...) {
             return false;
         }
     }();
-    return available;
+    return yes;
 }
 
-at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                            const WeightStore& transformed_weight)
+at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
+                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm)
 {
-    if (!x.is_cpu() || x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat || x.dim() != 4 ||
-        weight.dim() != 4 || weight.size(1) != x.size(1) || weight.size(2) != 3 || weight.size(3) != 3 ||
-        x.size(2) < 3 || x.size(3) < 3 || (bias.defined() && bias.scalar_type() != at::kFloat))
+    const at::ScalarType t = x.scalar_type();
+    const bool winograd = algorithm == Algorithm::Winograd;
+    if (!x.is_cpu() || !weight.is_cpu() || (t != at::kFloat && t != at::kBFloat16) || weight.scalar_type() != t ||
+        x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 || padding.size() != 2 || groups < 1 ||
+        x.size(1) != weight.size(1) * groups || weight.size(0) % groups != 0 || x.numel() == 0 ||
+        (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || !bias.is_cpu() ||
+                            (bias.scalar_type() != at::kFloat && bias.scalar_type() != at::kBFloat16))) ||
+        (winograd && (t != at::kFloat || weight.size(2) != 3 || weight.size(3) != 3 || stride[0] != 1 || stride[1] != 1)))
         return {};
-    const Shape shape{x.size(0), x.size(1), x.size(2), x.size(3), weight.size(0), bias.defined() ? 1 : 0};
+    const bool channels_last = x.dim() == 4 && x.size(1) > 1 && !x.is_contiguous() &&
+                               x.is_contiguous(at::MemoryFormat::ChannelsLast);
+    const Shape shape{x.size(0), x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
+                      stride[0], stride[1], padding[0], padding[1], groups, static_cast<int64_t>(t),
+                      channels_last ? 1 : 0, bias.defined() ? static_cast<int64_t>(bias.scalar_type()) : -1,
+                      winograd ? 1 : 0};
+    const int64_t oh = (x.size(2) + 2 * padding[0] - weight.size(2)) / stride[0] + 1;
+    const int64_t ow = (x.size(3) + 2 * padding[1] - weight.size(3)) / stride[1] + 1;
+    if (oh < 1 || ow < 1)
+        return {};
     const std::shared_ptr<const Plan> plan = plan_for(shape);
     if (!plan)
         return {};
-    RECORD_FUNCTION("bft::winograd_conv3x3", std::vector<c10::IValue>());
+    RECORD_FUNCTION(winograd ? "bft::onednn_winograd_conv" : "bft::onednn_conv", std::vector<c10::IValue>());
     dnnl::stream stream(cpu_engine());
-    const at::Tensor w = transformed_weight(plan->weights_key, [&] {
+    const at::Tensor w = packed().get(weight, plan->weights_key, [&] {
         const at::Tensor user = weight.detach().contiguous();
-        at::Tensor out = bytes(plan->pd.weights_desc());
-        memory from(memory::desc({weight.size(0), weight.size(1), 3, 3}, memory::data_type::f32, memory::format_tag::oihw),
-                    cpu_engine(), user.data_ptr());
-        memory to = wrap(plan->pd.weights_desc(), out);
+        at::Tensor out = at::empty({static_cast<int64_t>(plan->pd.weights_desc().get_size())}, at::TensorOptions().dtype(at::kByte));
+        memory from = wrap(plan->user_weights, user), to = wrap(plan->pd.weights_desc(), out);
         dnnl::reorder(from, to).execute(stream, from, to);
         stream.wait();
         return out;
     });
-    const at::Tensor src_user = x.contiguous(), b = bias.defined() ? bias.contiguous() : bias;
+    const at::Tensor src_user = x.contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
+    at::Tensor out = at::empty({x.size(0), weight.size(0), oh, ow},
+                               x.options().memory_format(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
     thread_local Workspace work;
-    at::Tensor out = at::empty({x.size(0), weight.size(0), x.size(2) - 2, x.size(3) - 2}, x.options());
-    memory src_user_m = wrap(plan->user_src, src_user), src_m = reuse(work.src, plan->pd.src_desc());
-    memory dst_m = reuse(work.dst, plan->pd.dst_desc()), out_m = wrap(plan->user_dst, out);
-    plan->to_src.execute(stream, src_user_m, src_m);
+    memory src_m = wrap(plan->user_src, src_user), out_m = wrap(plan->user_dst, out);
+    if (plan->reorder_src) {
+        memory blocked = reuse(work.src, plan->pd.src_desc());
+        plan->to_src.execute(stream, src_m, blocked);
+        src_m = blocked;
+    }
+    memory dst_m = plan->reorder_dst ? reuse(work.dst, plan->pd.dst_desc()) : out_m;
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src_m},
                                          {DNNL_ARG_WEIGHTS, wrap(plan->pd.weights_desc(), w)},
                                          {DNNL_ARG_DST, dst_m},
                                          {DNNL_ARG_SCRATCHPAD, reuse(work.scratch, plan->pd.scratchpad_desc())}};
     if (b.defined())
-        args.emplace(DNNL_ARG_BIAS, memory(memory::desc({weight.size(0)}, memory::data_type::f32, memory::format_tag::x),
-                                           cpu_engine(), b.data_ptr()));
+        args.emplace(DNNL_ARG_BIAS, wrap(plan->bias, b));
     plan->conv.execute(stream, args);
-    plan->from_dst.execute(stream, dst_m, out_m);
+    if (plan->reorder_dst)
+        plan->from_dst.execute(stream, dst_m, out_m);
     stream.wait();
     return out;
 }
 
+PackedStats packed_weights()
+{
+    return packed().stats();
+}
+
 #else // without oneDNN's headers
+
+bool available()
+{
+    return false;
+}
 
 bool winograd_available()
 {
     return false;
 }
 
-at::Tensor winograd_conv3x3(const at::Tensor&, const at::Tensor&, const at::Tensor&, const WeightStore&)
+at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef, int64_t, Algorithm)
+{
+    return {};
+}
+
+PackedStats packed_weights()
 {
     return {};
 }

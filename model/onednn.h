@@ -1,29 +1,39 @@
-// oneDNN primitives that LibTorch does not reach: its CPU convolutions always ask oneDNN for the
-// direct algorithm, while the ResNet trunk's 3x3 convolutions (wide, stride 1, 87% of a pose
-// forward's arithmetic) run up to 3x faster as oneDNN's Winograd F(4x4, 3x3), which does 4x fewer
-// multiplications. Built where oneDNN's headers are found (Debian: libdnnl-dev, the same libdnnl
-// that libtorch links); elsewhere winograd_available() is false and callers use the direct path.
+// Inference convolutions straight through oneDNN's own API, for two things LibTorch does not do:
+// - weights kept in oneDNN's layout: at::mkldnn_convolution reorders a plain weight on every call,
+//   which was half of a texture U-Net forward (its 512-channel 4x4 weights, at tiny feature maps);
+//   here each weight is packed once (per layout oneDNN asks for) and reused until it changes;
+// - Winograd F(4x4, 3x3): LibTorch only ever asks for the direct algorithm, while the ResNet trunk's
+//   wide 3x3 convolutions (87% of a pose forward's arithmetic) run 3-4x faster by Winograd.
+// Built where oneDNN's headers are found (Debian: libdnnl-dev, the same libdnnl that libtorch
+// links); elsewhere (and on CUDA) the functions return undefined and callers run LibTorch's path.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
-#include <functional>
+#include <cstdint>
 
 namespace bft::onednn {
 
-// Whether this build has oneDNN's API and oneDNN has a Winograd kernel for this CPU (AVX-512).
+// Whether this build has oneDNN's API.
+bool available();
+// ... and oneDNN has a Winograd kernel for this CPU (AVX-512).
 bool winograd_available();
 
-// A convolution with a 3x3 kernel, stride 1, no padding, groups 1, by Winograd F(4x4, 3x3), in
-// float32 on the CPU. x: N x C x H x W (H, W >= 3), any layout; weight: O x C x 3 x 3; bias: O or
-// undefined. Returns an NCHW tensor, or an undefined one where oneDNN has no Winograd kernel for
-// this shape (the caller then runs the direct convolution).
-// `transformed_weight(layout, make)` lets the caller cache the weight in oneDNN's Winograd layout (a
-// byte tensor, 4x the weight): it returns the buffer kept for this weight and `layout` (a key that
-// oneDNN's choice of layout gives, the same for most input shapes: previews and full-size results
-// share one), or calls make() for a new one and keeps it.
-using WeightStore = std::function<at::Tensor(at::IntArrayRef layout, const std::function<at::Tensor()>& make)>;
-at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                            const WeightStore& transformed_weight);
+enum class Algorithm { Direct, Winograd };
+
+// conv2d(x, weight, bias, stride, padding, dilation 1, groups) for inference on the CPU, float32 or
+// bfloat16 (x and weight alike; bias of either), x in NCHW or channels-last (the result in the same
+// layout). Winograd: 3x3 kernels, stride 1, float32. Returns an undefined tensor where oneDNN has
+// no kernel for it (the caller then runs LibTorch's convolution).
+// The packed weight is kept beside the weight tensor while it lives and is unchanged (its version
+// counter): pass long-lived weights (parameters, cached derived weights), not per-call temporaries.
+at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
+                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm = Algorithm::Direct);
+
+// The packed weights kept now (for tests and reports).
+struct PackedStats {
+    int64_t count = 0, bytes = 0;
+};
+PackedStats packed_weights();
 
 } // namespace bft::onednn
