@@ -251,6 +251,11 @@ BenchReport run_train_bench(const Generator& net, const BenchConfig& config, boo
     }
     r.peak_forward_mib = std::max(0.0, proc_status_mib("VmHWM") - rss_start);
     r.peak_process_mib = proc_status_mib("VmHWM");
+    if (!config.profile_path.empty()) {
+        torch::autograd::profiler::RecordProfile trace(config.profile_path);
+        step.run(input, guide, target);
+        sync(config.device);
+    }
     summarise(r);
     return r;
 }

@@ -316,22 +316,19 @@ at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool 
 
 namespace {
 // One output row: acc[o][x] += taps at row y + ky, pixel x + kx, channel o*k*k + ky*k + kx, for
-// every ky, kx. The channels of a pixel are contiguous, so each pixel's k*k*O taps are read from one
-// place while they sit in L1.
+// every ky, kx. x innermost: its iterations are independent (a sum over kx innermost was one long
+// dependency chain, 4x slower), and the rows read sit in L2.
 BFT_VECTOR_CLONES void sum_row(const float* __restrict rows, int64_t row_stride, int64_t t, int64_t o_count, int64_t k,
                                int64_t width, float* __restrict acc)
 {
-    for (int64_t ky = 0; ky < k; ++ky) {
-        const float* row = rows + ky * row_stride;
-        for (int64_t x = 0; x < width; ++x)
+    for (int64_t ky = 0; ky < k; ++ky)
+        for (int64_t kx = 0; kx < k; ++kx)
             for (int64_t o = 0; o < o_count; ++o) {
-                const float* tap = row + x * t + o * k * k + ky * k;
-                float s = 0;
-                for (int64_t kx = 0; kx < k; ++kx)
-                    s += tap[kx * t + kx];
-                acc[o * width + x] += s;
+                const float* tap = rows + ky * row_stride + kx * t + o * k * k + ky * k + kx;
+                float* a = acc + o * width;
+                for (int64_t x = 0; x < width; ++x)
+                    a[x] += tap[x * t];
             }
-    }
 }
 } // namespace
 

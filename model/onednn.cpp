@@ -4,8 +4,14 @@
 #include <ATen/record_function.h>
 
 #if defined(BFT_WITH_ONEDNN)
-#include <c10/util/intrusive_ptr.h>
 #include <oneapi/dnnl/dnnl.hpp>
+#if DNNL_VERSION_MAJOR != 2 // the calls below are oneDNN 2's API (3 dropped operation descriptors)
+#undef BFT_WITH_ONEDNN
+#endif
+#endif
+
+#if defined(BFT_WITH_ONEDNN)
+#include <c10/util/intrusive_ptr.h>
 
 #include <array>
 #include <cstring>
