@@ -167,30 +167,36 @@ at::Tensor Ops::cast(const at::Tensor& w, int tag)
 }
 
 namespace {
-// Winograd pays where there are many channels (the ResNet trunk: 512 in the authors' size). Below,
-// its transforms cost more than the multiplications saved (bft bench, with and without).
+// Winograd pays where there are many channels (the ResNet trunk: 512 in the authors' size): with the
+// demo pose model's 128, whole forwards were on a par at 16x16 trunk maps and 15% faster at 32x32
+// (bft bench with and without); narrower trunks stay direct, unmeasured.
 constexpr int64_t kWinogradMinChannels = 128;
 
-bool use_winograd(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
-{
-    const auto& o = m.options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
-    return all(o.kernel_size(), 3) && all(o.stride(), 1) && all(o.dilation(), 1) && o.groups() == 1 && padding &&
-           all(*padding, 0) && o.in_channels() >= kWinogradMinChannels && o.out_channels() >= kWinogradMinChannels &&
-           x.size(2) >= 3 && x.size(3) >= 3;
-}
-
-// The ResNets' last layer (7x7, 64 -> 3 or 1): oneDNN's direct kernels run few output channels
-// slowly (59 GFLOP/s here, against 300 and more for wide layers); by taps it is about twice as fast.
-bool use_taps(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+// The kernel size of a square, stride-1, undilated, ungrouped convolution without padding (the
+// generators pad explicitly, by reflection); 0 for any other.
+int64_t plain_kernel(const torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
     const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
     const int64_t k = (*o.kernel_size())[0];
     auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
-    return k >= 5 && all(o.kernel_size(), k) && all(o.stride(), 1) && all(o.dilation(), 1) && o.groups() == 1 && padding &&
-           all(*padding, 0) && o.out_channels() <= 4 && o.in_channels() >= 16 && x.size(2) >= k && x.size(3) >= k;
+    const bool plain = all(o.kernel_size(), k) && all(o.stride(), 1) && all(o.dilation(), 1) && o.groups() == 1 &&
+                       padding && all(*padding, 0);
+    return plain ? k : 0;
+}
+
+bool use_winograd(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    return plain_kernel(m) == 3 && m.options.in_channels() >= kWinogradMinChannels &&
+           m.options.out_channels() >= kWinogradMinChannels && x.size(2) >= 3 && x.size(3) >= 3;
+}
+
+// The ResNets' last layer (7x7, 64 -> 3 or 1): oneDNN's direct kernels run few output channels
+// slowly (59 GFLOP/s here, against 300 and more for wide layers); by taps it is 1.5-2x as fast.
+bool use_taps(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const int64_t k = plain_kernel(m);
+    return k >= 5 && m.options.out_channels() <= 4 && m.options.in_channels() >= 16 && x.size(2) >= k && x.size(3) >= k;
 }
 } // namespace
 
