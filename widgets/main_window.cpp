@@ -203,7 +203,9 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
         deviceLabel_->setText(tr("Device: %1").arg(d));
         bf16Box_->setToolTip(session_->bf16Available() ? tr("Drags render in bfloat16: about twice as fast, slightly less exact")
                                                        : tr("This device has no fast bfloat16: drags render in fp32"));
-        bf16Box_->setEnabled(session_->bf16Available()); // a choice that does nothing here is not offered
+        bf16Box_->setEnabled(session_->bf16Available()); // a choice that does nothing here is not offered,
+        const QSignalBlocker b(bf16Box_);                // nor shown ticked
+        bf16Box_->setChecked(session_->bf16Available() && doc_->settings().previewBf16);
     });
     connect(doc_, &Document::sourceChanged, this, &MainWindow::refreshGuideView);
     connect(doc_, &Document::taskChanged, this, &MainWindow::refreshGuideView);
@@ -465,7 +467,8 @@ void MainWindow::buildToolbar()
         Settings s = doc_->settings();
         s.fullSize = fullSizeBox_->currentData().toInt();
         s.previewSize = previewSizeBox_->currentData().toInt();
-        s.previewBf16 = bf16Box_->isChecked();
+        if (bf16Box_->isEnabled()) // a box shown unticked because bf16 does not pay here keeps the choice
+            s.previewBf16 = bf16Box_->isChecked();
         doc_->setSettings(s);
     };
     connect(fullSizeBox_, &QComboBox::activated, this, applySizes);
@@ -476,7 +479,7 @@ void MainWindow::buildToolbar()
         const QSignalBlocker b(bf16Box_);
         fullSizeBox_->setCurrentIndex(std::max(0, fullSizeBox_->findData(s.fullSize)));
         previewSizeBox_->setCurrentIndex(std::max(0, previewSizeBox_->findData(s.previewSize)));
-        bf16Box_->setChecked(s.previewBf16);
+        bf16Box_->setChecked(s.previewBf16 && bf16Box_->isEnabled());
         deviceBox_->setCurrentIndex(std::max(0, deviceBox_->findData(s.device)));
         threadsBox_->setValue(s.threads);
     };
