@@ -135,8 +135,7 @@ public:
             bytes_ -= e.packed.nbytes();
             entries_.erase(it);
         }
-        if (++inserts_ % 64 == 0)
-            sweep();
+        sweep(); // a few hundred entries at most: cheap beside packing, and no dead copy outlives its weight for long
         at::Tensor packed = make();
         bytes_ += packed.nbytes();
         entries_.emplace(key, Entry{Weak(weight.getIntrusivePtr()), version, packed});
@@ -173,7 +172,7 @@ private:
 
     std::mutex mutex_;
     std::map<Key, Entry> entries_;
-    int64_t bytes_ = 0, inserts_ = 0;
+    int64_t bytes_ = 0;
 };
 
 PackedWeights& packed()
