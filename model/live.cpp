@@ -271,7 +271,6 @@ std::string LiveModel::set_device(const std::string& device, int threads)
 
 std::string LiveModel::device_description() const { return bft::device_description(d_->device); }
 bool LiveModel::bf16_available() const { return bf16_speed(d_->device).faster; }
-std::string LiveModel::bf16_drawback() const { return bft::bf16_drawback(d_->device); }
 
 Result LiveModel::run(const Request& rq, const std::atomic<bool>* cancel)
 {

@@ -115,7 +115,6 @@ public:
     std::string device_description() const;
     // Whether bf16 previews pay here: the device runs bf16, and faster than fp32 (measured once).
     bool bf16_available() const;
-    std::string bf16_drawback() const; // why not, for people; empty where they pay
 
     // Runs one request; `cancel` stops between layers (the result then says cancelled).
     // Throws bft::Error on bad requests (sizes, channels).
