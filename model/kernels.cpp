@@ -371,4 +371,34 @@ at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place)
     return normalize(x, nullptr, /*unbiased=*/false, relu, in_place);
 }
 
+namespace {
+
+// Vectorised (sqrt and division included: the file is built without errno for maths); the weight
+// decay test is outside the loop so that the loop has no branch.
+template <bool Decay>
+BFT_VECTOR_CLONES void adam_loop(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                                 int64_t n, const AdamScalars s)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        float grad = g[i];
+        if constexpr (Decay)
+            grad = grad + s.weight_decay * p[i];
+        const float mi = m[i] * s.beta1 + s.one_minus_beta1 * grad;
+        const float vi = v[i] * s.beta2 + s.one_minus_beta2 * grad * grad;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] + s.neg_step * mi / (std::sqrt(vi) / s.bias_correction2_sqrt + s.eps);
+    }
+}
+
+} // namespace
+
+void adam_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamScalars& s)
+{
+    if (s.weight_decay != 0.0f)
+        adam_loop<true>(p, g, m, v, n, s);
+    else
+        adam_loop<false>(p, g, m, v, n, s);
+}
+
 } // namespace bft::kernels

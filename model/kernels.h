@@ -1,5 +1,6 @@
-// Fused normalisation kernels of the inference engine. Each reads its input once for statistics
-// and once for the result, instead of the five or six full passes the ATen formulation makes:
+// Fused kernels: the inference engine's normalisation and tap sums, and the training's Adam update.
+// Each normalisation kernel reads its input once for statistics and once for the result, instead of
+// the five or six full passes the ATen formulation makes:
 //   film_modulate:  y = gamma * (x - mean) / sqrt(var_unbiased + 1e-5) + beta   [+ ReLU]
 //   instance_norm:  y = (x - mean) / sqrt(var_biased + 1e-5)                     [+ ReLU]
 // x: N x C x H x W, float32 or bfloat16, contiguous in NCHW or channels-last; statistics are
@@ -21,5 +22,13 @@ at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
 // holding every pixel's product with weight[o, :, ky, kx]; the result, N x O x (Hp-k+1) x (Wp-k+1)
 // NCHW, sums each output's k*k taps at their offsets, plus bias (O values, or undefined).
 at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, const at::Tensor& bias);
+
+// One Adam update (optimizer.h) over n float32 elements, in torch::optim::Adam's order of operations:
+//   g += weight_decay * p;  m = m * beta1 + (1 - beta1) * g;  v = v * beta2 + (1 - beta2) * g * g;
+//   p += neg_step * m / (sqrt(v) / bias_correction2_sqrt + eps)
+struct AdamScalars {
+    float beta1, beta2, one_minus_beta1, one_minus_beta2, weight_decay, bias_correction2_sqrt, eps, neg_step;
+};
+void adam_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamScalars& s);
 
 } // namespace bft::kernels

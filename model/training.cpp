@@ -18,7 +18,7 @@ TrainStep::TrainStep(Generator generator, const TrainConfig& config, const c10::
     g_->to(device);
     g_->train();
     auto adam = [&](const std::vector<at::Tensor>& params) {
-        return std::make_unique<torch::optim::Adam>(
+        return std::make_unique<FusedAdam>(
             params, torch::optim::AdamOptions(config.lr).betas({config.beta1, config.beta2}));
     };
     opt_g_ = adam(g_->parameters());
@@ -182,7 +182,7 @@ StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, cons
     // the ranks' gradients are averaged in the last backward pass only (DDP's no_sync).
     const double scale = 1.0 / static_cast<double>(parts.size());
     if (!config_.use_gan) {
-        opt_g_->zero_grad();
+        opt_g_->clear_grads();
         for (size_t k = 0; k < parts.size(); ++k) {
             const Micro& m = parts[k];
             const at::Tensor l1 = masked_l1(g_->forward(m.input, m.guide), m.target, m.valid);
@@ -198,7 +198,7 @@ StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, cons
     std::vector<at::Tensor> kept(parts.size());
     for (auto& p : d_->parameters())
         p.requires_grad_(true);
-    opt_d_->zero_grad();
+    opt_d_->clear_grads();
     for (size_t k = 0; k < parts.size(); ++k) {
         const Micro& m = parts[k];
         at::Tensor raw;
@@ -221,7 +221,7 @@ StepLosses TrainStep::run(const at::Tensor& input, const at::Tensor& guide, cons
     // G: fool D, and stay close to the target.
     for (auto& p : d_->parameters())
         p.requires_grad_(false);
-    opt_g_->zero_grad();
+    opt_g_->clear_grads();
     for (size_t k = 0; k < parts.size(); ++k) {
         const Micro& m = parts[k];
         const at::Tensor raw = kept[k].defined() ? kept[k] : g_->forward(m.input, m.guide);

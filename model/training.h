@@ -8,7 +8,7 @@
 #include "discriminator.h"
 #include "generator.h"
 
-#include <torch/optim/adam.h>
+#include "optimizer.h"
 
 #include <memory>
 
@@ -58,7 +58,7 @@ private:
     Generator g_;
     PatchDiscriminator d_{nullptr};
     TrainConfig config_;
-    std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
+    std::unique_ptr<FusedAdam> opt_g_, opt_d_;
     std::unique_ptr<dist::GradientReducer> reduce_g_, reduce_d_;
 };
 
