@@ -74,6 +74,7 @@ Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, co
     forward.film = options.capture_film ? &result.film : nullptr;
     forward.precision = options.precision;
     forward.cancel = options.cancel;
+    forward.winograd = options.winograd;
     at::Tensor y = net.run(x, g, forward);
     if (!y.defined())
         return Translation{}; // cancelled

@@ -19,6 +19,7 @@ struct TranslateOptions {
     bool capture_film = false;
     Precision precision = Precision::FP32;
     const std::atomic<bool>* cancel = nullptr; // when it turns true the forward stops; output is then undefined
+    bool winograd = true; // engine.h, ForwardOptions::winograd
 };
 
 // input/guide: NCHW or CHW float tensors in [-1, 1]. `net` must already be on `device`.

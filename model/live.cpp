@@ -9,6 +9,7 @@
 #include "inference.h"
 #include "json_file.h"
 #include "npy.h"
+#include "onednn.h"
 #include "pose.h"
 #include "runtime.h"
 #include "texture.h"
@@ -216,6 +217,7 @@ struct LiveModel::State {
     ModelInfo info;
     Task task = Task::Pose;
     c10::Device device{c10::kCPU};
+    bool low_memory = false; // of the last request
 };
 
 LiveModel::LiveModel() : d_(std::make_unique<State>()) {}
@@ -318,6 +320,10 @@ Result LiveModel::run(const Request& rq, const std::atomic<bool>* cancel)
     opt.capture_film = rq.capture_film;
     opt.precision = rq.bf16 && bf16_supported(d_->device) ? Precision::BF16 : Precision::FP32;
     opt.cancel = cancel;
+    opt.winograd = !rq.low_memory;
+    if (rq.low_memory && !d_->low_memory)
+        onednn::release_packed_weights(); // the direct ones are packed again as the forward needs them
+    d_->low_memory = rq.low_memory;
     Result out;
     out.seq = rq.seq;
     out.bf16 = opt.precision == Precision::BF16;

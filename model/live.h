@@ -63,6 +63,10 @@ struct Request {
     Task task = Task::Pose;
     int width = 0, height = 0;      // the size the network runs at
     bool bf16 = false;              // bf16, where the device has it (the editor asks where it is also faster)
+    // Every convolution direct: no Winograd weights kept (4x the 3x3 layers' weights, about 500 MiB
+    // for a full-size ResNet), at up to 3x the time of those layers. Weights kept for earlier
+    // requests are let go when a request first asks for this.
+    bool low_memory = false;
     bool capture_film = false;
     Rgb8 source;                    // pose: the person; depth: the RGB guide (width x height)
     Skeleton skeleton{};            // pose

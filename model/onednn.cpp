@@ -142,6 +142,13 @@ public:
         return packed;
     }
 
+    void clear()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        entries_.clear();
+        bytes_ = 0;
+    }
+
     PackedStats stats()
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -285,6 +292,11 @@ PackedStats packed_weights()
     return packed().stats();
 }
 
+void release_packed_weights()
+{
+    packed().clear();
+}
+
 #else // without oneDNN's headers
 
 bool available()
@@ -306,6 +318,8 @@ PackedStats packed_weights()
 {
     return {};
 }
+
+void release_packed_weights() {}
 
 #endif
 

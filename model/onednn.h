@@ -35,5 +35,8 @@ struct PackedStats {
     int64_t count = 0, bytes = 0;
 };
 PackedStats packed_weights();
+// Lets every packed weight go (the next convolution of each packs its own again): to give back the
+// memory of layouts no longer asked for (Winograd's, after switching to direct convolutions).
+void release_packed_weights();
 
 } // namespace bft::onednn

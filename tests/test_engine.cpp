@@ -11,6 +11,7 @@
 #include "inference.h"
 #include "kernels.h"
 #include "layers.h"
+#include "live.h"
 #include "npy.h"
 #include "onednn.h"
 
@@ -251,6 +252,48 @@ TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
     const at::Tensor after = run(true);
     EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
     EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
+}
+
+// The editor's "Use Less Memory": a request with low_memory runs every convolution direct and lets
+// the Winograd weights of earlier requests go; its result stays within parity of the fast path.
+TEST(WinogradInTheEngine, LowMemoryRequestsLetTheTransformedWeightsGo)
+{
+    if (!onednn::winograd_available())
+        GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
+    ArchSpec spec; // as above: a 128-channel trunk
+    spec.ngf = 16;
+    spec.n_blocks = 2;
+    Generator net = make_generator(spec);
+    const std::string path = test::temp_dir("low-memory") + "/pose.pth";
+    write_state_dict(path, generator_state(*net));
+    net = nullptr;
+    live::LiveModel model;
+    model.load(path, live::Task::Pose);
+    live::Request rq;
+    rq.task = live::Task::Pose;
+    rq.width = 48;
+    rq.height = 64;
+    rq.source.width = 48;
+    rq.source.height = 64;
+    rq.source.bytes.assign(48 * 64 * 3, 128);
+    rq.skeleton = live::default_skeleton(48, 64);
+    const live::Result fast = model.run(rq);
+    const int64_t with_winograd = onednn::packed_weights().bytes;
+    rq.low_memory = true;
+    const live::Result low = model.run(rq);
+    const int64_t direct_only = onednn::packed_weights().bytes;
+    // Kept, the Winograd weights (4x their kernels) would come on top of the direct ones now packed
+    // for the same layers: less than before means they went.
+    EXPECT_LT(direct_only, with_winograd);
+    ASSERT_EQ(low.raw.values.size(), fast.raw.values.size());
+    double most = 0;
+    bool differ = false;
+    for (size_t i = 0; i < low.raw.values.size(); ++i) {
+        most = std::max(most, static_cast<double>(std::abs(low.raw.values[i] - fast.raw.values[i])));
+        differ = differ || low.raw.values[i] != fast.raw.values[i];
+    }
+    EXPECT_LE(most, 1e-4);
+    EXPECT_TRUE(differ); // the two paths really differ (rounding)
 }
 
 class EngineOnFixture : public ::testing::Test {

@@ -1134,6 +1134,14 @@ Stopped: Resume goes on where it stopped.</source>
         <source>Fine-tuning</source>
         <translation>微調</translation>
     </message>
+    <message>
+        <source>Use &amp;Less Memory</source>
+        <translation>節省記憶體(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Runs every convolution directly and lets go of the transformed weights of the fast 3×3 layers: about half a gigabyte less for a full-size ResNet generator, each result taking about 1.5× as long</source>
+        <translation>所有卷積直接計算，並釋放快速 3×3 層的轉換權重：完整大小的 ResNet 生成器約少用半 GB 記憶體，每個結果約需 1.5 倍時間</translation>
+    </message>
 </context>
 <context>
     <name>bft::studio::PosePanel</name>

@@ -220,6 +220,7 @@ live::Request Document::makeRequest(int longSide, bool preview) const
     rq.width = size.width();
     rq.height = size.height();
     rq.bf16 = preview && settings_.previewBf16;
+    rq.low_memory = settings_.lowMemory;
     if (size.isEmpty())
         return rq;
     const double sx = static_cast<double>(size.width()) / source_.width();
@@ -392,6 +393,7 @@ QJsonObject Document::toJson() const
     s[QStringLiteral("preview_bf16")] = settings_.previewBf16;
     s[QStringLiteral("device")] = settings_.device;
     s[QStringLiteral("threads")] = settings_.threads;
+    s[QStringLiteral("low_memory")] = settings_.lowMemory;
     j[QStringLiteral("settings")] = s;
     QJsonArray points;
     for (const live::Keypoint& p : skeleton_)
@@ -467,6 +469,7 @@ void Document::fromJson(const QJsonObject& j, const QString& baseDir)
     settings.previewBf16 = s.value(QStringLiteral("preview_bf16")).toBool(true);
     settings.device = s.value(QStringLiteral("device")).toString(QStringLiteral("cpu"));
     settings.threads = s.value(QStringLiteral("threads")).toInt(0);
+    settings.lowMemory = s.value(QStringLiteral("low_memory")).toBool(false);
     QString model = j.value(QStringLiteral("model")).toString();
     if (!model.isEmpty() && QFileInfo(model).isRelative())
         model = QFileInfo(baseDir + QLatin1Char('/') + model).absoluteFilePath();

@@ -34,6 +34,7 @@ struct Settings {
     bool previewBf16 = true;
     QString device = QStringLiteral("cpu");
     int threads = 0;       // 0: all cores
+    bool lowMemory = false; // direct convolutions only (live.h, Request::low_memory)
 };
 
 class Document : public QObject {
