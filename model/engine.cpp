@@ -154,7 +154,12 @@ at::Tensor Ops::prepare(const at::Tensor& x, bool channels_last) const
         return x;
     // cuDNN prefers channels-last for every layer of these networks (tensor cores).
     const bool cl = cpu_ ? channels_last : true;
-    return x.to(dtype_).contiguous(cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    at::Tensor y = x.to(dtype_).contiguous(cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    // One channel is contiguous in both layouts, and contiguous() leaves its NCHW strides; the
+    // channels-last ones (same memory) tell oneDNN to answer in channels-last (onednn.cpp).
+    if (cl && y.dim() == 4 && y.size(1) == 1 && y.suggest_memory_format() != at::MemoryFormat::ChannelsLast)
+        y = y.as_strided(y.sizes(), {y.size(2) * y.size(3), 1, y.size(3), 1});
+    return y;
 }
 
 at::Tensor Ops::output(const at::Tensor& y) const

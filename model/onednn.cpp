@@ -239,8 +239,10 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
                             (bias.scalar_type() != at::kFloat && bias.scalar_type() != at::kBFloat16))) ||
         (winograd && (t != at::kFloat || weight.size(2) != 3 || weight.size(3) != 3 || stride[0] != 1 || stride[1] != 1)))
         return {};
-    const bool channels_last = x.dim() == 4 && x.size(1) > 1 && !x.is_contiguous() &&
-                               x.is_contiguous(at::MemoryFormat::ChannelsLast);
+    // A one-channel input is contiguous either way; its strides still say which layout its maker
+    // asked for, and the result follows (a channels-last network's first layer answers in it).
+    const bool channels_last = x.size(1) > 1 ? !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast)
+                                             : x.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
     const Shape shape{x.size(0), x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
                       stride[0], stride[1], padding[0], padding[1], groups, static_cast<int64_t>(t),
                       channels_last ? 1 : 0, bias.defined() ? static_cast<int64_t>(bias.scalar_type()) : -1,

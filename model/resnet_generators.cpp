@@ -12,11 +12,13 @@ namespace nn = torch::nn;
 
 namespace {
 constexpr int kLevels = 3; // stride-2 convs per stream
-// Memory layout of each stage on the fast path, chosen by measurement (bft bench): oneDNN runs the
-// wide, shallow encoder layers faster channels-last, the 512-channel trunk and the decoder in NCHW.
+// Memory layout of each stage on the fast path, chosen by measurement (bft bench, ONEDNN_VERBOSE):
+// the encoder and the decoder channels-last, which oneDNN's kernels for them work in (in NCHW, the
+// decoder's phases were reordered in and out: 14 of 22 ms of reorders per depth forward at 256);
+// the trunk in NCHW, which its Winograd kernels reorder to their blocked layout either way.
 constexpr bool kChannelsLastEncoder = true;
 constexpr bool kChannelsLastTrunk = false;
-constexpr bool kChannelsLastDecoder = false;
+constexpr bool kChannelsLastDecoder = true;
 
 nn::InstanceNorm2d make_instance_norm(int nc)
 {
@@ -70,9 +72,11 @@ void ResnetGeneratorBase::build_trunk()
 
 at::Tensor ResnetGeneratorBase::stem(const at::Tensor& in, torch::nn::Conv2dImpl& conv, Ops& ops)
 {
-    // A one-channel input is as much NCHW as channels-last, and oneDNN then answers in NCHW: the
-    // second prepare() puts the stem's output into the encoder's layout either way.
-    return ops.prepare(ops.conv(ops.reflect_pad(ops.prepare(in, kChannelsLastEncoder), 3), conv), kChannelsLastEncoder);
+    // LibTorch's reflection padding answers a one-channel input in NCHW: prepare() gives it the
+    // encoder's layout again (a view), so that the stem's output comes in it (oneDNN follows its
+    // input); the last prepare() is for LibTorch's path (CUDA).
+    const at::Tensor padded = ops.prepare(ops.reflect_pad(ops.prepare(in, kChannelsLastEncoder), 3), kChannelsLastEncoder);
+    return ops.prepare(ops.conv(padded, conv), kChannelsLastEncoder);
 }
 
 bool ResnetGeneratorBase::stems(const at::Tensor& input, const at::Tensor& guide, Ops& ops, at::Tensor& x, at::Tensor& g)
