@@ -258,7 +258,20 @@ std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t paddi
 {
     const TapPermutation perm = tap_permutation(weight.size(2), padding);
     std::array<at::Tensor, 4> phases;
-    if (at::GradMode::is_enabled() && weight.requires_grad()) {
+    if (!weight.is_cpu()) {
+        // The permutation loops run on the CPU; elsewhere (the engine sends CUDA to cuDNN's own
+        // transposed convolution, but a caller may not) the taps are picked with index_select.
+        for (int64_t p = 0; p < 4; ++p)
+            if (perm.defined(p)) {
+                auto idx = [&](const PhaseTaps& t) {
+                    return at::tensor(t.taps, at::TensorOptions().dtype(at::kLong)).to(weight.device());
+                };
+                phases[static_cast<size_t>(p)] = weight.index_select(2, idx(perm.axis[static_cast<size_t>(p / 2)]))
+                                                     .index_select(3, idx(perm.axis[static_cast<size_t>(p % 2)]))
+                                                     .transpose(0, 1)
+                                                     .contiguous();
+            }
+    } else if (at::GradMode::is_enabled() && weight.requires_grad()) {
         const torch::autograd::variable_list defined = PhaseWeights::apply(weight, padding);
         size_t next = 0;
         for (int64_t p = 0; p < 4; ++p)
