@@ -14,6 +14,7 @@
 #include "live_training.h"
 #include "main_window.h"
 
+#include <QAction>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -335,6 +336,15 @@ private Q_SLOTS:
         drag(window_->guideView(), QPointF(doc->skeleton()[1].x, doc->skeleton()[1].y), QPointF(doc->skeleton()[1].x + 7, doc->skeleton()[1].y - 3));
         const bft::live::Skeleton edited = doc->skeleton();
         QVERIFY(doc->isModified());
+        // Model > Use Less Memory: a setting of the project, carried by every request.
+        QAction* lowMemory = nullptr;
+        for (QAction* a : window_->findChildren<QAction*>())
+            if (a->text() == QStringLiteral("Use &Less Memory"))
+                lowMemory = a;
+        QVERIFY(lowMemory && lowMemory->isCheckable() && !lowMemory->isChecked());
+        lowMemory->trigger();
+        QVERIFY(doc->settings().lowMemory);
+        QVERIFY(doc->makeRequest(128, true).low_memory);
         window_->autosaveNow();
         QVERIFY(QFile::exists(tmp_.filePath(QStringLiteral("autosave.bftproj"))));
         const QString project = tmp_.filePath(QStringLiteral("p.bftproj"));
@@ -347,6 +357,10 @@ private Q_SLOTS:
             QCOMPARE(doc->skeleton()[k].present, edited[k].present);
         }
         QCOMPARE(doc->modelPath(), QFileInfo(fixtureModel("pose_resnet")).absoluteFilePath());
+        QVERIFY(doc->settings().lowMemory);
+        QVERIFY(lowMemory->isChecked());
+        lowMemory->trigger();
+        QVERIFY(!doc->settings().lowMemory && !doc->makeRequest(128, true).low_memory);
         // A recovery opens the autosave as a project.
         Document other;
         other.load(tmp_.filePath(QStringLiteral("autosave.bftproj")));
