@@ -132,18 +132,12 @@ TapPermutation tap_permutation(int64_t k, int64_t padding)
 template <typename T, bool ToPhases>
 void permute_taps_kernel(const TapPermutation& perm, T* w, const std::array<T*, 4>& phases, int64_t I, int64_t O)
 {
-    const auto dest = perm.destinations();
-    std::array<int64_t, 4> phase_taps{};
+    const auto dest = perm.destinations(); // tap -> (phase, offset in that phase's kernel)
+    std::array<int64_t, 4> taps_per_phase{};
     for (int64_t p = 0; p < 4; ++p)
         if (perm.defined(p))
-            phase_taps[static_cast<size_t>(p)] = perm.rows(p) * perm.cols(p);
+            taps_per_phase[static_cast<size_t>(p)] = perm.rows(p) * perm.cols(p);
     const int64_t kk = perm.k * perm.k;
-    // Where each tap goes: its phase's base and that phase's number of taps.
-    std::vector<int64_t> tap_phase(static_cast<size_t>(kk)), tap_offset(static_cast<size_t>(kk));
-    for (size_t tap = 0; tap < dest.size(); ++tap) {
-        tap_phase[tap] = dest[tap].first;
-        tap_offset[tap] = dest[tap].second;
-    }
     // Whichever side is written goes sequentially, the side read in runs of 16 at a fixed stride
     // (a cache line or two per row): written scattered, the backward took 2.5x the forward. The
     // inner loop is a strided copy of 16 elements; element by element with a table lookup per
@@ -158,9 +152,9 @@ void permute_taps_kernel(const TapPermutation& perm, T* w, const std::array<T*, 
                     const int64_t run = std::min(kRun, I - i0);
                     const T* rows = w + (i0 * O + o) * kk;
                     for (int64_t tap = 0; tap < kk; ++tap) {
-                        const size_t p = static_cast<size_t>(tap_phase[static_cast<size_t>(tap)]);
-                        const int64_t n = phase_taps[p];
-                        T* __restrict q = phases[p] + (o * I + i0) * n + tap_offset[static_cast<size_t>(tap)];
+                        const auto [phase, offset] = dest[static_cast<size_t>(tap)];
+                        const int64_t n = taps_per_phase[static_cast<size_t>(phase)];
+                        T* __restrict q = phases[static_cast<size_t>(phase)] + (o * I + i0) * n + offset;
                         const T* __restrict r = rows + tap;
                         for (int64_t j = 0; j < run; ++j)
                             q[j * n] = r[j * row_stride];
@@ -175,9 +169,9 @@ void permute_taps_kernel(const TapPermutation& perm, T* w, const std::array<T*, 
                     const int64_t run = std::min(kRun, O - o0);
                     T* out = w + (i * O + o0) * kk;
                     for (int64_t tap = 0; tap < kk; ++tap) {
-                        const size_t p = static_cast<size_t>(tap_phase[static_cast<size_t>(tap)]);
-                        const int64_t n = phase_taps[p];
-                        const T* __restrict q = phases[p] + (o0 * I + i) * n + tap_offset[static_cast<size_t>(tap)];
+                        const auto [phase, offset] = dest[static_cast<size_t>(tap)];
+                        const int64_t n = taps_per_phase[static_cast<size_t>(phase)];
+                        const T* __restrict q = phases[static_cast<size_t>(phase)] + (o0 * I + i) * n + offset;
                         T* __restrict r = out + tap;
                         for (int64_t j = 0; j < run; ++j)
                             r[j * kk] = q[j * I * n];
