@@ -296,6 +296,33 @@ TEST(WinogradInTheEngine, LowMemoryRequestsLetTheTransformedWeightsGo)
     EXPECT_TRUE(differ); // the two paths really differ (rounding)
 }
 
+// Above a size, the fused FiLM bottlenecks (2 x 100 channels) and the last layer's tap products are
+// made one image at a time (less memory at batch > 1): a batch must still give each image's result.
+TEST(EngineBatches, WideIntermediatesMadeImageByImageKeepEveryImage)
+{
+    ArchSpec spec; // bFT ResNet, pose channels; ngf 16: the last layer (16 -> 3, 7x7) runs by taps
+    spec.ngf = 16;
+    spec.n_blocks = 1;
+    Generator net = make_generator(spec);
+    net->eval();
+    at::manual_seed(9);
+    // At 160x160, a batch of 3: the first level's bottleneck would be 61 MB, the 147 tap products
+    // 49 MB, both over the engine's 32 MiB.
+    const at::Tensor x = at::rand({3, 3, 160, 160}) * 2 - 1, g = at::rand({3, 18, 160, 160}) * 2 - 1;
+    at::Tensor batch;
+    std::vector<at::Tensor> alone;
+    {
+        c10::InferenceMode inference;
+        batch = net->run(x, g, {});
+        for (int64_t n = 0; n < 3; ++n)
+            alone.push_back(net->run(x.narrow(0, n, 1), g.narrow(0, n, 1), {}));
+    }
+    ASSERT_EQ(batch.sizes(), (std::vector<int64_t>{3, 3, 160, 160}));
+    for (int64_t n = 0; n < 3; ++n)
+        EXPECT_LE((batch.narrow(0, n, 1) - alone[n]).abs().max().item<double>(), 1e-5) << "image " << n;
+    EXPECT_LE((net->forward(x, g).detach() - batch).abs().max().item<double>(), 1e-4); // autograd's formulation
+}
+
 class EngineOnFixture : public ::testing::Test {
 protected:
     void SetUp() override
