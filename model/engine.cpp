@@ -206,9 +206,7 @@ bool use_taps(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
     const int64_t k = plain_kernel(m);
     return k >= 5 && m.options.out_channels() <= 4 && m.options.in_channels() >= 16 && x.size(2) >= k && x.size(3) >= k;
 }
-} // namespace
 
-namespace {
 // Intermediates wider than a layer's input and output (the fused FiLM bottlenecks' 2 x 100
 // channels, the last layer's 147 tap products) are made one image at a time above this size: for
 // the whole of a 256x256 batch of 4 they were 210 and 161 MB, and put the ResNets' peak above
