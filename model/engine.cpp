@@ -2,6 +2,7 @@
 
 #include "convolution.h"
 #include "errors.h"
+#include "gemm_convolution.h"
 #include "kernels.h"
 #include "layers.h"
 #include "onednn.h"
@@ -227,6 +228,25 @@ at::Tensor per_image(const at::Tensor& x, const std::function<at::Tensor(const a
     return out;
 }
 
+// Training on the CPU, where LibTorch's oneDNN path reorders each weight to and fro on every call:
+// im2col and one GEMM over the batch (gemm_convolution.h) for the U-Net's innermost convolutions
+// (at most 4x4 outputs; forward and backward at batch 4: 512 -> 512 at 2x2 4.2 against 9.7 ms, at
+// 8x8 16 against 21; at 16x16 no gain) and for its transposed convolutions over at most 8x8 inputs
+// (1024 -> 512 at 4x4: 28 ms, 92-116 as four phases; 1024 -> 256 at 8x8: 31-35 against 49-57;
+// at 16x16 on a par) or into few channels (128 -> 3: 11 against LibTorch's 16).
+bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    auto square = [](const auto& a) { return (*a)[0] == (*a)[1]; };
+    if (!padding || !square(o.kernel_size()) || !square(o.stride()) || !square(*padding) || (*o.dilation())[0] != 1 ||
+        (*o.dilation())[1] != 1 || o.groups() != 1 || x.scalar_type() != at::kFloat)
+        return false;
+    const int64_t k = (*o.kernel_size())[0], s = (*o.stride())[0], p = (**padding)[0];
+    const int64_t ho = (x.size(2) + 2 * p - k) / s + 1, wo = (x.size(3) + 2 * p - k) / s + 1;
+    return ho * wo <= 16;
+}
+
 bool wide_intermediate(const at::Tensor& x, int64_t channels, int64_t h, int64_t w)
 {
     return x.size(0) > 1 && x.size(0) * channels * h * w * static_cast<int64_t>(x.element_size()) > kPerImageBytes;
@@ -243,6 +263,8 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
     }
     // The generators only use explicit paddings (never "same"/"valid").
     const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+    if (!fast_ && cpu_ && gemm_pays(x, m))
+        return conv2d_gemm(x, w, b, (*o.stride())[0], (*padding)[0]);
     if (fast_ && cpu_ && dtype_ == at::kFloat && use_taps(x, m)) {
         const at::Tensor taps = cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
         const int64_t k = (*o.kernel_size())[0];
@@ -267,12 +289,10 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
         return at::conv_transpose2d(x, fast_ ? cast(m.weight, kCast) : m.weight, fast_ ? cast(m.bias, kCast) : m.bias, 2,
                                     padding, output_padding);
     if (!fast_) {
-        // Training (autograd): LibTorch's own transposed convolution (im2col and GEMM) where the
-        // four phase convolutions do little work each: at 1x1 and 2x2 inputs (the U-Net's innermost
-        // levels) and for a few output channels (its last layer), where, forward and backward, it
-        // took 16-21 ms against 36 (512 -> 512 at 1x1, batch 4) and 8-20 against 32 (128 -> 3).
-        if (x.size(2) * x.size(3) <= 4 || m.options.out_channels() <= 4)
-            return at::conv_transpose2d(x, m.weight, m.bias, 2, padding, output_padding);
+        // Training (autograd): im2col and GEMM where the four phase convolutions do little work each
+        // (see gemm_pays).
+        if ((x.size(2) * x.size(3) <= 64 || m.options.out_channels() <= 4) && x.scalar_type() == at::kFloat)
+            return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
         return conv_transpose2d_s2(x, m.weight, m.bias, padding, output_padding);
     }
     const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });

@@ -11,6 +11,7 @@
 #endif
 
 #if defined(BFT_WITH_ONEDNN)
+#include <oneapi/dnnl/dnnl.h>
 #include <c10/util/intrusive_ptr.h>
 
 #include <array>
@@ -299,6 +300,12 @@ void release_packed_weights()
     packed().clear();
 }
 
+bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    return dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc) == dnnl_success;
+}
+
 #else // without oneDNN's headers
 
 bool available()
@@ -322,6 +329,11 @@ PackedStats packed_weights()
 }
 
 void release_packed_weights() {}
+
+bool sgemm(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float, float*, int64_t)
+{
+    return false;
+}
 
 #endif
 

@@ -4,6 +4,7 @@
 //   here each weight is packed once (per layout oneDNN asks for) and reused until it changes;
 // - Winograd F(4x4, 3x3): LibTorch only ever asks for the direct algorithm, while the ResNet trunk's
 //   wide 3x3 convolutions (87% of a pose forward's arithmetic) run 3-4x faster by Winograd.
+// And its GEMM, for training's im2col convolutions (gemm_convolution.h).
 // Built where oneDNN's headers are found (Debian: libdnnl-dev, the same libdnnl that libtorch
 // links); elsewhere (and on CUDA) the functions return undefined and callers run LibTorch's path.
 #pragma once
@@ -35,6 +36,11 @@ struct PackedStats {
     int64_t count = 0, bytes = 0;
 };
 PackedStats packed_weights();
+// C = op(A) op(B) + beta C, row-major float32 (op: transposed where asked), by oneDNN's own GEMM,
+// which picks its kernels for any x86 CPU, where the BLAS that LibTorch calls may not (Debian 12's
+// OpenBLAS took this project's Xeon for a Prescott: 3-4x slower). Returns false without oneDNN.
+bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc);
 // Lets every packed weight go (the next convolution of each packs its own again): to give back the
 // memory of layouts no longer asked for (Winograd's, after switching to direct convolutions).
 void release_packed_weights();

@@ -8,6 +8,7 @@
 #include "checkpoint.h"
 #include "convolution.h"
 #include "film.h"
+#include "gemm_convolution.h"
 #include "inference.h"
 #include "kernels.h"
 #include "layers.h"
@@ -63,6 +64,58 @@ INSTANTIATE_TEST_SUITE_P(
                       TransposeCase{2, 0, 0, 4, 4},
                       TransposeCase{5, 2, 1, 3, 4},
                       TransposeCase{1, 0, 1, 3, 3})); // phases no tap reaches: bias only
+
+// Training's im2col + GEMM convolutions (the U-Net's innermost levels) against LibTorch's.
+struct GemmCase {
+    bool transposed;
+    int64_t k, stride, padding, output_padding, h, w;
+    bool bias;
+    int64_t n = 3;
+};
+
+class GemmConvolution : public ::testing::TestWithParam<GemmCase> {};
+
+TEST_P(GemmConvolution, MatchesLibTorchForwardAndBackward)
+{
+    const auto c = GetParam();
+    at::manual_seed(11);
+    at::Tensor x = at::randn({c.n, 6, c.h, c.w}).requires_grad_();
+    at::Tensor w = (c.transposed ? at::randn({6, 5, c.k, c.k}) : at::randn({5, 6, c.k, c.k})).requires_grad_();
+    at::Tensor b = c.bias ? at::randn({5}).requires_grad_() : at::Tensor();
+    at::Tensor ref = c.transposed ? at::conv_transpose2d(x, w, b, c.stride, c.padding, c.output_padding)
+                                  : at::conv2d(x, w, b, c.stride, c.padding);
+    at::Tensor ours = c.transposed ? conv_transpose2d_gemm(x, w, b, c.stride, c.padding, c.output_padding)
+                                   : conv2d_gemm(x, w, b, c.stride, c.padding);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    EXPECT_LE((ours - ref).abs().max().item<double>(), 1e-5);
+
+    std::vector<at::Tensor> inputs{x, w};
+    if (c.bias)
+        inputs.push_back(b);
+    const at::Tensor g = at::randn(ref.sizes());
+    auto grads_ref = torch::autograd::grad({ref}, inputs, {g});
+    auto grads = torch::autograd::grad({ours}, inputs, {g});
+    for (size_t k = 0; k < inputs.size(); ++k)
+        EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>(), 1e-4) << "gradient " << k;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    NetworkConfigurations, GemmConvolution,
+    ::testing::Values(GemmCase{false, 4, 2, 1, 0, 2, 2, false},  // the U-Net's innermost down (to 1x1)
+                      GemmCase{false, 4, 2, 1, 0, 8, 8, true},   // its 4x4 level
+                      GemmCase{false, 4, 2, 1, 0, 5, 7, true},   // odd sizes
+                      GemmCase{false, 3, 1, 1, 0, 4, 3, true},   // stride 1
+                      GemmCase{false, 4, 2, 1, 0, 8, 8, true, 1}, // a batch of one (pixels as rows: a view)
+                      GemmCase{false, 4, 1, 1, 0, 6, 6, false},  // the discriminator's stride-1 layers
+                      GemmCase{true, 4, 2, 1, 0, 1, 1, true},    // the U-Net's innermost up (from 1x1)
+                      GemmCase{true, 4, 2, 1, 0, 3, 6, false},
+                      GemmCase{true, 3, 2, 1, 1, 5, 7, true},    // the ResNet decoder's, odd sizes
+                      GemmCase{true, 3, 2, 1, 1, 8, 8, true, 1}, // ... a batch of one
+                      GemmCase{true, 4, 2, 1, 0, 2, 2, true, 1},
+                      GemmCase{true, 3, 2, 0, 0, 4, 5, true},    // odd output sizes
+                      GemmCase{true, 5, 2, 2, 1, 3, 4, false},
+                      GemmCase{true, 1, 2, 0, 1, 3, 3, true},    // positions no tap reaches: bias only
+                      GemmCase{true, 3, 1, 1, 0, 4, 4, true}));  // stride 1
 
 struct KernelCase {
     at::ScalarType dtype;

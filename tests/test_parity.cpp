@@ -97,6 +97,18 @@ TEST_P(Parity, OutputAndFilmMapsMatchTheReference)
     EXPECT_EQ(max_abs_diff(plain.output, t.output), 0.0);
 }
 
+// Training runs the same network through autograd's formulation (LibTorch's convolutions, the
+// U-Net's innermost levels by im2col and GEMM): it too must reproduce the reference.
+TEST_P(Parity, TrainingFormulationMatchesTheReference)
+{
+    const auto c = entry();
+    LoadedGenerator g = load_generator(file("weights.pth"));
+    const at::Tensor input = read_npy(file("input.npy")).requires_grad_(); // N x C x H x W, sizes the network takes
+    const at::Tensor out = g.net->forward(input, read_npy(file("guide.npy")));
+    ASSERT_TRUE(out.requires_grad());
+    EXPECT_LE(max_abs_diff(out.detach(), read_npy(file("output.npy"))), c["tolerance_max_abs"].get<double>());
+}
+
 TEST_P(Parity, CliTranslateReproducesTheOutput)
 {
     const auto dir = test::temp_dir("parity-cli-" + GetParam());

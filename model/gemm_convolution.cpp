@@ -1,0 +1,135 @@
+#include "gemm_convolution.h"
+
+#include "onednn.h"
+
+#include <ATen/ATen.h>
+#include <ATen/record_function.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+namespace bft {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// op(a) op(b) for float32 matrices.
+at::Tensor gemm(const at::Tensor& a_any, bool trans_a, const at::Tensor& b_any, bool trans_b)
+{
+    // Row-major for oneDNN. Not always so already: a permuted image of batch 1 reshapes to a view.
+    const at::Tensor a = a_any.contiguous(), b = b_any.contiguous();
+    const int64_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
+    const int64_t n = trans_b ? b.size(0) : b.size(1);
+    at::Tensor c = at::empty({m, n}, a.options());
+    if (onednn::sgemm(trans_a, trans_b, m, n, k, a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), b.size(1), 0.0f,
+                      c.data_ptr<float>(), n))
+        return c;
+    return at::mm(trans_a ? a.t() : a, trans_b ? b.t() : b);
+}
+
+// Every output position's receptive field as one row: [N * positions, C * k * k], the columns
+// in the weight's (c, ky, kx) order.
+at::Tensor patch_rows(const at::Tensor& x, int64_t k, int64_t stride, int64_t padding)
+{
+    const at::Tensor cols = at::im2col(x.contiguous(), {k, k}, {1, 1}, {padding, padding}, {stride, stride});
+    return cols.transpose(1, 2).reshape({-1, cols.size(1)}); // a copy: rows contiguous
+}
+
+// The inverse arrangement, summing overlaps: rows [N * positions, C * k * k] -> N x C x h x w.
+at::Tensor sum_patch_rows(const at::Tensor& rows, int64_t n, int64_t h, int64_t w, int64_t k, int64_t stride,
+                          int64_t padding)
+{
+    return at::col2im(rows.view({n, -1, rows.size(1)}).transpose(1, 2), {h, w}, {k, k}, {1, 1}, {padding, padding},
+                      {stride, stride});
+}
+
+// Pixels as rows: N x C x H x W -> [N * H * W, C], and back.
+at::Tensor pixel_rows(const at::Tensor& x)
+{
+    return x.permute({0, 2, 3, 1}).reshape({-1, x.size(1)});
+}
+
+at::Tensor from_pixel_rows(const at::Tensor& rows, int64_t n, int64_t h, int64_t w)
+{
+    return rows.view({n, h, w, rows.size(1)}).permute({0, 3, 1, 2}).contiguous();
+}
+
+struct GemmConv : public torch::autograd::Function<GemmConv> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, int64_t stride,
+                              int64_t padding)
+    {
+        const int64_t n = x.size(0), k = weight.size(2);
+        const int64_t ho = (x.size(2) + 2 * padding - k) / stride + 1, wo = (x.size(3) + 2 * padding - k) / stride + 1;
+        const at::Tensor rows = patch_rows(x, k, stride, padding);
+        const at::Tensor w = weight.contiguous().view({weight.size(0), -1});
+        ctx->save_for_backward({rows, w});
+        ctx->saved_data["shape"] = std::vector<int64_t>{n, x.size(2), x.size(3), k, stride, padding};
+        return from_pixel_rows(gemm(rows, false, w, true), n, ho, wo);
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads)
+    {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &rows = saved[0], &w = saved[1];
+        const auto s = ctx->saved_data["shape"].toIntVector();
+        const at::Tensor g = pixel_rows(grads[0]); // [N * positions, O]
+        at::Tensor grad_x, grad_w;
+        if (ctx->needs_input_grad(0))
+            grad_x = sum_patch_rows(gemm(g, false, w, false), s[0], s[1], s[2], s[3], s[4], s[5]);
+        if (ctx->needs_input_grad(1))
+            grad_w = gemm(g, true, rows, false).view({w.size(0), -1, s[3], s[3]});
+        return {grad_x, grad_w, at::Tensor(), at::Tensor()};
+    }
+};
+
+struct GemmConvTranspose : public torch::autograd::Function<GemmConvTranspose> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, int64_t stride,
+                              int64_t padding, int64_t output_padding)
+    {
+        const int64_t n = x.size(0), h = x.size(2), w = x.size(3), k = weight.size(2);
+        const int64_t ho = (h - 1) * stride - 2 * padding + k + output_padding;
+        const int64_t wo = (w - 1) * stride - 2 * padding + k + output_padding;
+        const at::Tensor rows = pixel_rows(x);                                   // [N * H * W, C]
+        const at::Tensor wm = weight.contiguous().view({weight.size(0), -1});   // [C, O * k * k]
+        // Each input pixel's contribution to its k x k output window, summed where windows overlap.
+        ctx->save_for_backward({rows, wm});
+        ctx->saved_data["shape"] = std::vector<int64_t>{n, h, w, k, stride, padding};
+        return sum_patch_rows(gemm(rows, false, wm, false), n, ho, wo, k, stride, padding);
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads)
+    {
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor &rows = saved[0], &wm = saved[1];
+        const auto s = ctx->saved_data["shape"].toIntVector();
+        // The gradient's k x k window over each input pixel (the forward's windows), as rows.
+        const at::Tensor g = patch_rows(grads[0], s[3], s[4], s[5]); // [N * H * W, O * k * k]
+        at::Tensor grad_x, grad_w;
+        if (ctx->needs_input_grad(0))
+            grad_x = from_pixel_rows(gemm(g, false, wm, true), s[0], s[1], s[2]);
+        if (ctx->needs_input_grad(1))
+            grad_w = gemm(rows, true, g, false).view({wm.size(0), -1, s[3], s[3]});
+        return {grad_x, grad_w, at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+};
+
+} // namespace
+
+at::Tensor conv2d_gemm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t stride,
+                       int64_t padding)
+{
+    RECORD_FUNCTION("bft::conv2d_gemm", std::vector<c10::IValue>());
+    // Autograd functions take no undefined inputs: the bias is added outside.
+    const at::Tensor y = GemmConv::apply(x, weight, stride, padding);
+    return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
+}
+
+at::Tensor conv_transpose2d_gemm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t stride,
+                                 int64_t padding, int64_t output_padding)
+{
+    RECORD_FUNCTION("bft::conv_transpose2d_gemm", std::vector<c10::IValue>());
+    const at::Tensor y = GemmConvTranspose::apply(x, weight, stride, padding, output_padding);
+    return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
+}
+
+} // namespace bft
