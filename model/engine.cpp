@@ -363,8 +363,10 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 
 at::Tensor Ops::reflect_pad(const at::Tensor& x, int64_t pad)
 {
+    if (fast_ && cpu_)
+        return kernels::reflect_pad(x, pad);
     if (x.scalar_type() == at::kFloat && x.is_contiguous())
-        return bft::reflect_pad(x, pad);
+        return bft::reflect_pad(x, pad); // differentiable
     // LibTorch 1.13 has no bf16 reflection padding and drops channels-last: copy the border by hand.
     const int64_t h = x.size(2), w = x.size(3);
     if (pad >= h || pad >= w)

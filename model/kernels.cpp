@@ -359,6 +359,40 @@ at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, cons
     return out;
 }
 
+at::Tensor reflect_pad(const at::Tensor& x, int64_t pad)
+{
+    RECORD_FUNCTION("bft::reflect_pad", std::vector<c10::IValue>());
+    if (x.dim() != 4 || pad < 0)
+        throw Error("reflect_pad: unsupported input");
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    if (pad >= h || pad >= w)
+        throw Error("reflection padding larger than the image");
+    const bool channels_last = c > 1 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+    const auto format = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor src = x.contiguous(format);
+    const int64_t hp = h + 2 * pad, wp = w + 2 * pad;
+    at::Tensor out = at::empty({n, c, hp, wp}, x.options().memory_format(format));
+    // A row is a run of pixels; a pixel is one element (NCHW, per plane) or C of them (channels-last).
+    const int64_t pixel = (channels_last ? c : 1) * static_cast<int64_t>(x.element_size());
+    const int64_t rows = channels_last ? n * hp : n * c * hp; // output rows
+    const auto* s = static_cast<const char*>(src.data_ptr());
+    auto* d = static_cast<char*>(out.data_ptr());
+    auto reflect = [](int64_t i, int64_t size) { return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i); };
+    at::parallel_for(0, rows, std::max<int64_t>(1, (int64_t{1} << 15) / (wp * pixel)), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const int64_t plane = r / hp, y = r % hp; // plane: an image (channels-last) or one channel of one
+            const char* from = s + (plane * h + reflect(y - pad, h)) * w * pixel;
+            char* to = d + r * wp * pixel;
+            std::memcpy(to + pad * pixel, from, static_cast<size_t>(w * pixel));
+            for (int64_t j = 1; j <= pad; ++j) {
+                std::memcpy(to + (pad - j) * pixel, from + j * pixel, static_cast<size_t>(pixel));
+                std::memcpy(to + (pad + w - 1 + j) * pixel, from + (w - 1 - j) * pixel, static_cast<size_t>(pixel));
+            }
+        }
+    });
+    return out;
+}
+
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place)
 {
     RECORD_FUNCTION("bft::film_modulate", std::vector<c10::IValue>());

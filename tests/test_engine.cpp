@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "convolution.h"
+#include "errors.h"
 #include "film.h"
 #include "gemm_convolution.h"
 #include "inference.h"
@@ -116,6 +117,31 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmCase{true, 5, 2, 2, 1, 3, 4, false},
                       GemmCase{true, 1, 2, 0, 1, 3, 3, true},    // positions no tap reaches: bias only
                       GemmCase{true, 3, 1, 1, 0, 4, 4, true}));  // stride 1
+
+// The engine's reflection padding against LibTorch's, in both layouts and precisions.
+TEST(ReflectPad, MatchesLibTorchInEveryLayoutAndPrecision)
+{
+    at::manual_seed(3);
+    for (const bool channels_last : {false, true})
+        for (const auto dtype : {at::kFloat, at::kBFloat16})
+            for (const int64_t c : {1, 5})
+                for (const int64_t pad : {1, 3}) {
+                    SCOPED_TRACE(testing::Message() << "channels_last " << channels_last << " dtype " << dtype << " C " << c
+                                                    << " pad " << pad);
+                    const at::Tensor x = at::randn({2, c, 7, 9});
+                    const at::Tensor in = x.to(dtype).contiguous(channels_last ? at::MemoryFormat::ChannelsLast
+                                                                               : at::MemoryFormat::Contiguous);
+                    const at::Tensor ours = kernels::reflect_pad(in, pad);
+                    // Copies only: exactly LibTorch's values (on the float copy of the same numbers).
+                    const at::Tensor ref = at::reflection_pad2d(in.to(at::kFloat).contiguous(), {pad, pad, pad, pad});
+                    ASSERT_EQ(ours.sizes(), ref.sizes());
+                    EXPECT_EQ(ours.scalar_type(), dtype);
+                    EXPECT_TRUE(at::equal(ours.to(at::kFloat), ref));
+                    if (c > 1)
+                        EXPECT_EQ(ours.is_contiguous(at::MemoryFormat::ChannelsLast) && !ours.is_contiguous(), channels_last);
+                }
+    EXPECT_THROW(kernels::reflect_pad(at::zeros({1, 2, 3, 8}), 3), Error); // as wide as the image
+}
 
 struct KernelCase {
     at::ScalarType dtype;
