@@ -322,8 +322,11 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
                                      [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
     auto run = [&](const at::Tensor& xi) {
         const int64_t one[] = {1, 1}, zero[] = {0, 0};
-        at::Tensor h = bft::conv2d(xi, w1, c1, one, zero, one, 1);
-        h.relu_();
+        // The ReLU in oneDNN's kernel as it writes (this layer's output is the widest of a
+        // ResNet forward: 2 x 100 channels at full size); LibTorch's convolution elsewhere.
+        at::Tensor h = onednn::conv2d(xi, w1, c1, one, zero, 1, onednn::Algorithm::Direct, /*relu=*/true);
+        if (!h.defined())
+            h = bft::conv2d(xi, w1, c1, one, zero, one, 1).relu_();
         return bft::conv2d(h, w2, c2, one, zero, one, /*groups=*/2);
     };
     return wide_intermediate(x, w1.size(0), x.size(2), x.size(3)) ? per_image(x, run) : run(x);

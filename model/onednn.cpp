@@ -40,8 +40,8 @@ dnnl::engine& cpu_engine()
 }
 
 // Everything that picks a kernel: N, C, H, W, O, kernel h/w, stride h/w, padding h/w, groups,
-// dtype, channels-last, bias dtype (-1: none), algorithm.
-using Shape = std::array<int64_t, 16>;
+// dtype, channels-last, bias dtype (-1: none), algorithm, ReLU.
+using Shape = std::array<int64_t, 17>;
 
 // One convolution of a given shape: its primitive, the reorders between the caller's layout and the
 // one the kernel wants (where they differ), and the key of the weights' layout. Primitives are
@@ -69,7 +69,7 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = plans.find(s); it != plans.end())
         return it->second;
-    const auto [n, c, h, w, o, kh, kw, sh, sw, ph, pw, groups, dtype, channels_last, bias_type, winograd] = s;
+    const auto [n, c, h, w, o, kh, kw, sh, sw, ph, pw, groups, dtype, channels_last, bias_type, winograd, relu] = s;
     const memory::data_type t = dnnl_type(dtype);
     const int64_t oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
     const Tag plain = channels_last ? Tag::nhwc : Tag::nchw;
@@ -89,6 +89,11 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
                                          : memory::desc({groups, o / groups, c / groups, kh, kw}, t, Tag::any);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (relu) {
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+        attr.set_post_ops(ops);
+    }
     try {
         const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
                                                    winograd ? dnnl::algorithm::convolution_winograd
@@ -219,7 +224,7 @@ bool winograd_available()
 {
     static const bool yes = [] {
         try {
-            const Shape s{1, 64, 18, 18, 64, 3, 3, 1, 1, 0, 0, 1, static_cast<int64_t>(at::kFloat), 0, -1, 1};
+            const Shape s{1, 64, 18, 18, 64, 3, 3, 1, 1, 0, 0, 1, static_cast<int64_t>(at::kFloat), 0, -1, 1, 0};
             return plan_for(s) != nullptr;
         } catch (...) {
             return false;
@@ -229,7 +234,7 @@ bool winograd_available()
 }
 
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
-                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm)
+                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm, bool relu)
 {
     const at::ScalarType t = x.scalar_type();
     const bool winograd = algorithm == Algorithm::Winograd;
@@ -247,7 +252,7 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     const Shape shape{x.size(0), x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
                       stride[0], stride[1], padding[0], padding[1], groups, static_cast<int64_t>(t),
                       channels_last ? 1 : 0, bias.defined() ? static_cast<int64_t>(bias.scalar_type()) : -1,
-                      winograd ? 1 : 0};
+                      winograd ? 1 : 0, relu ? 1 : 0};
     const int64_t oh = (x.size(2) + 2 * padding[0] - weight.size(2)) / stride[0] + 1;
     const int64_t ow = (x.size(3) + 2 * padding[1] - weight.size(3)) / stride[1] + 1;
     if (oh < 1 || ow < 1)
@@ -318,7 +323,8 @@ bool winograd_available()
     return false;
 }
 
-at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef, int64_t, Algorithm)
+at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef, int64_t, Algorithm,
+                  bool)
 {
     return {};
 }

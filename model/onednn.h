@@ -28,8 +28,9 @@ enum class Algorithm { Direct, Winograd };
 // no kernel for it (the caller then runs LibTorch's convolution).
 // The packed weight is kept beside the weight tensor while it lives and is unchanged (its version
 // counter): pass long-lived weights (parameters, cached derived weights), not per-call temporaries.
+// relu: the result's ReLU applied as the kernel writes it (no second pass over memory).
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
-                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm = Algorithm::Direct);
+                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm = Algorithm::Direct, bool relu = false);
 
 // The packed weights kept now (for tests and reports).
 struct PackedStats {

@@ -209,6 +209,11 @@ TEST_P(PackedConvolution, MatchesLibTorchAndFollowsTheWeight)
         EXPECT_EQ(ours.is_contiguous(fmt), true) << "the result keeps the input's layout";
         const double tol = k.dtype == at::kFloat ? 1e-5 : 0.02; // bf16: one rounding of the result
         EXPECT_LE((ours.to(at::kFloat) - ref).abs().max().item<double>(), tol * std::max(1.0, ref.abs().max().item<double>()));
+        // With the ReLU fused into the kernel (the FiLM bottlenecks' first layer).
+        const at::Tensor fused = onednn::conv2d(x, w, b, stride, padding, k.groups, onednn::Algorithm::Direct, /*relu=*/true);
+        ASSERT_TRUE(fused.defined());
+        EXPECT_LE((fused.to(at::kFloat) - at::relu(ref)).abs().max().item<double>(),
+                  tol * std::max(1.0, ref.abs().max().item<double>()));
     };
     check();
     check(); // from the packed weight
