@@ -209,31 +209,51 @@ bool use_taps(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 }
 
 // Intermediates wider than a layer's input and output (the fused FiLM bottlenecks' 2 x 100
-// channels, the last layer's 147 tap products) are made one image at a time above this size: for
-// the whole of a 256x256 batch of 4 they were 210 and 161 MB, and put the ResNets' peak above
-// PyTorch's (which makes each bottleneck's 100 channels separately).
-constexpr int64_t kPerImageBytes = 32 << 20;
+// channels, the last layer's 147 tap products) are made in slices where they would pass
+// kWideBytes: for the whole of a 256x256 batch of 4 they were 210 and 161 MB, and put the ResNets'
+// peak above PyTorch's (which makes each bottleneck's 100 channels separately). Pointwise layers (the
+// bottlenecks' 1x1 convolutions) are sliced by rows too, to about kSliceBytes each, so that even one
+// image's first level (52 MB at 256x256) never exists whole; the taps one image at a time.
+constexpr int64_t kWideBytes = 32 << 20;
+constexpr int64_t kSliceBytes = 8 << 20;
 
-// f applied to each image of x, the results written into one tensor (f's layout).
-at::Tensor per_image(const at::Tensor& x, const std::function<at::Tensor(const at::Tensor&)>& f)
+int64_t intermediate_bytes(const at::Tensor& x, int64_t channels)
 {
-    at::Tensor y = f(x.narrow(0, 0, 1));
-    at::Tensor out = at::empty({x.size(0), y.size(1), y.size(2), y.size(3)}, y.options().memory_format(y.suggest_memory_format()));
-    out.narrow(0, 0, 1).copy_(y);
-    for (int64_t n = 1; n < x.size(0); ++n) {
-        y = at::Tensor(); // give the previous image's memory back first
-        y = f(x.narrow(0, n, 1));
-        out.narrow(0, n, 1).copy_(y);
-    }
+    return x.size(0) * channels * x.size(2) * x.size(3) * static_cast<int64_t>(x.element_size());
+}
+
+// f applied to slices of x, one image at a time and `rows` rows of it at a time (rows < H only for
+// a pointwise f), the results written into one tensor in f's layout.
+at::Tensor in_slices(const at::Tensor& x, int64_t rows, const std::function<at::Tensor(const at::Tensor&)>& f)
+{
+    const int64_t h = x.size(2);
+    at::Tensor out;
+    for (int64_t n = 0; n < x.size(0); ++n)
+        for (int64_t r = 0; r < h; r += rows) {
+            at::Tensor y = f(x.narrow(0, n, 1).narrow(2, r, std::min(rows, h - r)));
+            if (!out.defined())
+                out = at::empty({x.size(0), y.size(1), rows < h ? h : y.size(2), y.size(3)},
+                                y.options().memory_format(y.suggest_memory_format()));
+            out.narrow(0, n, 1).narrow(2, r, y.size(2)).copy_(y);
+        }
     return out;
+}
+
+// A pointwise layer whose widest map has `channels` channels: whole, or in slices of rows.
+at::Tensor pointwise(const at::Tensor& x, int64_t channels, const std::function<at::Tensor(const at::Tensor&)>& f)
+{
+    if (intermediate_bytes(x, channels) <= kWideBytes)
+        return f(x);
+    const int64_t row_bytes = channels * x.size(3) * static_cast<int64_t>(x.element_size());
+    return in_slices(x, std::max<int64_t>(1, kSliceBytes / row_bytes), f);
 }
 
 // Training on the CPU, where LibTorch's oneDNN path reorders each weight to and fro on every call:
 // im2col and one GEMM over the batch (gemm_convolution.h) for the U-Net's innermost convolutions
-// (at most 4x4 outputs; forward and backward at batch 4: 512 -> 512 at 2x2 4.2 against 9.7 ms, at
-// 8x8 16 against 21; at 16x16 no gain) and for its transposed convolutions over at most 8x8 inputs
-// (1024 -> 512 at 4x4: 28 ms, 92-116 as four phases; 1024 -> 256 at 8x8: 31-35 against 49-57;
-// at 16x16 on a par) or into few channels (128 -> 3: 11 against LibTorch's 16).
+// (at most 16 output positions, 4x4 there; forward and backward at batch 4: 512 -> 512 at 2x2 4.2
+// against 9.7 ms, at 8x8 16 against 21; at 16x16 no gain) and for its transposed convolutions over
+// at most 8x8 inputs (1024 -> 512 at 4x4: 28 ms, 92-116 as four phases; 1024 -> 256 at 8x8: 31-35
+// against 49-57; at 16x16 on a par) or into few channels (128 -> 3: 11 against LibTorch's 16).
 bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
@@ -244,13 +264,9 @@ bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
         return false;
     const int64_t k = (*o.kernel_size())[0], s = (*o.stride())[0], p = (**padding)[0];
     const int64_t ho = (x.size(2) + 2 * p - k) / s + 1, wo = (x.size(3) + 2 * p - k) / s + 1;
-    return ho * wo <= 16;
+    return ho >= 1 && wo >= 1 && ho * wo <= 16;
 }
 
-bool wide_intermediate(const at::Tensor& x, int64_t channels, int64_t h, int64_t w)
-{
-    return x.size(0) > 1 && x.size(0) * channels * h * w * static_cast<int64_t>(x.element_size()) > kPerImageBytes;
-}
 } // namespace
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
@@ -268,8 +284,8 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
     if (fast_ && cpu_ && dtype_ == at::kFloat && use_taps(x, m)) {
         const at::Tensor taps = cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
         const int64_t k = (*o.kernel_size())[0];
-        if (wide_intermediate(x, taps.size(0), x.size(2), x.size(3)))
-            return per_image(x, [&](const at::Tensor& xi) { return conv2d_by_taps(xi, taps, k, b); });
+        if (x.size(0) > 1 && intermediate_bytes(x, taps.size(0)) > kWideBytes)
+            return in_slices(x, x.size(2), [&](const at::Tensor& xi) { return conv2d_by_taps(xi, taps, k, b); });
         return conv2d_by_taps(x, taps, k, b);
     }
     if (winograd_ && use_winograd(x, m)) {
@@ -291,7 +307,10 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (!fast_) {
         // Training (autograd): im2col and GEMM where the four phase convolutions do little work each
         // (see gemm_pays).
-        if ((x.size(2) * x.size(3) <= 64 || m.options.out_channels() <= 4) && x.scalar_type() == at::kFloat)
+        const auto& o = m.options;
+        const bool plain = (*o.kernel_size())[0] == (*o.kernel_size())[1] && o.groups() == 1 && (*o.dilation())[0] == 1 &&
+                           (*o.dilation())[1] == 1 && x.scalar_type() == at::kFloat;
+        if (plain && (x.size(2) * x.size(3) <= 64 || o.out_channels() <= 4))
             return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
         return conv_transpose2d_s2(x, m.weight, m.bias, padding, output_padding);
     }
@@ -329,7 +348,7 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
             h = bft::conv2d(xi, w1, c1, one, zero, one, 1).relu_();
         return bft::conv2d(h, w2, c2, one, zero, one, /*groups=*/2);
     };
-    return wide_intermediate(x, w1.size(0), x.size(2), x.size(3)) ? per_image(x, run) : run(x);
+    return pointwise(x, w1.size(0), run);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include "onednn.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -16,10 +17,11 @@ using torch::autograd::variable_list;
 // op(a) op(b) for float32 matrices.
 at::Tensor gemm(const at::Tensor& a_any, bool trans_a, const at::Tensor& b_any, bool trans_b)
 {
-    // Row-major for oneDNN. Not always so already: a permuted image of batch 1 reshapes to a view.
+    // Row-major for oneDNN (a permuted image of batch 1 reshapes to a view, not a copy).
     const at::Tensor a = a_any.contiguous(), b = b_any.contiguous();
     const int64_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
     const int64_t n = trans_b ? b.size(0) : b.size(1);
+    TORCH_CHECK((trans_b ? b.size(1) : b.size(0)) == k, "gemm: inner dimensions differ");
     at::Tensor c = at::empty({m, n}, a.options());
     if (onednn::sgemm(trans_a, trans_b, m, n, k, a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), b.size(1), 0.0f,
                       c.data_ptr<float>(), n))
@@ -32,7 +34,7 @@ at::Tensor gemm(const at::Tensor& a_any, bool trans_a, const at::Tensor& b_any, 
 at::Tensor patch_rows(const at::Tensor& x, int64_t k, int64_t stride, int64_t padding)
 {
     const at::Tensor cols = at::im2col(x.contiguous(), {k, k}, {1, 1}, {padding, padding}, {stride, stride});
-    return cols.transpose(1, 2).reshape({-1, cols.size(1)}); // a copy: rows contiguous
+    return cols.transpose(1, 2).reshape({-1, cols.size(1)}).contiguous();
 }
 
 // The inverse arrangement, summing overlaps: rows [N * positions, C * k * k] -> N x C x h x w.
@@ -46,12 +48,26 @@ at::Tensor sum_patch_rows(const at::Tensor& rows, int64_t n, int64_t h, int64_t 
 // Pixels as rows: N x C x H x W -> [N * H * W, C], and back.
 at::Tensor pixel_rows(const at::Tensor& x)
 {
-    return x.permute({0, 2, 3, 1}).reshape({-1, x.size(1)});
+    return x.permute({0, 2, 3, 1}).reshape({-1, x.size(1)}).contiguous();
 }
 
 at::Tensor from_pixel_rows(const at::Tensor& rows, int64_t n, int64_t h, int64_t w)
 {
     return rows.view({n, h, w, rows.size(1)}).permute({0, 3, 1, 2}).contiguous();
+}
+
+// What both functions take: a float32 CPU input and a square kernel (weight [*, *, k, k]).
+void check_operands(const at::Tensor& x, const at::Tensor& weight)
+{
+    TORCH_CHECK(x.is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat && x.dim() == 4 &&
+                    weight.dim() == 4 && weight.size(2) == weight.size(3),
+                "GEMM convolution: float32 CPU tensors and a square kernel only");
+}
+
+// These backward passes are not differentiable themselves (no second derivatives).
+void check_first_order()
+{
+    TORCH_CHECK(!at::GradMode::is_enabled(), "GEMM convolution: no double backward (create_graph)");
 }
 
 struct GemmConv : public torch::autograd::Function<GemmConv> {
@@ -60,6 +76,8 @@ struct GemmConv : public torch::autograd::Function<GemmConv> {
     {
         const int64_t n = x.size(0), k = weight.size(2);
         const int64_t ho = (x.size(2) + 2 * padding - k) / stride + 1, wo = (x.size(3) + 2 * padding - k) / stride + 1;
+        // Used where the outputs are few (the U-Net's innermost levels): the patch rows are small
+        // and kept for the weight's gradient.
         const at::Tensor rows = patch_rows(x, k, stride, padding);
         const at::Tensor w = weight.contiguous().view({weight.size(0), -1});
         ctx->save_for_backward({rows, w});
@@ -69,6 +87,7 @@ struct GemmConv : public torch::autograd::Function<GemmConv> {
 
     static variable_list backward(AutogradContext* ctx, variable_list grads)
     {
+        check_first_order();
         const auto saved = ctx->get_saved_variables();
         const at::Tensor &rows = saved[0], &w = saved[1];
         const auto s = ctx->saved_data["shape"].toIntVector();
@@ -89,26 +108,28 @@ struct GemmConvTranspose : public torch::autograd::Function<GemmConvTranspose> {
         const int64_t n = x.size(0), h = x.size(2), w = x.size(3), k = weight.size(2);
         const int64_t ho = (h - 1) * stride - 2 * padding + k + output_padding;
         const int64_t wo = (w - 1) * stride - 2 * padding + k + output_padding;
-        const at::Tensor rows = pixel_rows(x);                                   // [N * H * W, C]
-        const at::Tensor wm = weight.contiguous().view({weight.size(0), -1});   // [C, O * k * k]
+        const at::Tensor wm = weight.contiguous().view({weight.size(0), -1}); // [C, O * k * k]
         // Each input pixel's contribution to its k x k output window, summed where windows overlap.
-        ctx->save_for_backward({rows, wm});
-        ctx->saved_data["shape"] = std::vector<int64_t>{n, h, w, k, stride, padding};
-        return sum_patch_rows(gemm(rows, false, wm, false), n, ho, wo, k, stride, padding);
+        const at::Tensor y = sum_patch_rows(gemm(pixel_rows(x), false, wm, false), n, ho, wo, k, stride, padding);
+        // x itself, not its pixel rows: at full size (the U-Net's last layer) they would be a second copy.
+        ctx->save_for_backward({x, wm});
+        ctx->saved_data["shape"] = std::vector<int64_t>{k, stride, padding};
+        return y;
     }
 
     static variable_list backward(AutogradContext* ctx, variable_list grads)
     {
+        check_first_order();
         const auto saved = ctx->get_saved_variables();
-        const at::Tensor &rows = saved[0], &wm = saved[1];
+        const at::Tensor &x = saved[0], &wm = saved[1];
         const auto s = ctx->saved_data["shape"].toIntVector();
         // The gradient's k x k window over each input pixel (the forward's windows), as rows.
-        const at::Tensor g = patch_rows(grads[0], s[3], s[4], s[5]); // [N * H * W, O * k * k]
+        const at::Tensor g = patch_rows(grads[0], s[0], s[1], s[2]); // [N * H * W, O * k * k]
         at::Tensor grad_x, grad_w;
         if (ctx->needs_input_grad(0))
-            grad_x = from_pixel_rows(gemm(g, false, wm, true), s[0], s[1], s[2]);
+            grad_x = from_pixel_rows(gemm(g, false, wm, true), x.size(0), x.size(2), x.size(3));
         if (ctx->needs_input_grad(1))
-            grad_w = gemm(rows, true, g, false).view({wm.size(0), -1, s[3], s[3]});
+            grad_w = gemm(pixel_rows(x), true, g, false).view({wm.size(0), -1, s[0], s[0]});
         return {grad_x, grad_w, at::Tensor(), at::Tensor(), at::Tensor()};
     }
 };
@@ -119,6 +140,9 @@ at::Tensor conv2d_gemm(const at::Tensor& x, const at::Tensor& weight, const at::
                        int64_t padding)
 {
     RECORD_FUNCTION("bft::conv2d_gemm", std::vector<c10::IValue>());
+    check_operands(x, weight);
+    TORCH_CHECK(x.size(2) + 2 * padding >= weight.size(2) && x.size(3) + 2 * padding >= weight.size(3),
+                "GEMM convolution: input smaller than the kernel");
     // Autograd functions take no undefined inputs: the bias is added outside.
     const at::Tensor y = GemmConv::apply(x, weight, stride, padding);
     return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
@@ -128,6 +152,9 @@ at::Tensor conv_transpose2d_gemm(const at::Tensor& x, const at::Tensor& weight, 
                                  int64_t padding, int64_t output_padding)
 {
     RECORD_FUNCTION("bft::conv_transpose2d_gemm", std::vector<c10::IValue>());
+    check_operands(x, weight);
+    // col2im finds the input's size again from the output's: it must be the only one that fits.
+    TORCH_CHECK(output_padding >= 0 && output_padding < stride, "GEMM transposed convolution: output_padding < stride");
     const at::Tensor y = GemmConvTranspose::apply(x, weight, stride, padding, output_padding);
     return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
 }

@@ -4,7 +4,8 @@
 // the U-Net's innermost levels (512 x 512 x 4 x 4 weights over 4x4 to 1x1 maps) those copies, not
 // the arithmetic, took the time (a 512 -> 512 layer at 2x2, batch 4: 21 ms forward and backward,
 // against 1.7 ms of GEMM). Here the weight is read where it lies, by oneDNN's GEMM
-// (onednn::sgemm; at::mm where the build has no oneDNN). Float32 on the CPU.
+// (onednn::sgemm; at::mm where the build has no oneDNN). Float32 on the CPU, square kernels, first
+// derivatives only (their backward passes are not differentiable again).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -72,6 +72,8 @@ struct GemmCase {
     int64_t k, stride, padding, output_padding, h, w;
     bool bias;
     int64_t n = 3;
+    bool channels_last = false; // the input's layout
+    bool input_grad = true;     // whether the input needs a gradient (a network's first layer does not)
 };
 
 class GemmConvolution : public ::testing::TestWithParam<GemmCase> {};
@@ -80,7 +82,9 @@ TEST_P(GemmConvolution, MatchesLibTorchForwardAndBackward)
 {
     const auto c = GetParam();
     at::manual_seed(11);
-    at::Tensor x = at::randn({c.n, 6, c.h, c.w}).requires_grad_();
+    at::Tensor x = at::randn({c.n, 6, c.h, c.w})
+                       .contiguous(c.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous)
+                       .requires_grad_(c.input_grad);
     at::Tensor w = (c.transposed ? at::randn({6, 5, c.k, c.k}) : at::randn({5, 6, c.k, c.k})).requires_grad_();
     at::Tensor b = c.bias ? at::randn({5}).requires_grad_() : at::Tensor();
     at::Tensor ref = c.transposed ? at::conv_transpose2d(x, w, b, c.stride, c.padding, c.output_padding)
@@ -90,10 +94,13 @@ TEST_P(GemmConvolution, MatchesLibTorchForwardAndBackward)
     ASSERT_EQ(ours.sizes(), ref.sizes());
     EXPECT_LE((ours - ref).abs().max().item<double>(), 1e-5);
 
-    std::vector<at::Tensor> inputs{x, w};
+    std::vector<at::Tensor> inputs{w};
+    if (c.input_grad)
+        inputs.push_back(x);
     if (c.bias)
         inputs.push_back(b);
-    const at::Tensor g = at::randn(ref.sizes());
+    const at::Tensor g = at::randn(ref.sizes()).contiguous(c.channels_last ? at::MemoryFormat::ChannelsLast
+                                                                          : at::MemoryFormat::Contiguous);
     auto grads_ref = torch::autograd::grad({ref}, inputs, {g});
     auto grads = torch::autograd::grad({ours}, inputs, {g});
     for (size_t k = 0; k < inputs.size(); ++k)
@@ -107,12 +114,16 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmCase{false, 4, 2, 1, 0, 5, 7, true},   // odd sizes
                       GemmCase{false, 3, 1, 1, 0, 4, 3, true},   // stride 1
                       GemmCase{false, 4, 2, 1, 0, 8, 8, true, 1}, // a batch of one (pixels as rows: a view)
-                      GemmCase{false, 4, 1, 1, 0, 6, 6, false},  // the discriminator's stride-1 layers
+                      GemmCase{false, 4, 2, 1, 0, 4, 4, true, 2, true},   // a channels-last input
+                      GemmCase{false, 4, 2, 1, 0, 4, 6, false, 2, false, false}, // no input gradient
+                      GemmCase{false, 4, 1, 1, 0, 6, 6, false},  // a 4x4 kernel at stride 1
                       GemmCase{true, 4, 2, 1, 0, 1, 1, true},    // the U-Net's innermost up (from 1x1)
                       GemmCase{true, 4, 2, 1, 0, 3, 6, false},
                       GemmCase{true, 3, 2, 1, 1, 5, 7, true},    // the ResNet decoder's, odd sizes
                       GemmCase{true, 3, 2, 1, 1, 8, 8, true, 1}, // ... a batch of one
                       GemmCase{true, 4, 2, 1, 0, 2, 2, true, 1},
+                      GemmCase{true, 4, 2, 1, 0, 3, 3, true, 2, true},    // a channels-last input
+                      GemmCase{true, 4, 2, 1, 0, 2, 5, false, 2, false, false}, // no input gradient
                       GemmCase{true, 3, 2, 0, 0, 4, 5, true},    // odd output sizes
                       GemmCase{true, 5, 2, 2, 1, 3, 4, false},
                       GemmCase{true, 1, 2, 0, 1, 3, 3, true},    // positions no tap reaches: bias only
@@ -380,9 +391,10 @@ TEST(WinogradInTheEngine, LowMemoryRequestsLetTheTransformedWeightsGo)
     EXPECT_TRUE(differ); // the two paths really differ (rounding)
 }
 
-// Above a size, the fused FiLM bottlenecks (2 x 100 channels) and the last layer's tap products are
-// made one image at a time (less memory at batch > 1): a batch must still give each image's result.
-TEST(EngineBatches, WideIntermediatesMadeImageByImageKeepEveryImage)
+// Above a size, the fused FiLM bottlenecks (2 x 100 channels) are made in slices of images and rows,
+// and the last layer's tap products one image at a time (less memory): each image's result must
+// stay what it is alone, and what the unsliced autograd formulation computes.
+TEST(EngineSlices, WideIntermediatesMadeInSlicesKeepEveryPixel)
 {
     ArchSpec spec; // bFT ResNet, pose channels; ngf 16: the last layer (16 -> 3, 7x7) runs by taps
     spec.ngf = 16;
@@ -390,8 +402,9 @@ TEST(EngineBatches, WideIntermediatesMadeImageByImageKeepEveryImage)
     Generator net = make_generator(spec);
     net->eval();
     at::manual_seed(9);
-    // At 160x160, a batch of 3: the first level's bottleneck would be 61 MB, the 147 tap products
-    // 49 MB, both over the engine's 32 MiB.
+    // At 160x160, a batch of 3: the first level's bottleneck would be 61 MB (sliced by 65 rows: a
+    // short last slice), the 147 tap products 49 MB, both over the engine's 32 MiB; one image alone
+    // is under it.
     const at::Tensor x = at::rand({3, 3, 160, 160}) * 2 - 1, g = at::rand({3, 18, 160, 160}) * 2 - 1;
     at::Tensor batch;
     std::vector<at::Tensor> alone;
@@ -405,6 +418,15 @@ TEST(EngineBatches, WideIntermediatesMadeImageByImageKeepEveryImage)
     for (int64_t n = 0; n < 3; ++n)
         EXPECT_LE((batch.narrow(0, n, 1) - alone[n]).abs().max().item<double>(), 1e-5) << "image " << n;
     EXPECT_LE((net->forward(x, g).detach() - batch).abs().max().item<double>(), 1e-4); // autograd's formulation
+
+    // One image of 256x256 x 300: its first level's bottleneck (61 MB) in slices of rows.
+    const at::Tensor x1 = at::rand({1, 3, 256, 300}) * 2 - 1, g1 = at::rand({1, 18, 256, 300}) * 2 - 1;
+    at::Tensor one;
+    {
+        c10::InferenceMode inference;
+        one = net->run(x1, g1, {});
+    }
+    EXPECT_LE((net->forward(x1, g1).detach() - one).abs().max().item<double>(), 1e-4);
 }
 
 class EngineOnFixture : public ::testing::Test {
