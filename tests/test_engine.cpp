@@ -317,15 +317,22 @@ INSTANTIATE_TEST_SUITE_P(
                       WinogradCase{1, 256, 23, 37, 128, false, true},  // odd sizes: partial 4x4 tiles
                       WinogradCase{1, 128, 3, 5, 256, true, true}));  // the least it takes, channels-last
 
+// A bFT ResNet with pose channels and ngf 16 (a 128-channel trunk), in eval mode.
+Generator small_resnet(int n_blocks)
+{
+    ArchSpec spec;
+    spec.ngf = 16;
+    spec.n_blocks = n_blocks;
+    Generator net = make_generator(spec);
+    net->eval();
+    return net;
+}
+
 TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
 {
     if (!onednn::winograd_available())
         GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
-    ArchSpec spec; // bFT ResNet; ngf 16: a 128-channel trunk, where the engine turns to Winograd
-    spec.ngf = 16;
-    spec.n_blocks = 2;
-    Generator net = make_generator(spec);
-    net->eval();
+    Generator net = small_resnet(2); // a 128-channel trunk, where the engine turns to Winograd
     at::manual_seed(5);
     const at::Tensor x = at::rand({1, 3, 64, 48}) * 2 - 1, g = at::rand({1, 18, 64, 48}) * 2 - 1;
     auto run = [&](bool winograd) {
@@ -396,11 +403,7 @@ TEST(WinogradInTheEngine, LowMemoryRequestsLetTheTransformedWeightsGo)
 // stay what it is alone, and what the unsliced autograd formulation computes.
 TEST(EngineSlices, WideIntermediatesMadeInSlicesKeepEveryPixel)
 {
-    ArchSpec spec; // bFT ResNet, pose channels; ngf 16: the last layer (16 -> 3, 7x7) runs by taps
-    spec.ngf = 16;
-    spec.n_blocks = 1;
-    Generator net = make_generator(spec);
-    net->eval();
+    Generator net = small_resnet(1); // its last layer (16 -> 3, 7x7) runs by taps
     at::manual_seed(9);
     // At 160x160, a batch of 3: the first level's bottleneck would be 61 MB (sliced by 65 rows: a
     // short last slice), the 147 tap products 49 MB, both over the engine's 32 MiB; one image alone
