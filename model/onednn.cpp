@@ -60,6 +60,17 @@ memory::data_type dnnl_type(int64_t t)
     return static_cast<at::ScalarType>(t) == at::kBFloat16 ? memory::data_type::bf16 : memory::data_type::f32;
 }
 
+// Whether oneDNN runs channels-last convolutions with kernels made for that layout (brgconv, AVX-512
+// and up; ONEDNN_MAX_CPU_ISA can lower it), rather than a slower variant of its blocked ones.
+bool channels_last_native()
+{
+    static const bool yes = [] {
+        const unsigned isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+        return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+    }();
+    return yes;
+}
+
 // The plan for a shape, made once (a primitive descriptor iterates oneDNN's implementations: too
 // slow to repeat per layer); null where oneDNN has no kernel for it.
 std::shared_ptr<const Plan> plan_for(const Shape& s)
@@ -80,9 +91,14 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
                                      : memory::desc({groups, o / groups, c / groups, kh, kw}, t, Tag::goihw);
     if (bias_type >= 0)
         plan->bias = memory::desc({o}, dnnl_type(bias_type), Tag::x);
-    // Channels-last activations stay as they are (oneDNN's kernels take them, as LibTorch asks);
-    // NCHW ones go to the kernel's blocked layout and back, as LibTorch does.
-    const bool any = !channels_last || winograd;
+    // Channels-last activations stay as they are where oneDNN's kernels for this CPU work in that
+    // layout (AVX-512: brgconv); NCHW ones go to the kernel's blocked layout and back, as LibTorch
+    // does. On AVX2 so do channels-last inputs of spatial kernels over 32+ channels, which its nhwc
+    // kernels ran at half the blocked ones' rate (Zen 2: 3x3 stride 2, 128->256 at 128x128: 35 ms
+    // in nhwc, 13 blocked with the reorders); its 1x1 (and grouped) kernels and those over a few
+    // input channels (the stems) ran as fast or faster in nhwc than reordered.
+    const bool blocked_pays = !channels_last_native() && kh * kw > 1 && c >= 32 && groups == 1;
+    const bool any = !channels_last || winograd || blocked_pays;
     const memory::desc src = any ? memory::desc({n, c, h, w}, t, Tag::any) : plan->user_src;
     const memory::desc dst = any ? memory::desc({n, o, oh, ow}, t, Tag::any) : plan->user_dst;
     const memory::desc wei = groups == 1 ? memory::desc({o, c, kh, kw}, t, Tag::any)
