@@ -3,6 +3,7 @@
 #include "convolution.h"
 #include "errors.h"
 #include "gemm_convolution.h"
+#include "winograd.h"
 #include "kernels.h"
 #include "layers.h"
 #include "onednn.h"
@@ -127,8 +128,18 @@ void WeightCache::clear()
     entries_.clear();
 }
 
+int64_t WeightCache::bytes()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    int64_t total = 0;
+    for (const auto& [key, entry] : entries_)
+        for (const at::Tensor& t : entry.value)
+            total += t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
+    return total;
+}
+
 namespace {
-enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kTaps };
+enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kTaps, kWinograd };
 }
 
 int Ops::tag(int base) const
@@ -141,7 +152,10 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()), cpu_(like.is_cpu()),
       dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
 {
-    winograd_ = options.winograd && fast_ && cpu_ && dtype_ == at::kFloat && onednn::winograd_available();
+    // oneDNN's Winograd kernels where it has them (AVX-512), ours (winograd.h) elsewhere.
+    const bool winograd = options.winograd && fast_ && cpu_ && dtype_ == at::kFloat;
+    winograd_ = winograd && onednn::winograd_available();
+    own_winograd_ = winograd && !winograd_;
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
     // Callers fall back to fp32 with a notice (bf16_supported); here it would fail deep in oneDNN.
@@ -293,6 +307,10 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
         at::Tensor y = onednn::conv2d(x, w, b, one, zero, 1, onednn::Algorithm::Winograd);
         if (y.defined())
             return y;
+    }
+    if (own_winograd_ && use_winograd(x, m)) {
+        const at::Tensor u = cache_.get_one(tag(kWinograd), {m.weight}, [&] { return winograd_weights(m.weight); });
+        return winograd_conv3x3(x, u, b);
     }
     return bft::conv2d(x, w, b, at::IntArrayRef(*o.stride()), at::IntArrayRef(*padding), at::IntArrayRef(*o.dilation()),
                        o.groups());

@@ -44,8 +44,9 @@ struct ForwardOptions {
     FilmMaps* film = nullptr;                   // capture gamma/beta maps here when set
     Precision precision = Precision::FP32;
     const std::atomic<bool>* cancel = nullptr;  // when it turns true, the forward stops at the next layer
-    // fp32 on the CPU: wide 3x3 convolutions by oneDNN's Winograd F(4x4, 3x3) where it has a kernel
-    // (within 1e-5 of the direct algorithm); false: every convolution direct, as LibTorch runs them.
+    // fp32 on the CPU: wide 3x3 convolutions by Winograd F(4x4, 3x3), oneDNN's where it has a kernel
+    // (AVX-512), winograd.h's elsewhere (within 1e-5 of the direct algorithm); false: every
+    // convolution direct, as LibTorch runs them.
     bool winograd = true;
 };
 
@@ -57,6 +58,7 @@ public:
                                 const std::function<std::vector<at::Tensor>()>& make);
     at::Tensor get_one(int tag, const std::vector<at::Tensor>& sources, const std::function<at::Tensor()>& make);
     void clear();
+    int64_t bytes(); // of every derived weight kept now
 
 private:
     struct Entry {
@@ -103,7 +105,8 @@ private:
     WeightCache& cache_;
     bool fast_;
     bool cpu_;
-    bool winograd_;
+    bool winograd_;     // oneDNN's
+    bool own_winograd_; // winograd.h, where oneDNN has none
     at::ScalarType dtype_;
 };
 

@@ -37,6 +37,11 @@ public:
         return run(input, guide, options);
     }
 
+    // The fast path's derived weights (bf16 copies, fused bottlenecks, Winograd-domain kernels):
+    // their size, and letting them go (a forward makes those it needs again).
+    int64_t derived_weight_bytes() { return weight_cache_.bytes(); }
+    void release_derived_weights() { weight_cache_.clear(); }
+
 protected:
     WeightCache weight_cache_; // derived weights of the fast path (bf16 copies, fused bottlenecks)
 

@@ -274,6 +274,11 @@ std::string LiveModel::set_device(const std::string& device, int threads)
 std::string LiveModel::device_description() const { return bft::device_description(d_->device); }
 bool LiveModel::bf16_available() const { return bf16_speed(d_->device).faster; }
 
+int64_t LiveModel::derived_weight_bytes() const
+{
+    return onednn::packed_weights().bytes + (d_->net ? d_->net->derived_weight_bytes() : 0);
+}
+
 Result LiveModel::run(const Request& rq, const std::atomic<bool>* cancel)
 {
     if (!d_->net)
@@ -321,8 +326,12 @@ Result LiveModel::run(const Request& rq, const std::atomic<bool>* cancel)
     opt.precision = rq.bf16 && bf16_supported(d_->device) ? Precision::BF16 : Precision::FP32;
     opt.cancel = cancel;
     opt.winograd = !rq.low_memory;
-    if (rq.low_memory && !d_->low_memory)
-        onednn::release_packed_weights(); // the direct ones are packed again as the forward needs them
+    if (rq.low_memory && !d_->low_memory) {
+        // The Winograd kernels (oneDNN's packed ones, or winograd.h's) go; the direct path's are
+        // made again as the forward needs them.
+        onednn::release_packed_weights();
+        d_->net->release_derived_weights();
+    }
     d_->low_memory = rq.low_memory;
     Result out;
     out.seq = rq.seq;

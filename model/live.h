@@ -119,6 +119,8 @@ public:
     std::string device_description() const;
     // Whether bf16 previews pay here: the device runs bf16, and faster than fp32 (measured once).
     bool bf16_available() const;
+    // Bytes of weights derived from the model's for speed (packed, Winograd-domain, fused), now.
+    int64_t derived_weight_bytes() const;
 
     // Runs one request; `cancel` stops between layers (the result then says cancelled).
     // Throws bft::Error on bad requests (sizes, channels).
