@@ -1,6 +1,7 @@
 #include "kernels.h"
 
 #include "errors.h"
+#include "vectorize.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -14,16 +15,6 @@
 namespace bft::kernels {
 
 namespace {
-
-// The loops below are written so that GCC vectorises them; target_clones builds AVX-512 and AVX2
-// versions beside the baseline one and picks at load time.
-// Not under ThreadSanitizer: the clones' resolvers run while the dynamic loader relocates, before
-// TSan's runtime is up, and their instrumented code crashes there.
-#if defined(__SANITIZE_THREAD__)
-#define BFT_VECTOR_CLONES
-#else
-#define BFT_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
 
 inline float bf16_to_float(uint16_t v)
 {

@@ -2,39 +2,107 @@
 
 #include "errors.h"
 #include "onednn.h"
+#include "vectorize.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
 
 namespace bft {
 
 namespace {
 
 // F(4x4, 3x3) with the points 0, +-1, +-2 and infinity (Lavin & Gray): a 6x6 input tile d gives
-// the 4x4 output tile A^T [(G w G^T) . (B^T d B)] A.
-constexpr double kBT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-                              {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+// the 4x4 output tile A^T [(G w G^T) . (B^T d B)] A, with
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1] (written out in the macros below),
+//   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
 constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
                              {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                              {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                              {1.0 / 24, 1.0 / 12, 1.0 / 6},
                              {1.0 / 24, -1.0 / 12, 1.0 / 6},
                              {0, 0, 1}};
-constexpr double kAT[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 
-// kron(M, M) for an r x 6 matrix M: applied to a tile flattened row by row (36 values), it gives
-// M d M^T flattened: row i * r + j, column k * 6 + l holds M[i][k] M[j][l].
-template <int R>
-at::Tensor kron_self(const double (&m)[R][6])
+// B^T d, down a column of 6 values (a stride apart) or along a row: the rows of kBT written out.
+#define BFT_WINOGRAD_BT(d, r)                                                                            \
+    {                                                                                                    \
+        r[0] = 4 * d(0) - 5 * d(2) + d(4);                                                               \
+        r[1] = -4 * d(1) - 4 * d(2) + d(3) + d(4);                                                       \
+        r[2] = 4 * d(1) - 4 * d(2) - d(3) + d(4);                                                        \
+        r[3] = -2 * d(1) - d(2) + 2 * d(3) + d(4);                                                       \
+        r[4] = 2 * d(1) - d(2) - 2 * d(3) + d(4);                                                        \
+        r[5] = 4 * d(1) - 5 * d(3) + d(5);                                                               \
+    }
+// A^T m: the rows of kAT.
+#define BFT_WINOGRAD_AT(m, r)                                                                            \
+    {                                                                                                    \
+        r[0] = m(0) + m(1) + m(2) + m(3) + m(4);                                                          \
+        r[1] = m(1) - m(2) + 2 * m(3) - 2 * m(4);                                                        \
+        r[2] = m(1) + m(2) + 4 * m(3) + 4 * m(4);                                                        \
+        r[3] = m(1) - m(2) + 8 * m(3) - 8 * m(4) + m(5);                                                 \
+    }
+
+// One row of tiles of one channel: `rows` are the 6 input rows from 4 ty (wq wide), tiles `tw`;
+// writes B^T d B of tile tx, point p, at v[p * point_stride + tx]. `col` is 6 x wq scratch, `e`
+// 6 x tw.
+BFT_VECTOR_CLONES void input_tiles(const float* __restrict rows, int64_t wq, int64_t tw, float* __restrict v,
+                                   int64_t point_stride, float* __restrict col, float* __restrict e)
 {
-    at::Tensor k = at::empty({R * R, 36}, at::kFloat);
-    float* p = k.data_ptr<float>();
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < R; ++j)
-            for (int a = 0; a < 6; ++a)
-                for (int b = 0; b < 6; ++b)
-                    p[(i * R + j) * 36 + a * 6 + b] = static_cast<float>(m[i][a] * m[j][b]);
-    return k;
+    // Down the columns first (unit stride, vectorised over x)...
+    for (int64_t x = 0; x < wq; ++x) {
+#define BFT_D(a) rows[(a) * wq + x]
+        float r[6];
+        BFT_WINOGRAD_BT(BFT_D, r)
+#undef BFT_D
+        for (int i = 0; i < 6; ++i)
+            col[i * wq + x] = r[i];
+    }
+    // ... then along the rows, vectorised over tiles once each tile's 6 values are spread apart.
+    for (int i = 0; i < 6; ++i) {
+        const float* c = col + i * wq;
+        for (int64_t tx = 0; tx < tw; ++tx)
+            for (int b = 0; b < 6; ++b)
+                e[b * tw + tx] = c[4 * tx + b];
+        float* out = v + i * 6 * point_stride;
+        for (int64_t tx = 0; tx < tw; ++tx) {
+#define BFT_D(b) e[(b) * tw + tx]
+            float r[6];
+            BFT_WINOGRAD_BT(BFT_D, r)
+#undef BFT_D
+            for (int j = 0; j < 6; ++j)
+                out[j * point_stride + tx] = r[j];
+        }
+    }
+}
+
+// One output channel, every tile: m[p * point_stride + q] holds point p of tile q (t of them);
+// leaves A^T m A of tile q, output pixel (i, j), at y[(i * 4 + j) * t + q]. `s` is 24 x t scratch.
+BFT_VECTOR_CLONES void output_points(const float* __restrict m, int64_t point_stride, int64_t t, float* __restrict s,
+                                     float* __restrict y)
+{
+    for (int b = 0; b < 6; ++b)
+        for (int64_t q = 0; q < t; ++q) {
+#define BFT_M(a) m[((a) * 6 + b) * point_stride + q]
+            float r[4];
+            BFT_WINOGRAD_AT(BFT_M, r)
+#undef BFT_M
+            for (int i = 0; i < 4; ++i)
+                s[(i * 6 + b) * t + q] = r[i];
+        }
+    for (int i = 0; i < 4; ++i)
+        for (int64_t q = 0; q < t; ++q) {
+#define BFT_M(b) s[(i * 6 + (b)) * t + q]
+            float r[4];
+            BFT_WINOGRAD_AT(BFT_M, r)
+#undef BFT_M
+            for (int j = 0; j < 4; ++j)
+                y[(i * 4 + j) * t + q] = r[j];
+        }
 }
 
 // c = a (m x k) * b (k x n), row-major float32, into c.
@@ -75,35 +143,46 @@ at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& u, const at::
         xp = at::constant_pad_nd(xp, {0, 4 * tw + 2 - x.size(3), 0, 4 * th + 2 - x.size(2)});
     const int64_t hq = xp.size(2), wq = xp.size(3);
 
-    static const at::Tensor to_points = kron_self(kBT); // 36 x 36
-    static const at::Tensor from_points = kron_self(kAT); // 16 x 36
-
-    // Tiles as columns: d[a * 6 + b][ch][img][ty][tx] = x[img][ch][4 ty + a][4 tx + b].
-    const at::Tensor d = xp.as_strided({6, 6, c, n, th, tw}, {wq, 1, hq * wq, c * hq * wq, 4 * wq, 4}).contiguous();
+    // Tiles to the Winograd domain, a channel at a time: v[p][ch][img][ty][tx].
     at::Tensor v = at::empty({36, c, t}, x.options());
-    matmul(to_points.data_ptr<float>(), d.data_ptr<float>(), v.data_ptr<float>(), 36, c * t, 36);
+    const float* xq = xp.data_ptr<float>();
+    float* vp = v.data_ptr<float>();
+    at::parallel_for(0, c, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> col(static_cast<size_t>(6 * wq)), e(static_cast<size_t>(6 * tw));
+        for (int64_t ch = begin; ch < end; ++ch)
+            for (int64_t img = 0; img < n; ++img)
+                for (int64_t ty = 0; ty < th; ++ty)
+                    input_tiles(xq + ((img * c + ch) * hq + 4 * ty) * wq, wq, tw, vp + ch * t + (img * th + ty) * tw,
+                                c * t, col.data(), e.data());
+    });
     // The 36 products, point by point: m[p] = u[p] (o x c) v[p] (c x t).
+    // (One after the other, each on every thread: splitting the 36 between threads was no faster.)
     at::Tensor m = at::empty({36, o, t}, x.options());
     const float* up = u.data_ptr<float>();
-    const float* vp = v.data_ptr<float>();
     float* mp = m.data_ptr<float>();
-    // (Run one after the other, each on every thread: splitting the 36 between threads was no faster.)
     for (int64_t p = 0; p < 36; ++p)
         matmul(up + p * o * c, vp + p * c * t, mp + p * o * t, o, t, c);
-    at::Tensor y = at::empty({16, o * t}, x.options());
-    matmul(from_points.data_ptr<float>(), mp, y.data_ptr<float>(), 16, o * t, 36);
-
-    // y[i * 4 + j][oc][img][ty][tx] is out[img][oc][4 ty + i][4 tx + j]: one pass places it and
-    // adds the bias.
-    at::Tensor out = at::empty({n, o, 4 * th, 4 * tw}, x.options());
-    const at::Tensor tiles = y.view({4, 4, o, n, th, tw}).permute({3, 2, 4, 0, 5, 1});
-    at::Tensor out6 = out.view({n, o, th, 4, tw, 4});
-    if (bias.defined())
-        at::add_out(out6, tiles, bias.to(at::kFloat).view({1, o, 1, 1, 1, 1}));
-    else
-        out6.copy_(tiles);
-    if (4 * th != h || 4 * tw != w)
-        out = out.narrow(2, 0, h).narrow(3, 0, w).contiguous();
+    // And back, a channel at a time, with the bias, into the output rows (cropped where tiles
+    // stick out).
+    at::Tensor out = at::empty({n, o, h, w}, x.options());
+    const at::Tensor b = bias.defined() ? bias.to(at::kFloat).contiguous() : at::zeros({o}, x.options());
+    const float* bp = b.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    at::parallel_for(0, o, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> s(static_cast<size_t>(24 * t)), y(static_cast<size_t>(16 * t));
+        for (int64_t oc = begin; oc < end; ++oc) {
+            output_points(mp + oc * t, o * t, t, s.data(), y.data());
+            const float bias_oc = bp[oc];
+            for (int64_t img = 0; img < n; ++img)
+                for (int64_t row = 0; row < h; ++row) {
+                    const int64_t ty = row / 4, i = row % 4;
+                    const float* yi = y.data() + i * 4 * t + (img * th + ty) * tw;
+                    float* dst = op + ((img * o + oc) * h + row) * w;
+                    for (int64_t col_x = 0; col_x < w; ++col_x)
+                        dst[col_x] = yi[(col_x % 4) * t + col_x / 4] + bias_oc;
+                }
+        }
+    });
     return out;
 }
 
