@@ -31,6 +31,11 @@ namespace {
 struct TransposeCase {
     int64_t k, padding, output_padding, h, w;
 };
+// The parameters as gtest (and CTest) name the cases, not their bytes.
+void PrintTo(const TransposeCase& c, std::ostream* os)
+{
+    *os << "k" << c.k << "_pad" << c.padding << "_outpad" << c.output_padding << "_" << c.h << "x" << c.w;
+}
 
 class SubpixelTranspose : public ::testing::TestWithParam<TransposeCase> {};
 
@@ -76,6 +81,12 @@ struct GemmCase {
     bool channels_last = false; // the input's layout
     bool input_grad = true;     // whether the input needs a gradient (a network's first layer does not)
 };
+void PrintTo(const GemmCase& c, std::ostream* os)
+{
+    *os << (c.transposed ? "transposed_k" : "k") << c.k << "_s" << c.stride << "_pad" << c.padding << "_outpad"
+        << c.output_padding << "_" << c.n << "x" << c.h << "x" << c.w << (c.bias ? "_bias" : "")
+        << (c.channels_last ? "_channels_last" : "") << (c.input_grad ? "" : "_no_input_grad");
+}
 
 class GemmConvolution : public ::testing::TestWithParam<GemmCase> {};
 
@@ -160,6 +171,11 @@ struct KernelCase {
     bool channels_last;
     int64_t n, c, h, w;
 };
+void PrintTo(const KernelCase& k, std::ostream* os)
+{
+    *os << c10::toString(k.dtype) << (k.channels_last ? "_channels_last_" : "_nchw_") << k.n << "x" << k.c << "x" << k.h
+        << "x" << k.w;
+}
 
 class FusedKernels : public ::testing::TestWithParam<KernelCase> {};
 
@@ -194,6 +210,11 @@ struct DirectCase {
     int64_t n, c, h, w, o, k, stride, padding, groups;
     bool channels_last;
 };
+void PrintTo(const DirectCase& d, std::ostream* os)
+{
+    *os << c10::toString(d.dtype) << "_" << d.n << "x" << d.c << "x" << d.h << "x" << d.w << "_to_" << d.o << "_k" << d.k
+        << "_s" << d.stride << "_pad" << d.padding << "_g" << d.groups << (d.channels_last ? "_channels_last" : "_nchw");
+}
 
 class PackedConvolution : public ::testing::TestWithParam<DirectCase> {};
 
@@ -249,6 +270,11 @@ struct TapsCase {
     int64_t n, c, h, w, o, k;
     bool channels_last, bias;
 };
+void PrintTo(const TapsCase& t, std::ostream* os)
+{
+    *os << t.n << "x" << t.c << "x" << t.h << "x" << t.w << "_to_" << t.o << "_k" << t.k
+        << (t.channels_last ? "_channels_last" : "_nchw") << (t.bias ? "_bias" : "");
+}
 
 class ConvolutionByTaps : public ::testing::TestWithParam<TapsCase> {};
 
@@ -278,6 +304,11 @@ struct WinogradCase {
     int64_t n, c, h, w, o;
     bool channels_last, bias;
 };
+void PrintTo(const WinogradCase& k, std::ostream* os)
+{
+    *os << k.n << "x" << k.c << "x" << k.h << "x" << k.w << "_to_" << k.o << (k.channels_last ? "_channels_last" : "_nchw")
+        << (k.bias ? "_bias" : "");
+}
 
 class WinogradConvolution : public ::testing::TestWithParam<WinogradCase> {};
 
