@@ -214,6 +214,17 @@ bool use_winograd(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
            m.options.out_channels() >= kWinogradMinChannels && x.size(2) >= 3 && x.size(3) >= 3;
 }
 
+// Ours (winograd.h) runs its 36 products as GEMMs as wide as the batch has 4x4 output tiles: with
+// the demo pose model's 16x16 trunk at 128 px (16 tiles) whole forwards were no faster than direct
+// (Zen 2: 32.0-34.3 against 31.0-33.4 ms), at 32x32 (64 tiles) 2-5% faster, with the authors' 512
+// channels 2x per layer.
+constexpr int64_t kOwnWinogradMinTiles = 64;
+
+int64_t winograd_tiles(const at::Tensor& x)
+{
+    return x.size(0) * ((x.size(2) - 2 + 3) / 4) * ((x.size(3) - 2 + 3) / 4);
+}
+
 // The ResNets' last layer (7x7, 64 -> 3 or 1): oneDNN's direct kernels run few output channels
 // slowly (59 GFLOP/s here, against 300 and more for wide layers); by taps it is 1.5-2x as fast.
 bool use_taps(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
@@ -308,7 +319,7 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
         if (y.defined())
             return y;
     }
-    if (own_winograd_ && use_winograd(x, m)) {
+    if (own_winograd_ && use_winograd(x, m) && winograd_tiles(x) >= kOwnWinogradMinTiles) {
         const at::Tensor u = cache_.get_one(tag(kWinograd), {m.weight}, [&] { return winograd_weights(m.weight); });
         return winograd_conv3x3(x, u, b);
     }

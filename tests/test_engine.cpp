@@ -408,7 +408,8 @@ TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
     // oneDNN's Winograd where it has a kernel, winograd.h's elsewhere: either way within parity.
     Generator net = small_resnet(2); // a 128-channel trunk, where the engine turns to Winograd
     at::manual_seed(5);
-    const at::Tensor x = at::rand({1, 3, 64, 48}) * 2 - 1, g = at::rand({1, 18, 64, 48}) * 2 - 1;
+    // A 32x30 trunk: 64 output tiles, as many as winograd.h's path asks for.
+    const at::Tensor x = at::rand({1, 3, 256, 240}) * 2 - 1, g = at::rand({1, 18, 256, 240}) * 2 - 1;
     auto run = [&](bool winograd) {
         c10::InferenceMode inference;
         ForwardOptions o;
@@ -445,12 +446,12 @@ TEST(WinogradInTheEngine, LowMemoryRequestsLetTheTransformedWeightsGo)
     model.load(path, live::Task::Pose);
     live::Request rq;
     rq.task = live::Task::Pose;
-    rq.width = 48;
-    rq.height = 64;
-    rq.source.width = 48;
-    rq.source.height = 64;
-    rq.source.bytes.assign(48 * 64 * 3, 128);
-    rq.skeleton = live::default_skeleton(48, 64);
+    rq.width = 240; // a trunk as above
+    rq.height = 256;
+    rq.source.width = 240;
+    rq.source.height = 256;
+    rq.source.bytes.assign(240 * 256 * 3, 128);
+    rq.skeleton = live::default_skeleton(240, 256);
     const live::Result fast = model.run(rq);
     const int64_t with_winograd = model.derived_weight_bytes();
     rq.low_memory = true;
