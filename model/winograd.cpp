@@ -47,37 +47,42 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
         r[3] = m(1) - m(2) + 8 * m(3) - 8 * m(4) + m(5);                                                 \
     }
 
-// One row of tiles of one channel: `rows` are the 6 input rows from 4 ty (wq wide), tiles `tw`;
-// writes B^T d B of tile tx, point p, at v[p * point_stride + tx]. `col` is 6 x wq scratch, `e`
-// 6 x tw.
-BFT_VECTOR_CLONES void input_tiles(const float* __restrict rows, int64_t wq, int64_t tw, float* __restrict v,
-                                   int64_t point_stride, float* __restrict col, float* __restrict e)
+// One plane (a channel of an image): `x` is hq x wq, whole tiles (hq = 4 th + 2, wq = 4 tw + 2);
+// writes B^T d B of tile (ty, tx), point p, at v[p * point_stride + ty * tw + tx]. Along each row
+// first, every input row once (the tiles' rows overlap), with each tile's 6 values spread apart so
+// that the arithmetic runs over tiles; then down the columns, vectorised over tiles. `row` is
+// hq x 6 x tw scratch, `e` 6 x tw.
+BFT_VECTOR_CLONES void input_plane(const float* __restrict x, int64_t hq, int64_t wq, int64_t th, int64_t tw,
+                                   float* __restrict v, int64_t point_stride, float* __restrict row, float* __restrict e)
 {
-    // Down the columns first (unit stride, vectorised over x)...
-    for (int64_t x = 0; x < wq; ++x) {
-#define BFT_D(a) rows[(a) * wq + x]
-        float r[6];
-        BFT_WINOGRAD_BT(BFT_D, r)
-#undef BFT_D
-        for (int i = 0; i < 6; ++i)
-            col[i * wq + x] = r[i];
-    }
-    // ... then along the rows, vectorised over tiles once each tile's 6 values are spread apart.
-    for (int i = 0; i < 6; ++i) {
-        const float* c = col + i * wq;
+    for (int64_t y = 0; y < hq; ++y) {
+        const float* in = x + y * wq;
         for (int64_t tx = 0; tx < tw; ++tx)
             for (int b = 0; b < 6; ++b)
-                e[b * tw + tx] = c[4 * tx + b];
-        float* out = v + i * 6 * point_stride;
+                e[b * tw + tx] = in[4 * tx + b];
+        float* out = row + y * 6 * tw;
         for (int64_t tx = 0; tx < tw; ++tx) {
 #define BFT_D(b) e[(b) * tw + tx]
             float r[6];
             BFT_WINOGRAD_BT(BFT_D, r)
 #undef BFT_D
             for (int j = 0; j < 6; ++j)
-                out[j * point_stride + tx] = r[j];
+                out[j * tw + tx] = r[j];
         }
     }
+    for (int64_t ty = 0; ty < th; ++ty)
+        for (int j = 0; j < 6; ++j) {
+            const float* col = row + 4 * ty * 6 * tw + j * tw;
+            float* out = v + j * point_stride + ty * tw;
+            for (int64_t tx = 0; tx < tw; ++tx) {
+#define BFT_D(a) col[(a) * 6 * tw + tx]
+                float r[6];
+                BFT_WINOGRAD_BT(BFT_D, r)
+#undef BFT_D
+                for (int i = 0; i < 6; ++i)
+                    out[i * 6 * point_stride + tx] = r[i];
+            }
+        }
 }
 
 // One output channel, every tile: m[p * point_stride + q] holds point p of tile q (t of them);
@@ -148,12 +153,11 @@ at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& u, const at::
     const float* xq = xp.data_ptr<float>();
     float* vp = v.data_ptr<float>();
     at::parallel_for(0, c, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> col(static_cast<size_t>(6 * wq)), e(static_cast<size_t>(6 * tw));
+        std::vector<float> row(static_cast<size_t>(hq * 6 * tw)), e(static_cast<size_t>(6 * tw));
         for (int64_t ch = begin; ch < end; ++ch)
             for (int64_t img = 0; img < n; ++img)
-                for (int64_t ty = 0; ty < th; ++ty)
-                    input_tiles(xq + ((img * c + ch) * hq + 4 * ty) * wq, wq, tw, vp + ch * t + (img * th + ty) * tw,
-                                c * t, col.data(), e.data());
+                input_plane(xq + (img * c + ch) * hq * wq, hq, wq, th, tw, vp + ch * t + img * th * tw, c * t, row.data(),
+                            e.data());
     });
     // The 36 products, point by point: m[p] = u[p] (o x c) v[p] (c x t).
     // (One after the other, each on every thread: splitting the 36 between threads was no faster.)
