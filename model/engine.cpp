@@ -3,10 +3,10 @@
 #include "convolution.h"
 #include "errors.h"
 #include "gemm_convolution.h"
-#include "winograd.h"
 #include "kernels.h"
 #include "layers.h"
 #include "onednn.h"
+#include "winograd.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -152,10 +152,11 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()), cpu_(like.is_cpu()),
       dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
 {
-    // oneDNN's Winograd kernels where it has them (AVX-512), ours (winograd.h) elsewhere.
+    // oneDNN's Winograd kernels where it has them (AVX-512), ours (winograd.h) elsewhere, where
+    // oneDNN's GEMM runs its products (LibTorch's BLAS, without it, is unmeasured for them).
     const bool winograd = options.winograd && fast_ && cpu_ && dtype_ == at::kFloat;
     winograd_ = winograd && onednn::winograd_available();
-    own_winograd_ = winograd && !winograd_;
+    own_winograd_ = winograd && !winograd_ && onednn::available();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
     // Callers fall back to fp32 with a notice (bf16_supported); here it would fail deep in oneDNN.

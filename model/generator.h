@@ -43,7 +43,7 @@ public:
     void release_derived_weights() { weight_cache_.clear(); }
 
 protected:
-    WeightCache weight_cache_; // derived weights of the fast path (bf16 copies, fused bottlenecks)
+    WeightCache weight_cache_; // derived weights of the fast path (bf16 copies, fused bottlenecks, sub-pixel phases, taps, Winograd)
 
 private:
     ArchSpec spec_;

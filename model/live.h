@@ -119,7 +119,8 @@ public:
     std::string device_description() const;
     // Whether bf16 previews pay here: the device runs bf16, and faster than fp32 (measured once).
     bool bf16_available() const;
-    // Bytes of weights derived from the model's for speed (packed, Winograd-domain, fused), now.
+    // Bytes of weights derived for speed (Winograd-domain, fused, ...) kept now: this model's, plus
+    // oneDNN's packed copies, which are process-wide (other models' and training's count too).
     int64_t derived_weight_bytes() const;
 
     // Runs one request; `cancel` stops between layers (the result then says cancelled).

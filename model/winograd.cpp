@@ -8,8 +8,6 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
-#include <algorithm>
-#include <cstring>
 #include <vector>
 
 namespace bft {
@@ -28,7 +26,7 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
                              {1.0 / 24, -1.0 / 12, 1.0 / 6},
                              {0, 0, 1}};
 
-// B^T d, down a column of 6 values (a stride apart) or along a row: the rows of kBT written out.
+// B^T d for 6 values d(0..5) down a column or along a row: the rows of B^T above, written out.
 #define BFT_WINOGRAD_BT(d, r)                                                                            \
     {                                                                                                    \
         r[0] = 4 * d(0) - 5 * d(2) + d(4);                                                               \
@@ -38,7 +36,7 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
         r[4] = 2 * d(1) - d(2) - 2 * d(3) + d(4);                                                        \
         r[5] = 4 * d(1) - 5 * d(3) + d(5);                                                               \
     }
-// A^T m: the rows of kAT.
+// A^T m: the rows of A^T above.
 #define BFT_WINOGRAD_AT(m, r)                                                                            \
     {                                                                                                    \
         r[0] = m(0) + m(1) + m(2) + m(3) + m(4);                                                          \
@@ -128,15 +126,18 @@ at::Tensor winograd_weights(const at::Tensor& weight)
     if (weight.dim() != 4 || weight.size(2) != 3 || weight.size(3) != 3)
         throw Error("Winograd F(4x4, 3x3): expected a 3x3 weight");
     const at::Tensor g = at::from_blob(const_cast<double*>(&kG[0][0]), {6, 3}, at::kDouble);
-    const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
-    const at::Tensor u = at::matmul(at::matmul(g, w), g.t()); // O x I x 6 x 6
-    return u.permute({2, 3, 0, 1}).reshape({36, weight.size(0), weight.size(1)}).to(at::kFloat).contiguous();
+    const int64_t o = weight.size(0), i = weight.size(1);
+    // As a batch of O * I 3x3 kernels, so that G broadcasts without copies of itself.
+    const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble).reshape({o * i, 3, 3});
+    const at::Tensor u = at::matmul(at::matmul(g, w), g.t()); // O * I x 6 x 6
+    return u.view({o, i, 36}).permute({2, 0, 1}).to(at::kFloat).contiguous();
 }
 
 at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias)
 {
     if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || u.dim() != 3 || u.size(0) != 36 ||
-        u.size(2) != x.size(1) || u.scalar_type() != at::kFloat || x.size(2) < 3 || x.size(3) < 3)
+        u.size(2) != x.size(1) || u.scalar_type() != at::kFloat || !u.is_cpu() || !u.is_contiguous() || x.size(2) < 3 ||
+        x.size(3) < 3 || (bias.defined() && (bias.numel() != u.size(1) || !bias.is_cpu())))
         throw Error("Winograd F(4x4, 3x3): unsupported input");
     RECORD_FUNCTION("bft::winograd_conv3x3", std::vector<c10::IValue>());
     const int64_t n = x.size(0), c = x.size(1), o = u.size(1);
@@ -145,7 +146,7 @@ at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& u, const at::
     // Zeros below and to the right where the map is not a whole number of tiles (cropped after).
     at::Tensor xp = x.contiguous();
     if (4 * th + 2 != x.size(2) || 4 * tw + 2 != x.size(3))
-        xp = at::constant_pad_nd(xp, {0, 4 * tw + 2 - x.size(3), 0, 4 * th + 2 - x.size(2)});
+        xp = at::constant_pad_nd(xp, {0, 4 * tw + 2 - x.size(3), 0, 4 * th + 2 - x.size(2)}).contiguous();
     const int64_t hq = xp.size(2), wq = xp.size(3);
 
     // Tiles to the Winograd domain, a channel at a time: v[p][ch][img][ty][tx].

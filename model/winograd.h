@@ -1,9 +1,9 @@
 // Winograd F(4x4, 3x3) convolutions for CPUs where oneDNN has no Winograd kernel (its own needs
 // AVX-512): the ResNet trunk's wide 3x3 layers, 87% of a pose forward's arithmetic, as 36
 // matrix products of a quarter of the direct algorithm's multiplications (Lavin & Gray 2016,
-// arXiv 1509.09308). Tiles are gathered and transformed with small dense products, the 36 large
-// ones run on oneDNN's GEMM. Float32 inference on the CPU; within about 1e-5 (relative to the
-// largest output) of the direct convolution.
+// arXiv 1509.09308). The tiles are transformed by vectorised loops, the 36 products run on oneDNN's
+// GEMM (LibTorch's BLAS in builds without oneDNN's API). Float32 inference on the CPU; within about
+// 1e-5 (relative to the largest output) of the direct convolution.
 #pragma once
 
 #include <ATen/core/Tensor.h>

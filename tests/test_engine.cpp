@@ -406,6 +406,8 @@ TEST(OwnWinograd, RefusesWhatItCannotRun)
 TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
 {
     // oneDNN's Winograd where it has a kernel, winograd.h's elsewhere: either way within parity.
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: the engine runs no Winograd";
     Generator net = small_resnet(2); // a 128-channel trunk, where the engine turns to Winograd
     at::manual_seed(5);
     // A 32x30 trunk: 64 output tiles, as many as winograd.h's path asks for.
@@ -435,6 +437,8 @@ TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
 // the Winograd weights of earlier requests go; its result stays within parity of the fast path.
 TEST(WinogradInTheEngine, LowMemoryRequestsLetTheTransformedWeightsGo)
 {
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: the engine runs no Winograd";
     ArchSpec spec; // as above: a 128-channel trunk
     spec.ngf = 16;
     spec.n_blocks = 2;
