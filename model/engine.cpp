@@ -155,7 +155,7 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     // oneDNN's Winograd kernels where it has them (AVX-512), ours (winograd.h) elsewhere, where
     // oneDNN's GEMM runs its products (LibTorch's BLAS, without it, is unmeasured for them).
     const bool winograd = options.winograd && fast_ && cpu_ && dtype_ == at::kFloat;
-    winograd_ = winograd && onednn::winograd_available();
+    winograd_ = winograd && !options.own_winograd && onednn::winograd_available();
     own_winograd_ = winograd && !winograd_ && onednn::available();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");

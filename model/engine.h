@@ -48,6 +48,8 @@ struct ForwardOptions {
     // (AVX-512), winograd.h's elsewhere (within 1e-5 of the direct algorithm); false: every
     // convolution direct, as LibTorch runs them.
     bool winograd = true;
+    // With winograd: winograd.h's even where oneDNN has a kernel (for tests on AVX-512 machines).
+    bool own_winograd = false;
 };
 
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor

@@ -412,25 +412,52 @@ TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
     at::manual_seed(5);
     // A 32x30 trunk: 64 output tiles, as many as winograd.h's path asks for.
     const at::Tensor x = at::rand({1, 3, 256, 240}) * 2 - 1, g = at::rand({1, 18, 256, 240}) * 2 - 1;
-    auto run = [&](bool winograd) {
+    // Whichever the engine picks here, then winograd.h's by request (the same where oneDNN has none).
+    for (const bool own : {false, true}) {
+        SCOPED_TRACE(own ? "winograd.h's Winograd" : "the engine's choice");
+        auto run = [&](bool winograd) {
+            c10::InferenceMode inference;
+            ForwardOptions o;
+            o.winograd = winograd;
+            o.own_winograd = own;
+            return net->run(x, g, o);
+        };
+        const at::Tensor direct = run(false), wino = run(true);
+        EXPECT_FALSE(at::equal(direct, wino)); // Winograd really ran
+        EXPECT_LE((direct - wino).abs().max().item<double>(), 1e-4);
+        const at::Tensor plain = net->forward(x, g).detach(); // autograd's formulation
+        EXPECT_LE((plain - wino).abs().max().item<double>(), 1e-4);
+        {
+            torch::NoGradGuard no_grad; // an optimizer step: the transformed weights must follow
+            for (auto& p : net->parameters())
+                p.mul_(1.01);
+        }
+        const at::Tensor after = run(true);
+        EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
+        EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
+    }
+}
+
+// winograd.h's Winograd runs only where the batch has 64 output tiles or more (engine.cpp).
+TEST(WinogradInTheEngine, OursOnlyWhereABatchHasEnoughTiles)
+{
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: the engine runs no Winograd";
+    Generator net = small_resnet(1);
+    at::manual_seed(6);
+    const at::Tensor x = at::rand({4, 3, 128, 128}) * 2 - 1, g = at::rand({4, 18, 128, 128}) * 2 - 1;
+    auto run = [&](const at::Tensor& xs, const at::Tensor& gs, bool winograd) {
         c10::InferenceMode inference;
         ForwardOptions o;
         o.winograd = winograd;
-        return net->run(x, g, o);
+        o.own_winograd = true;
+        return net->run(xs, gs, o);
     };
-    const at::Tensor direct = run(false), wino = run(true);
-    EXPECT_FALSE(at::equal(direct, wino)); // Winograd really ran
-    EXPECT_LE((direct - wino).abs().max().item<double>(), 1e-4);
-    const at::Tensor plain = net->forward(x, g).detach(); // autograd's formulation
-    EXPECT_LE((plain - wino).abs().max().item<double>(), 1e-4);
-    {
-        torch::NoGradGuard no_grad; // an optimizer step: the transformed weights must follow
-        for (auto& p : net->parameters())
-            p.mul_(1.01);
-    }
-    const at::Tensor after = run(true);
-    EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
-    EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
+    // One image: a 16x16 trunk, 16 tiles: direct, to the bit.
+    const at::Tensor x1 = x.narrow(0, 0, 1), g1 = g.narrow(0, 0, 1);
+    EXPECT_TRUE(at::equal(run(x1, g1, true), run(x1, g1, false)));
+    // Four: 64 tiles: Winograd.
+    EXPECT_FALSE(at::equal(run(x, g, true), run(x, g, false)));
 }
 
 // The editor's "Use Less Memory": a request with low_memory runs every convolution direct and lets
