@@ -24,6 +24,7 @@
 
 #include <cmath>
 #include <thread>
+#include <tuple>
 
 namespace bft {
 namespace {
@@ -310,18 +311,24 @@ void PrintTo(const WinogradCase& k, std::ostream* os)
         << (k.bias ? "_bias" : "");
 }
 
+// A case's input, weight (the fixtures' init) and bias; both Winograd suites test on these.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> winograd_inputs(const WinogradCase& k)
+{
+    at::manual_seed(11);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
+    at::Tensor w = at::randn({k.o, k.c, 3, 3}) / std::sqrt(9.0 * static_cast<double>(k.c));
+    at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    return {x, w, b};
+}
+
 class WinogradConvolution : public ::testing::TestWithParam<WinogradCase> {};
 
 TEST_P(WinogradConvolution, MatchesTheDirectConvolution)
 {
     if (!onednn::winograd_available())
         GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
-    const auto k = GetParam();
-    at::manual_seed(11);
-    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
-    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
-    const at::Tensor w = at::randn({k.o, k.c, 3, 3}) / std::sqrt(9.0 * static_cast<double>(k.c)); // the fixtures' init
-    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    const auto [x, w, b] = winograd_inputs(GetParam());
     c10::InferenceMode inference;
     const int64_t one[] = {1, 1}, zero[] = {0, 0};
     const onednn::PackedStats before = onednn::packed_weights();
@@ -366,11 +373,7 @@ class OwnWinograd : public ::testing::TestWithParam<WinogradCase> {};
 TEST_P(OwnWinograd, MatchesTheDirectConvolution)
 {
     const auto k = GetParam();
-    at::manual_seed(11);
-    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
-    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
-    const at::Tensor w = at::randn({k.o, k.c, 3, 3}) / std::sqrt(9.0 * static_cast<double>(k.c));
-    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    const auto [x, w, b] = winograd_inputs(k);
     c10::InferenceMode inference;
     const at::Tensor u = winograd_weights(w);
     EXPECT_EQ(u.sizes(), (std::vector<int64_t>{36, k.o, k.c}));
