@@ -23,10 +23,9 @@ at::Tensor gemm(const at::Tensor& a_any, bool trans_a, const at::Tensor& b_any, 
     const int64_t n = trans_b ? b.size(0) : b.size(1);
     TORCH_CHECK((trans_b ? b.size(1) : b.size(0)) == k, "gemm: inner dimensions differ");
     at::Tensor c = at::empty({m, n}, a.options());
-    if (onednn::sgemm(trans_a, trans_b, m, n, k, a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), b.size(1), 0.0f,
-                      c.data_ptr<float>(), n))
-        return c;
-    return at::mm(trans_a ? a.t() : a, trans_b ? b.t() : b);
+    onednn::gemm(trans_a, trans_b, m, n, k, a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), b.size(1),
+                 c.data_ptr<float>());
+    return c;
 }
 
 // Every output position's receptive field as one row: [N * positions, C * k * k], the columns

@@ -359,4 +359,19 @@ bool sgemm(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const f
 
 #endif
 
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float* c, bool use_onednn)
+{
+    if (use_onednn && sgemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, 0.0f, c, n))
+        return;
+    const auto opt = at::TensorOptions().dtype(at::kFloat);
+    // op(A) as a strided view: row-major [m, k] with row stride lda, or its transpose.
+    auto view = [&](const float* p, int64_t rows, int64_t cols, int64_t ld, bool trans) {
+        float* q = const_cast<float*>(p);
+        return trans ? at::from_blob(q, {rows, cols}, {1, ld}, opt) : at::from_blob(q, {rows, cols}, {ld, 1}, opt);
+    };
+    at::Tensor out = at::from_blob(c, {m, n}, opt);
+    at::mm_out(out, view(a, m, k, lda, trans_a), view(b, k, n, ldb, trans_b));
+}
+
 } // namespace bft::onednn

@@ -42,6 +42,10 @@ PackedStats packed_weights();
 // OpenBLAS took this project's Xeon for a Prescott: 3-4x slower). Returns false without oneDNN.
 bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float beta, float* c, int64_t ldc);
+// C = op(A) op(B) into c (ldc = n), by sgemm where oneDNN is there, else LibTorch's BLAS on views of
+// the same memory: always works. use_onednn false: LibTorch's way even here (for tests).
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float* c, bool use_onednn = true);
 // Lets every packed weight go (the next convolution of each packs its own again): to give back the
 // memory of layouts no longer asked for (Winograd's, after switching to direct convolutions).
 void release_packed_weights();

@@ -108,17 +108,6 @@ BFT_VECTOR_CLONES void output_points(const float* __restrict m, int64_t point_st
         }
 }
 
-// c = a (m x k) * b (k x n), row-major float32, into c.
-void matmul(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k)
-{
-    if (onednn::sgemm(false, false, m, n, k, a, k, b, n, 0.0f, c, n))
-        return;
-    // Without oneDNN's API: LibTorch's BLAS, on views of the same memory.
-    const auto opt = at::TensorOptions().dtype(at::kFloat);
-    at::Tensor out = at::from_blob(c, {m, n}, opt);
-    at::mm_out(out, at::from_blob(const_cast<float*>(a), {m, k}, opt), at::from_blob(const_cast<float*>(b), {k, n}, opt));
-}
-
 } // namespace
 
 at::Tensor winograd_weights(const at::Tensor& weight)
@@ -166,7 +155,7 @@ at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& u, const at::
     const float* up = u.data_ptr<float>();
     float* mp = m.data_ptr<float>();
     for (int64_t p = 0; p < 36; ++p)
-        matmul(up + p * o * c, vp + p * c * t, mp + p * o * t, o, t, c);
+        onednn::gemm(false, false, o, t, c, up + p * o * c, c, vp + p * c * t, t, mp + p * o * t);
     // And back, a channel at a time, with the bias, into the output rows (cropped where tiles
     // stick out).
     at::Tensor out = at::empty({n, o, h, w}, x.options());

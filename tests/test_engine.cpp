@@ -406,6 +406,28 @@ TEST(OwnWinograd, RefusesWhatItCannotRun)
     EXPECT_THROW(winograd_weights(at::randn({8, 4, 5, 5})), Error);
 }
 
+// onednn::gemm serves Winograd's products and the GEMM convolutions: oneDNN's sgemm and the
+// LibTorch fallback (builds without oneDNN's API) must read the same strided, transposed operands.
+TEST(Gemm, BothWaysMatchAtMmForEveryTransposeAndLeadingDimension)
+{
+    const int64_t m = 7, n = 5, k = 9, pad = 3;
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            // Stored row-major with padded rows: op(A) is m x k, A itself k x m when transposed.
+            const at::Tensor a_store = at::randn({ta ? k : m, (ta ? m : k) + pad});
+            const at::Tensor b_store = at::randn({tb ? n : k, (tb ? k : n) + pad});
+            const at::Tensor a = a_store.narrow(1, 0, ta ? m : k), b = b_store.narrow(1, 0, tb ? k : n);
+            const at::Tensor want = at::mm(ta ? a.t() : a, tb ? b.t() : b);
+            for (bool use_onednn : {true, false}) {
+                at::Tensor c = at::full({m, n}, std::nanf(""));
+                onednn::gemm(ta, tb, m, n, k, a_store.data_ptr<float>(), a_store.size(1), b_store.data_ptr<float>(),
+                             b_store.size(1), c.data_ptr<float>(), use_onednn);
+                EXPECT_LT((c - want).abs().max().item<float>(), 1e-5f)
+                    << "trans_a " << ta << " trans_b " << tb << " oneDNN " << use_onednn;
+            }
+        }
+}
+
 TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
 {
     // oneDNN's Winograd where it has a kernel, winograd.h's elsewhere: either way within parity.
