@@ -18,6 +18,14 @@ namespace bft::kernels {
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place = false);
 at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
 
+// A FiLM bottleneck pair (both 1x1 convolutions, nc -> 2*depth, ReLU, grouped 2*depth -> 2*nc) in
+// blocks of pixels whose hidden channels stay in cache: x N x C x H x W float32 channels-last, w1
+// [2D, C, 1, 1], c1 [2D], w2 [2C', D, 1, 1] (two groups), c2 [2C']; the result N x 2C' x H x W
+// channels-last. The hidden map (2 x 100 channels at full size: the widest of a ResNet forward)
+// never reaches memory. Undefined where it cannot run (another dtype or layout, no oneDNN GEMM).
+at::Tensor film_bottleneck(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
+                           const at::Tensor& c2);
+
 // The second half of a convolution with few output channels computed by taps (convolution.h,
 // conv2d_by_taps): taps is N x (O*k*k) x Hp x Wp in channels-last float32, channel o*k*k + ky*k + kx
 // holding every pixel's product with weight[o, :, ky, kx]; the result, N x O x (Hp-k+1) x (Wp-k+1)

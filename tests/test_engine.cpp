@@ -22,6 +22,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <array>
 #include <cmath>
 #include <thread>
 #include <tuple>
@@ -205,6 +206,39 @@ INSTANTIATE_TEST_SUITE_P(
                       KernelCase{at::kFloat, false, 2, 64, 64, 64}, KernelCase{at::kFloat, true, 2, 64, 64, 64},
                       KernelCase{at::kFloat, true, 1, 3, 130, 1}, KernelCase{at::kBFloat16, false, 1, 16, 33, 40},
                       KernelCase{at::kBFloat16, true, 2, 16, 33, 40}));
+
+// The FiLM bottleneck pair in blocks of pixels against the two convolutions it replaces (ReLU
+// between, the second grouped), at sizes whose pixel count is no multiple of a block, and a batch.
+TEST(FusedBottleneck, MatchesTheTwoConvolutions)
+{
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: the engine runs the two convolutions";
+    at::manual_seed(5);
+    for (const auto& s : {std::array<int64_t, 5>{1, 64, 37, 29, 100}, std::array<int64_t, 5>{2, 512, 9, 7, 100},
+                          std::array<int64_t, 5>{3, 8, 5, 3, 3}}) {
+        const int64_t n = s[0], c = s[1], h = s[2], w = s[3], depth = s[4];
+        const at::Tensor x = at::randn({n, c, h, w}).contiguous(at::MemoryFormat::ChannelsLast);
+        const at::Tensor w1 = at::randn({2 * depth, c, 1, 1}) / std::sqrt(double(c)), c1 = at::randn({2 * depth});
+        const at::Tensor w2 = at::randn({2 * c, depth, 1, 1}) / std::sqrt(double(depth)), c2 = at::randn({2 * c});
+        const int64_t one[] = {1, 1}, zero[] = {0, 0};
+        const at::Tensor ref =
+            at::conv2d(at::relu(at::conv2d(x.contiguous(), w1, c1)), w2, c2, one, zero, one, /*groups=*/2);
+        const at::Tensor ours = kernels::film_bottleneck(x, w1, c1, w2, c2);
+        ASSERT_TRUE(ours.defined());
+        ASSERT_EQ(ours.sizes(), ref.sizes());
+        EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+        EXPECT_LE((ours - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()))
+            << n << "x" << c << "x" << h << "x" << w;
+    }
+    // What it does not run, the engine runs as before: NCHW input, other dtypes.
+    const at::Tensor w1 = at::randn({8, 4, 1, 1}), c1 = at::randn({8}), w2 = at::randn({8, 4, 1, 1}), c2 = at::randn({8});
+    EXPECT_FALSE(kernels::film_bottleneck(at::randn({1, 4, 6, 6}), w1, c1, w2, c2).defined());
+    EXPECT_FALSE(kernels::film_bottleneck(at::randn({1, 4, 6, 6}).to(at::kDouble).contiguous(at::MemoryFormat::ChannelsLast),
+                                          w1, c1, w2, c2)
+                     .defined());
+    EXPECT_THROW(kernels::film_bottleneck(at::randn({1, 5, 6, 6}).contiguous(at::MemoryFormat::ChannelsLast), w1, c1, w2, c2),
+                 Error); // channels differ from the weight's
+}
 
 struct DirectCase {
     at::ScalarType dtype;
