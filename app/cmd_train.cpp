@@ -144,12 +144,18 @@ int cmd_train(int argc, char** argv)
             go.device = resolve_device(device);
             go.timeout = std::chrono::seconds(timeout_s);
             go.bucket_bytes = static_cast<int64_t>(args.get_double("bucket-mb", 0.01, 4096) * (1 << 20));
+            go.stop = &g_stop;
             group = dist::Group::join(env, go);
             if (speaker)
                 std::cerr << "data parallel: " << env.world << " ranks over " << group->backend() << " (" << env.launcher
                           << ", master " << env.master_addr << ":" << env.master_port << ")\n";
         }
         return run_training(args, group, device, speaker);
+    } catch (const dist::Stopped&) {
+        // Ctrl-C while the ranks were still joining: a clean stop, as after a step, with nothing to save.
+        if (speaker)
+            std::cout << "stopped before the first step; nothing saved\n";
+        return 130;
     } catch (const dist::PeerError&) {
         throw;
     } catch (const std::exception& e) {

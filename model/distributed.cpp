@@ -455,6 +455,8 @@ void Group::Impl::rendezvous()
             throw Error("the ranks disagree on the world size (" + text(store->get("mismatch")) + ")");
         if (missing.empty())
             return;
+        if (options.stop && options.stop->load())
+            throw Stopped("asked to stop while waiting for the other ranks to join");
         if (Clock::now() > deadline) {
             std::string list;
             for (int r : missing)

@@ -29,6 +29,12 @@ public:
     using Error::Error;
 };
 
+// A stop was requested (GroupOptions::stop) while this rank waited for the others to join.
+class Stopped : public Error {
+public:
+    using Error::Error;
+};
+
 // Who this process is, read from its environment.
 struct LaunchEnv {
     std::string launcher;  // "bft" (bft train --nproc), "torchrun", "slurm", "env" (RANK/WORLD_SIZE by hand), "" alone
@@ -60,6 +66,9 @@ struct GroupOptions {
     c10::Device device = c10::Device(c10::kCPU);
     std::chrono::milliseconds timeout{60000}; // joining, each collective, and a silent rank
     int64_t bucket_bytes = 25 << 20;          // gradient buckets (DDP's bucket_cap_mb)
+    // Ctrl-C: when it turns true before every rank has joined, join() throws Stopped instead of
+    // waiting out the timeout for a rank that may already be gone (its launcher stopped it too).
+    const std::atomic<bool>* stop = nullptr;
 };
 
 // This process's membership of a job. Every rank must call the collectives in the same order.

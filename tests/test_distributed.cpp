@@ -528,5 +528,45 @@ TEST(Distributed, SetUpErrorsSayWhatIsWrong)
     }
 }
 
+// Ctrl-C (the launcher's SIGTERM) while a rank waits for the others to join: it stops at once, as a
+// stop and not an error, instead of waiting out the timeout for a rank that may be gone (a rank
+// signalled before it set up its handler dies of it; found by sending the launcher SIGTERM at random
+// moments of its first seconds: rank 0 then waited 60 s and failed).
+TEST(Distributed, AStopWhileTheRanksJoinEndsTheWaitAtOnce)
+{
+    const std::string data = dataset("dist-data");
+    const int port = free_port();
+    const std::string log = scratch("dist-join-stop-logs") + "/r0.txt";
+    std::vector<std::string> argv{BFT_CLI};
+    for (const auto& w : split_args(l1_run(data, scratch("dist-join-stop") + "/run") + " --timeout 60"))
+        argv.push_back(w);
+    // Rank 0 of 2; rank 1 never comes.
+    const pid_t r0 = spawn(argv, {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", std::to_string(port)}},
+                           log);
+    // Waiting: it hosts the store, so its port answers (its stop handler is set before it listens).
+    bool listening = false;
+    for (int i = 0; i < 600 && !listening; ++i) {
+        const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        listening = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(s);
+        if (!listening)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(listening) << test::read_bytes(log);
+    const auto asked = Clock::now();
+    ::kill(r0, SIGTERM);
+    const int code = wait_exit(r0, std::chrono::seconds(90));
+    const double took = std::chrono::duration<double>(Clock::now() - asked).count();
+    const std::string out = test::read_bytes(log);
+    EXPECT_EQ(code, 130) << out;
+    EXPECT_LT(took, 30) << out; // the timeout is 60 s; a stop takes a few polls of the store
+    EXPECT_NE(out.find("stopped before the first step; nothing saved"), std::string::npos) << out;
+    EXPECT_EQ(out.find("error"), std::string::npos) << out;
+}
+
 } // namespace
 } // namespace bft
