@@ -935,6 +935,10 @@ int launch_local(const LocalLaunch& launch, const std::atomic<bool>* stop)
     }
     if (failure)
         return 1;
+    // Ranks that the stop reached before they set up their handlers die of it: without this line
+    // the launcher would end without a word.
+    if (stopping && std::all_of(ranks.begin(), ranks.end(), [](const ChildProcess& c) { return c.signalled(); }))
+        std::fprintf(stderr, "bft train: stopped before the ranks could take it as a stop; nothing saved by this launch\n");
     return stopping || std::any_of(ranks.begin(), ranks.end(), [](ChildProcess& c) { return c.poll() == 130; }) ? 130 : 0;
 }
 

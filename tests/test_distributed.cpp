@@ -528,6 +528,34 @@ TEST(Distributed, SetUpErrorsSayWhatIsWrong)
     }
 }
 
+// A stop that reaches the ranks before they can take it (here: programs without a handler) ends
+// them by its signal; the launcher still says what happened and exits as a stop.
+TEST(Distributed, TheLauncherSaysSoWhenItsStopKilledTheRanks)
+{
+    dist::LocalLaunch launch;
+    launch.program = "/bin/sleep";
+    launch.args = {"60"};
+    launch.nproc = 2;
+    std::atomic<bool> stop{false};
+    std::atomic<int> started{0};
+    launch.started = [&](int, int) { ++started; };
+    std::thread asker([&] {
+        while (started.load() < 2)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        stop = true;
+    });
+    testing::internal::CaptureStderr();
+    const auto t0 = Clock::now();
+    const int code = dist::launch_local(launch, &stop);
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    const std::string err = testing::internal::GetCapturedStderr();
+    asker.join();
+    EXPECT_EQ(code, 130) << err;
+    EXPECT_LT(took, 30) << err;
+    EXPECT_NE(err.find("stopped before the ranks could take it as a stop; nothing saved by this launch"), std::string::npos) << err;
+    EXPECT_EQ(err.find("was killed"), std::string::npos) << err; // not reported as a failure
+}
+
 // Ctrl-C (the launcher's SIGTERM) while a rank waits for the others to join: it stops at once, as a
 // stop and not an error, instead of waiting out the timeout for a rank that may be gone (a rank
 // signalled before it set up its handler dies of it; found by sending the launcher SIGTERM at random
