@@ -374,13 +374,10 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
                                      [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
     const at::Tensor c2 = cache_.get_one(tag(kFusedSecondBias), {a2->bias, b2->bias},
                                      [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
-    if (cpu_ && dtype_ == at::kFloat) {
-        // In blocks of pixels whose hidden channels stay in cache (level 1 of a pose forward at 256:
-        // 40 -> 30 ms); channels-last fp32 only, else the two convolutions below.
-        at::Tensor y = kernels::film_bottleneck(x, w1, c1, w2, c2);
-        if (y.defined())
-            return y;
-    }
+    // In blocks of pixels whose hidden channels stay in cache (level 1 of a pose forward at 256:
+    // 40 -> 30 ms); where it does not run (bf16, CUDA, NCHW), the two convolutions below.
+    if (at::Tensor y = kernels::film_bottleneck(x, w1, c1, w2, c2); y.defined())
+        return y;
     auto run = [&](const at::Tensor& xi) {
         const int64_t one[] = {1, 1}, zero[] = {0, 0};
         // The ReLU in oneDNN's kernel as it writes (this layer's output is the widest of a

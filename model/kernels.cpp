@@ -9,7 +9,6 @@
 #include <ATen/record_function.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -469,24 +468,26 @@ at::Tensor film_bottleneck(const at::Tensor& x, const at::Tensor& w1, const at::
     const float *xp = x.data_ptr<float>(), *ap = a.data_ptr<float>(), *bp = b.data_ptr<float>();
     const float *abp = ab.data_ptr<float>(), *bbp = bb.data_ptr<float>();
     float* yp = y.data_ptr<float>();
-    std::atomic<bool> ok{true};
+    // oneDNN is there (checked above), so its GEMM refuses only arguments that are wrong.
+    auto product = [](bool done) {
+        if (!done)
+            throw Error("FiLM bottleneck: oneDNN's GEMM refused its arguments");
+    };
     at::parallel_for(0, (pixels + block - 1) / block, 1, [&](int64_t begin, int64_t end) {
         std::vector<float> hid(static_cast<size_t>(block * hidden));
-        for (int64_t blk = begin; blk < end && ok; ++blk) {
+        for (int64_t blk = begin; blk < end; ++blk) {
             const int64_t p0 = blk * block, rows = std::min(block, pixels - p0);
             // hidden = relu(x w1^T + c1)
-            bool done = onednn::sgemm(false, true, rows, hidden, c, xp + p0 * c, c, ap, c, 0.0f, hid.data(), hidden);
+            product(onednn::sgemm(false, true, rows, hidden, c, xp + p0 * c, c, ap, c, 0.0f, hid.data(), hidden));
             add_bias(hid.data(), rows, hidden, hidden, abp, true);
             // each group: y[:, g C'..] = hidden[:, g D..] w2[g C'..]^T + c2
-            for (int64_t g = 0; g < 2 && done; ++g)
-                done = onednn::sgemm(false, true, rows, half, depth, hid.data() + g * depth, hidden, bp + g * half * depth,
-                                     depth, 0.0f, yp + p0 * out_c + g * half, out_c);
-            if (!done)
-                ok = false;
+            for (int64_t g = 0; g < 2; ++g)
+                product(onednn::sgemm(false, true, rows, half, depth, hid.data() + g * depth, hidden, bp + g * half * depth,
+                                      depth, 0.0f, yp + p0 * out_c + g * half, out_c));
             add_bias(yp + p0 * out_c, rows, out_c, out_c, bbp, false);
         }
     });
-    return ok ? y : at::Tensor();
+    return y;
 }
 
 } // namespace bft::kernels

@@ -22,7 +22,7 @@ at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
 // blocks of pixels whose hidden channels stay in cache: x N x C x H x W float32 channels-last, w1
 // [2D, C, 1, 1], c1 [2D], w2 [2C', D, 1, 1] (two groups), c2 [2C']; the result N x 2C' x H x W
 // channels-last. The hidden map (2 x 100 channels at full size: the widest of a ResNet forward)
-// never reaches memory. Undefined where it cannot run (another dtype or layout, no oneDNN GEMM).
+// never reaches memory. Undefined where it does not run (another dtype, device or layout, no oneDNN).
 at::Tensor film_bottleneck(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
                            const at::Tensor& c2);
 
