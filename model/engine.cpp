@@ -374,8 +374,11 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
                                      [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
     const at::Tensor c2 = cache_.get_one(tag(kFusedSecondBias), {a2->bias, b2->bias},
                                      [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
-    // In blocks of pixels whose hidden channels stay in cache (level 1 of a pose forward at 256:
-    // 40 -> 30 ms); where it does not run (bf16, CUDA, NCHW), the two convolutions below.
+    // In slices of pixels whose hidden channels stay in cache, by oneDNN's channels-last kernels
+    // (AVX-512); without them (AVX2) by blocks on its GEMM (Zen 2, level 1 of a pose forward at 256:
+    // 40 -> 30 ms); where neither runs (CUDA, NCHW), the two convolutions below.
+    if (at::Tensor y = onednn::pointwise_pair(x, w1, c1, w2, c2, /*groups=*/2); y.defined())
+        return y;
     if (at::Tensor y = kernels::film_bottleneck(x, w1, c1, w2, c2); y.defined())
         return y;
     auto run = [&](const at::Tensor& xi) {

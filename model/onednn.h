@@ -32,6 +32,15 @@ enum class Algorithm { Direct, Winograd };
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
                   at::IntArrayRef padding, int64_t groups, Algorithm algorithm = Algorithm::Direct, bool relu = false);
 
+// The FiLM bottleneck pair, y = conv1x1(relu(conv1x1(x, w1) + c1), w2, groups) + c2, over a
+// channels-last x (float32 or bfloat16, weights and biases alike), run slice by slice of pixels so
+// that the hidden map (the widest of a ResNet forward: 2 x 100 channels at full size) stays in a
+// core's cache, by oneDNN's channels-last 1x1 kernels with packed weights. Returns an undefined tensor
+// where those kernels are missing (CPUs without AVX-512) or x does not fit: the caller runs another
+// path. The same caveat on weights as conv2d's.
+at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
+                          const at::Tensor& c2, int64_t groups);
+
 // The packed weights kept now (for tests and reports).
 struct PackedStats {
     int64_t count = 0, bytes = 0;

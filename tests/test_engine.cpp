@@ -240,6 +240,50 @@ TEST(FusedBottleneck, MatchesTheTwoConvolutions)
                  Error); // channels differ from the weight's
 }
 
+// The same pair through oneDNN's channels-last 1x1 kernels, slice by slice of pixels: slices that
+// cross image boundaries, a short last slice, fp32 and bf16.
+TEST(FusedBottleneck, OneDnnSlicesMatchTheTwoConvolutions)
+{
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: the engine runs the two convolutions";
+    at::manual_seed(6);
+    const int64_t one[] = {1, 1}, zero[] = {0, 0};
+    bool ran = false;
+    for (const at::ScalarType t : {at::kFloat, at::kBFloat16}) {
+        for (const auto& s : {std::array<int64_t, 5>{1, 64, 37, 29, 100}, std::array<int64_t, 5>{2, 512, 9, 7, 100},
+                              std::array<int64_t, 5>{3, 8, 5, 3, 3}, std::array<int64_t, 5>{1, 64, 64, 61, 100}}) {
+            const int64_t n = s[0], c = s[1], h = s[2], w = s[3], depth = s[4];
+            const at::Tensor x = at::randn({n, c, h, w}).to(t).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w1 = (at::randn({2 * depth, c, 1, 1}) / std::sqrt(double(c))).to(t), c1 = at::randn({2 * depth}).to(t);
+            const at::Tensor w2 = (at::randn({2 * c, depth, 1, 1}) / std::sqrt(double(depth))).to(t), c2 = at::randn({2 * c}).to(t);
+            const at::Tensor ours = onednn::pointwise_pair(x, w1, c1, w2, c2, 2);
+            if (!ours.defined())
+                continue; // no channels-last 1x1 kernels on this CPU (AVX2): kernels::film_bottleneck runs
+            ran = true;
+            // The reference in fp32 from the same (rounded) values; bf16 rounds the hidden map too.
+            auto f = [](const at::Tensor& v) { return v.to(at::kFloat).contiguous(); };
+            const at::Tensor ref =
+                at::conv2d(at::relu(at::conv2d(f(x), f(w1), f(c1))), f(w2), f(c2), one, zero, one, /*groups=*/2);
+            ASSERT_EQ(ours.sizes(), ref.sizes());
+            EXPECT_EQ(ours.scalar_type(), t);
+            EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+            const double tol = t == at::kFloat ? 1e-5 : 2e-2;
+            EXPECT_LE((f(ours) - ref).abs().max().item<double>(), tol * std::max(1.0, ref.abs().max().item<double>()))
+                << at::toString(t) << " " << n << "x" << c << "x" << h << "x" << w;
+        }
+    }
+    if (!ran)
+        GTEST_SKIP() << "oneDNN has no channels-last 1x1 kernels on this CPU";
+    // What it does not take: NCHW input, mismatched weights, a dtype mix.
+    const at::Tensor w1 = at::randn({8, 4, 1, 1}), c1 = at::randn({8}), w2 = at::randn({8, 4, 1, 1}), c2 = at::randn({8});
+    const at::Tensor cl = at::randn({1, 4, 6, 6}).contiguous(at::MemoryFormat::ChannelsLast);
+    EXPECT_FALSE(onednn::pointwise_pair(at::randn({1, 4, 6, 5}), w1, c1, w2, c2, 2).defined());
+    EXPECT_FALSE(onednn::pointwise_pair(at::randn({1, 5, 6, 6}).contiguous(at::MemoryFormat::ChannelsLast), w1, c1, w2, c2, 2)
+                     .defined());
+    EXPECT_FALSE(onednn::pointwise_pair(cl, w1.to(at::kBFloat16), c1, w2, c2, 2).defined());
+    EXPECT_TRUE(onednn::pointwise_pair(cl, w1, c1, w2, c2, 2).defined());
+}
+
 struct DirectCase {
     at::ScalarType dtype;
     int64_t n, c, h, w, o, k, stride, padding, groups;
