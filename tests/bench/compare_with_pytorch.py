@@ -11,6 +11,7 @@ and sub-pixel kernels), shown separately.
   tests/bench/compare_with_pytorch.py                      # pose, depth @256, texture @128, @256; 2 threads, batch 1
   tests/bench/compare_with_pytorch.py --threads 1,2 --batch 1,4 --json report.json
   tests/bench/compare_with_pytorch.py --ours-args=--no-winograd     # our engine with direct convolutions only
+  tests/bench/compare_with_pytorch.py --precision fp32,bf16         # also bf16's speed-up over our fp32, per round
 
 PyTorch's transposed convolutions (and its fallback convolutions) run on the BLAS. OpenBLAS picks its
 kernels by CPU model, and an OpenBLAS older than the CPU falls back to generic ones (Debian 12's 0.3.21
@@ -117,7 +118,9 @@ def main():
     ap.add_argument("--configs", default="pose256,depth256,texture128,texture256")
     ap.add_argument("--threads", default="2")
     ap.add_argument("--batch", default="1")
-    ap.add_argument("--precision", default="fp32", help="our engine's precision (PyTorch runs fp32)")
+    ap.add_argument("--precision", default="fp32",
+                    help="our engine's precisions, e.g. fp32,bf16: each round runs each beside the same PyTorch run "
+                         "(fp32), and the table adds each one's speed-up over our fp32, round by round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
@@ -145,38 +148,49 @@ def main():
             torch.save(bft_torch.build(**cfg).state_dict(), weights)
             for threads in [int(t) for t in args.threads.split(",")]:
                 for batch in [int(b) for b in args.batch.split(",")]:
-                    ours, theirs = [], []
+                    precisions = args.precision.split(",")
+                    ours, theirs = {p: [] for p in precisions}, []
                     for r in range(args.rounds):
                         step = ["--train-step"] if args.train_step else []
-                        ours.append(run_json([args.bft, "bench", "--checkpoint", weights, "--size", str(size),
-                                              "--batch", str(batch), "--threads", str(threads), "--device", "cpu",
-                                              "--precision", args.precision, "--runs", str(args.runs),
-                                              "--warmup", str(args.warmup), "--json"] + step + args.ours_args.split()))
+                        for p in precisions:
+                            ours[p].append(run_json([args.bft, "bench", "--checkpoint", weights, "--size", str(size),
+                                                     "--batch", str(batch), "--threads", str(threads), "--device", "cpu",
+                                                     "--precision", p, "--runs", str(args.runs),
+                                                     "--warmup", str(args.warmup), "--json"] + step + args.ours_args.split()))
                         theirs.append(run_json([sys.executable, __file__, "--worker", "--config", name, "--weights",
                                                 weights, "--size", str(size), "--batch", str(batch), "--threads",
                                                 str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup)] + step))
-                        print(f"  {name} threads={threads} batch={batch} round {r + 1}: ours {ours[-1]['median_ms']:.1f} ms, "
+                        mine = ", ".join(f"ours {p} {ours[p][-1]['median_ms']:.1f} ms" for p in precisions)
+                        print(f"  {name} threads={threads} batch={batch} round {r + 1}: {mine}, "
                               f"PyTorch {theirs[-1]['median_ms']:.1f} ms", file=sys.stderr, flush=True)
-                    row = {
-                        "config": name, "size": size, "threads": threads, "batch": batch,
-                        "precision": "train-step" if args.train_step else args.precision,
-                        "ours_ms": statistics.median(o["median_ms"] for o in ours),
-                        "pytorch_ms": statistics.median(t["median_ms"] for t in theirs),
-                        "ratio_per_round": [o["median_ms"] / t["median_ms"] for o, t in zip(ours, theirs)],
-                        "ours_peak_mib": max(o["memory"]["peak_forward_mib"] for o in ours),
-                        "ours_derived_weights_mib": max(o["memory"]["derived_weights_mib"] for o in ours),
-                        "pytorch_peak_mib": max(t["peak_forward_mib"] for t in theirs),
-                    }
-                    row["ratio"] = row["ours_ms"] / row["pytorch_ms"]
-                    rows.append(row)
+                    for p in precisions:
+                        row = {
+                            "config": name, "size": size, "threads": threads, "batch": batch,
+                            "precision": "train-step" if args.train_step else p,
+                            "ours_ms": statistics.median(o["median_ms"] for o in ours[p]),
+                            "pytorch_ms": statistics.median(t["median_ms"] for t in theirs),
+                            "ratio_per_round": [o["median_ms"] / t["median_ms"] for o, t in zip(ours[p], theirs)],
+                            "ours_peak_mib": max(o["memory"]["peak_forward_mib"] for o in ours[p]),
+                            "ours_derived_weights_mib": max(o["memory"]["derived_weights_mib"] for o in ours[p]),
+                            "pytorch_peak_mib": max(t["peak_forward_mib"] for t in theirs),
+                        }
+                        row["ratio"] = row["ours_ms"] / row["pytorch_ms"]
+                        if "fp32" in ours and p != "fp32":
+                            # The same round's fp32 run: the speed-up a user of this precision gets.
+                            row["speedup_over_fp32_per_round"] = [f["median_ms"] / o["median_ms"]
+                                                                  for f, o in zip(ours["fp32"], ours[p])]
+                        rows.append(row)
 
     print(f"\nOpenBLAS kernels for PyTorch: {openblas_core()}; CPU: {cpu_model()}")
     print(f"\n{'config':<11} {'threads':>7} {'batch':>5} {'precision':>9} {'ours ms':>9} {'PyTorch ms':>10} "
-          f"{'ratio':>6} {'worst round':>11} {'ours MiB':>8} {'PyTorch MiB':>11} {'our weight cache MiB':>20}")
+          f"{'ratio':>6} {'worst round':>11} {'ours MiB':>8} {'PyTorch MiB':>11} {'our weight cache MiB':>20} "
+          f"{'x our fp32 (rounds)':>19}")
     for r in rows:
+        speedup = " ".join(f"{v:.2f}" for v in r.get("speedup_over_fp32_per_round", []))
         print(f"{r['config']:<11} {r['threads']:>7} {r['batch']:>5} {r['precision']:>9} {r['ours_ms']:>9.1f} "
               f"{r['pytorch_ms']:>10.1f} {r['ratio']:>6.2f} {max(r['ratio_per_round']):>11.2f} "
-              f"{r['ours_peak_mib']:>8.1f} {r['pytorch_peak_mib']:>11.1f} {r['ours_derived_weights_mib']:>20.1f}")
+              f"{r['ours_peak_mib']:>8.1f} {r['pytorch_peak_mib']:>11.1f} {r['ours_derived_weights_mib']:>20.1f} "
+              f"{speedup:>19}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "cpu": cpu_model(), "openblas_core": openblas_core(),
