@@ -376,22 +376,22 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
             const bool is_last = i == slices - 1;
             const Pair& p = is_last ? last : full;
             const at::Tensor &wa = is_last ? a_last : a, &wb = is_last ? b_last : b;
-            memory hid_m = reuse(hid, p.first->user_dst);
-            const memory::desc& scratch1 = p.first->pd.scratchpad_desc();
-            const memory::desc& scratch2 = p.second->pd.scratchpad_desc();
-            memory scratch_m = reuse(scratch, scratch1.get_size() >= scratch2.get_size() ? scratch1 : scratch2);
+            // The first's output and the second's input are the same rows (nhwc, 1 x S): one memory.
+            const memory hid_m = reuse(hid, p.first->user_dst);
+            const memory::desc &scratch1 = p.first->pd.scratchpad_desc(), &scratch2 = p.second->pd.scratchpad_desc();
+            reuse(scratch, scratch1.get_size() >= scratch2.get_size() ? scratch1 : scratch2); // one buffer, both fit
             memory src(p.first->user_src, cpu_engine(), const_cast<char*>(xp) + i * slice * c * esize);
             memory dst(p.second->user_dst, cpu_engine(), yp + i * slice * out_c * esize);
             p.first->conv.execute(local, {{DNNL_ARG_SRC, src},
                                           {DNNL_ARG_WEIGHTS, wrap(p.first->pd.weights_desc(), wa)},
                                           {DNNL_ARG_BIAS, wrap(p.first->bias, bias1)},
                                           {DNNL_ARG_DST, hid_m},
-                                          {DNNL_ARG_SCRATCHPAD, memory(scratch1, cpu_engine(), scratch_m.get_data_handle())}});
-            p.second->conv.execute(local, {{DNNL_ARG_SRC, memory(p.second->user_src, cpu_engine(), hid_m.get_data_handle())},
+                                          {DNNL_ARG_SCRATCHPAD, wrap(scratch1, scratch)}});
+            p.second->conv.execute(local, {{DNNL_ARG_SRC, hid_m},
                                            {DNNL_ARG_WEIGHTS, wrap(p.second->pd.weights_desc(), wb)},
                                            {DNNL_ARG_BIAS, wrap(p.second->bias, bias2)},
                                            {DNNL_ARG_DST, dst},
-                                           {DNNL_ARG_SCRATCHPAD, memory(scratch2, cpu_engine(), scratch_m.get_data_handle())}});
+                                           {DNNL_ARG_SCRATCHPAD, wrap(scratch2, scratch)}});
         }
         local.wait();
     });
