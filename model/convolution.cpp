@@ -11,6 +11,7 @@
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <array>
 
 namespace bft {
@@ -72,21 +73,33 @@ PhaseTaps phase_taps(int64_t k, int64_t padding, int64_t phase)
 }
 
 // One output phase along both axes: an ordinary convolution whose output row m reads input rows
-// m + first_d onwards. The convolution's own symmetric padding (as much as either side needs)
-// stands in for an explicitly padded copy of the input, and the window that phase needs is cut out
-// of its slightly larger output (a view).
+// m + first_d onwards. Inference on the CPU pads each side by what that phase needs (oneDNN takes
+// padding before and after apart), so the convolution computes exactly the phase's outputs (4 of 9
+// at the U-Net's 2x2 maps, 64 of 81 at 8x8; at a 1x1 map oneDNN reads only the one tap a phase
+// uses). The Xeon, texture forward: 47 -> 39-43 ms at 128, 151 -> 130-135 at 256. Elsewhere the
+// convolution's own symmetric padding (as much as either side needs) stands in for a padded copy of
+// the input, and the phase's window is cut out of its slightly larger output (a view).
 at::Tensor phase_conv(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const PhaseTaps& rows,
                       const PhaseTaps& cols, int64_t out_channels, int64_t out_rows, int64_t out_cols)
 {
     if (!w.defined()) // no tap reaches this phase: bias only
         return bias.defined() ? bias.view({1, -1, 1, 1}).expand({x.size(0), out_channels, out_rows, out_cols})
                               : at::zeros({x.size(0), out_channels, out_rows, out_cols}, x.options());
-    auto pad = [](const PhaseTaps& t, int64_t out, int64_t in) {
-        const int64_t before = -t.first_d, after = t.first_d + out + static_cast<int64_t>(t.taps.size()) - 1 - in;
-        return std::max<int64_t>({before, after, 0});
+    auto before = [](const PhaseTaps& t) { return -t.first_d; };
+    auto after = [](const PhaseTaps& t, int64_t out, int64_t in) {
+        return t.first_d + out + static_cast<int64_t>(t.taps.size()) - 1 - in;
     };
-    const int64_t ph = pad(rows, out_rows, x.size(2)), pw = pad(cols, out_cols, x.size(3));
-    const int64_t one[] = {1, 1}, padding[] = {ph, pw};
+    const int64_t one[] = {1, 1};
+    const int64_t top = before(rows), left = before(cols), bottom = after(rows, out_rows, x.size(2)),
+                  right = after(cols, out_cols, x.size(3));
+    if (std::min({top, left, bottom, right}) >= 0 && x.is_cpu() && !at::GradMode::is_enabled()) {
+        const int64_t pad_before[] = {top, left}, pad_after[] = {bottom, right};
+        if (at::Tensor y = onednn::conv2d(x, w, bias, one, pad_before, 1, onednn::Algorithm::Direct, false, pad_after);
+            y.defined())
+            return y;
+    }
+    const int64_t ph = std::max<int64_t>({top, bottom, 0}), pw = std::max<int64_t>({left, right, 0});
+    const int64_t padding[] = {ph, pw};
     const at::Tensor y = conv2d(x, w, bias, one, padding, one, 1);
     return y.narrow(2, rows.first_d + ph, out_rows).narrow(3, cols.first_d + pw, out_cols);
 }

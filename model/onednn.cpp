@@ -14,6 +14,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <c10/util/intrusive_ptr.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <functional>
@@ -39,9 +40,9 @@ dnnl::engine& cpu_engine()
     return engine;
 }
 
-// Everything that picks a kernel: N, C, H, W, O, kernel h/w, stride h/w, padding h/w, groups,
-// dtype, channels-last, bias dtype (-1: none), algorithm, ReLU.
-using Shape = std::array<int64_t, 17>;
+// Everything that picks a kernel: N, C, H, W, O, kernel h/w, stride h/w, padding h/w before, groups,
+// dtype, channels-last, bias dtype (-1: none), algorithm, ReLU, padding h/w after.
+using Shape = std::array<int64_t, 19>;
 
 // One convolution of a given shape: its primitive, the reorders between the caller's layout and the
 // one the kernel wants (where they differ), and the key of the weights' layout. Primitives are
@@ -80,9 +81,9 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = plans.find(s); it != plans.end())
         return it->second;
-    const auto [n, c, h, w, o, kh, kw, sh, sw, ph, pw, groups, dtype, channels_last, bias_type, winograd, relu] = s;
+    const auto [n, c, h, w, o, kh, kw, sh, sw, ph, pw, groups, dtype, channels_last, bias_type, winograd, relu, ph_r, pw_r] = s;
     const memory::data_type t = dnnl_type(dtype);
-    const int64_t oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
+    const int64_t oh = (h + ph + ph_r - kh) / sh + 1, ow = (w + pw + pw_r - kw) / sw + 1;
     const Tag plain = channels_last ? Tag::nhwc : Tag::nchw;
     auto plan = std::make_shared<Plan>();
     plan->user_src = memory::desc({n, c, h, w}, t, plain);
@@ -114,7 +115,7 @@ std::shared_ptr<const Plan> plan_for(const Shape& s)
         const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
                                                    winograd ? dnnl::algorithm::convolution_winograd
                                                             : dnnl::algorithm::convolution_direct,
-                                                   src, wei, plan->bias, dst, {sh, sw}, {ph, pw}, {ph, pw});
+                                                   src, wei, plan->bias, dst, {sh, sw}, {ph, pw}, {ph_r, pw_r});
         dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine(), /*allow_empty=*/true);
         if (!pd) {
             plan.reset();
@@ -253,7 +254,7 @@ bool winograd_available()
 {
     static const bool yes = [] {
         try {
-            const Shape s{1, 64, 18, 18, 64, 3, 3, 1, 1, 0, 0, 1, static_cast<int64_t>(at::kFloat), 0, -1, 1, 0};
+            const Shape s{1, 64, 18, 18, 64, 3, 3, 1, 1, 0, 0, 1, static_cast<int64_t>(at::kFloat), 0, -1, 1, 0, 0, 0};
             return plan_for(s) != nullptr;
         } catch (...) {
             return false;
@@ -263,12 +264,15 @@ bool winograd_available()
 }
 
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
-                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm, bool relu)
+                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm, bool relu, at::IntArrayRef padding_after)
 {
     const at::ScalarType t = x.scalar_type();
+    if (padding_after.empty())
+        padding_after = padding;
     const bool winograd = algorithm == Algorithm::Winograd;
     if (!x.is_cpu() || !weight.is_cpu() || (t != at::kFloat && t != at::kBFloat16) || weight.scalar_type() != t ||
-        x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 || padding.size() != 2 || groups < 1 ||
+        x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 || padding.size() != 2 || padding_after.size() != 2 ||
+        std::min({padding[0], padding[1], padding_after[0], padding_after[1]}) < 0 || groups < 1 ||
         x.size(1) != weight.size(1) * groups || weight.size(0) % groups != 0 || x.numel() == 0 ||
         (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || !bias.is_cpu() ||
                             (bias.scalar_type() != at::kFloat && bias.scalar_type() != at::kBFloat16))) ||
@@ -281,9 +285,9 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     const Shape shape{x.size(0), x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
                       stride[0], stride[1], padding[0], padding[1], groups, static_cast<int64_t>(t),
                       channels_last ? 1 : 0, bias.defined() ? static_cast<int64_t>(bias.scalar_type()) : -1,
-                      winograd ? 1 : 0, relu ? 1 : 0};
-    const int64_t oh = (x.size(2) + 2 * padding[0] - weight.size(2)) / stride[0] + 1;
-    const int64_t ow = (x.size(3) + 2 * padding[1] - weight.size(3)) / stride[1] + 1;
+                      winograd ? 1 : 0, relu ? 1 : 0, padding_after[0], padding_after[1]};
+    const int64_t oh = (x.size(2) + padding[0] + padding_after[0] - weight.size(2)) / stride[0] + 1;
+    const int64_t ow = (x.size(3) + padding[1] + padding_after[1] - weight.size(3)) / stride[1] + 1;
     if (oh < 1 || ow < 1)
         return {};
     const std::shared_ptr<const Plan> plan = plan_for(shape);
@@ -343,7 +347,7 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
     const int64_t slice = std::min({by_cache, by_threads, pixels});
     const int64_t slices = (pixels + slice - 1) / slice, tail = pixels - (slices - 1) * slice;
     auto shape = [&](int64_t s, int64_t in, int64_t out, int64_t g, bool relu) {
-        return Shape{1, in, 1, s, out, 1, 1, 1, 1, 0, 0, g, static_cast<int64_t>(t), 1, static_cast<int64_t>(t), 0, relu ? 1 : 0};
+        return Shape{1, in, 1, s, out, 1, 1, 1, 1, 0, 0, g, static_cast<int64_t>(t), 1, static_cast<int64_t>(t), 0, relu ? 1 : 0, 0, 0};
     };
     struct Pair {
         std::shared_ptr<const Plan> first, second;
@@ -427,7 +431,7 @@ bool winograd_available()
 }
 
 at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef, int64_t, Algorithm,
-                  bool)
+                  bool, at::IntArrayRef)
 {
     return {};
 }

@@ -58,6 +58,16 @@ TEST_P(SubpixelTranspose, MatchesConvTranspose2dForwardAndBackward)
     auto grads = torch::autograd::grad({ours}, {x, w, b}, {g});
     for (size_t k = 0; k < 3; ++k)
         EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>(), 1e-4) << "gradient " << k;
+
+    // Inference takes another way on the CPU: each phase padded by exactly what it needs (oneDNN's
+    // padding before and after apart), in either layout.
+    at::NoGradGuard no_grad;
+    for (const bool channels_last : {false, true}) {
+        const at::Tensor xi = channels_last ? x.detach().contiguous(at::MemoryFormat::ChannelsLast) : x.detach();
+        const at::Tensor y = conv_transpose2d_s2(xi, w.detach(), b.detach(), c.padding, c.output_padding);
+        ASSERT_EQ(y.sizes(), ref.sizes());
+        EXPECT_LE((y - ref.detach()).abs().max().item<double>(), 1e-5) << (channels_last ? "channels-last" : "NCHW");
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
