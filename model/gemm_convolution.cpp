@@ -3,9 +3,12 @@
 #include "onednn.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
 
 namespace bft {
 
@@ -36,12 +39,50 @@ at::Tensor patch_rows(const at::Tensor& x, int64_t k, int64_t stride, int64_t pa
     return cols.transpose(1, 2).reshape({-1, cols.size(1)}).contiguous();
 }
 
+// col2im: patches [N, C * k * k, gh * gw] (any strides; the rows in the weight's (c, ky, kx) order)
+// summed into N x C x h x w, patch (i, j) covering rows i * stride - padding + ky and columns
+// j * stride - padding + kx. Each task owns whole output rows, so no two write the same memory;
+// at::col2im ran on one thread (1.45 ms of a texture forward at 256, for 3 x 256 x 256 outputs).
+at::Tensor fold_patches(const at::Tensor& cols, int64_t c, int64_t h, int64_t w, int64_t k, int64_t stride,
+                        int64_t padding)
+{
+    const int64_t n = cols.size(0);
+    const int64_t gh = (h + 2 * padding - k) / stride + 1, gw = (w + 2 * padding - k) / stride + 1;
+    TORCH_CHECK(cols.dim() == 3 && cols.size(1) == c * k * k && cols.size(2) == gh * gw && cols.scalar_type() == at::kFloat,
+                "fold_patches: patches of the wrong shape");
+    at::Tensor out = at::zeros({n, c, h, w}, cols.options().memory_format(at::MemoryFormat::Contiguous));
+    const float* src = cols.data_ptr<float>();
+    const int64_t s0 = cols.stride(0), s1 = cols.stride(1), s2 = cols.stride(2);
+    float* dst = out.data_ptr<float>();
+    auto ceil_div = [](int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; };
+    at::parallel_for(0, n * c * h, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+            const int64_t y = row % h, ch = (row / h) % c, img = row / (h * c);
+            float* __restrict o = dst + row * w;
+            for (int64_t ky = 0; ky < k; ++ky) {
+                const int64_t t = y + padding - ky;
+                if (t < 0 || t % stride != 0 || t / stride >= gh)
+                    continue;
+                const int64_t i = t / stride;
+                for (int64_t kx = 0; kx < k; ++kx) {
+                    // Columns x = j * stride - padding + kx inside [0, w).
+                    const int64_t j0 = ceil_div(padding - kx, stride), j1 = std::min(gw, ceil_div(w + padding - kx, stride));
+                    const float* __restrict p = src + img * s0 + ((ch * k + ky) * k + kx) * s1 + i * gw * s2;
+                    for (int64_t j = j0; j < j1; ++j)
+                        o[j * stride - padding + kx] += p[j * s2];
+                }
+            }
+        }
+    });
+    return out;
+}
+
 // The inverse arrangement, summing overlaps: rows [N * positions, C * k * k] -> N x C x h x w.
 at::Tensor sum_patch_rows(const at::Tensor& rows, int64_t n, int64_t h, int64_t w, int64_t k, int64_t stride,
                           int64_t padding)
 {
-    return at::col2im(rows.view({n, -1, rows.size(1)}).transpose(1, 2), {h, w}, {k, k}, {1, 1}, {padding, padding},
-                      {stride, stride});
+    return fold_patches(rows.view({n, -1, rows.size(1)}).transpose(1, 2), rows.size(1) / (k * k), h, w, k, stride,
+                        padding);
 }
 
 // Pixels as rows: N x C x H x W -> [N * H * W, C], and back.
@@ -116,8 +157,7 @@ struct GemmConvTranspose : public torch::autograd::Function<GemmConvTranspose> {
         for (int64_t i = 0; i < n; ++i)
             onednn::gemm(true, true, wm.size(1), h * w, wm.size(0), wm.data_ptr<float>(), wm.size(1),
                          rows.data_ptr<float>() + i * h * w * rows.size(1), rows.size(1), cols[i].data_ptr<float>());
-        const at::Tensor y =
-            at::col2im(cols, {ho, wo}, {k, k}, {1, 1}, {padding, padding}, {stride, stride});
+        const at::Tensor y = fold_patches(cols, weight.size(1), ho, wo, k, stride, padding);
         // x itself, not its pixel rows: at full size (the U-Net's last layer) they would be a second copy.
         ctx->save_for_backward({x, wm});
         ctx->saved_data["shape"] = std::vector<int64_t>{k, stride, padding};
