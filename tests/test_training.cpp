@@ -1,5 +1,5 @@
 // The training step of the paper's objective: the discriminator's parameter names follow the
-// reference, and steps on a fixed sample fit it (L1 falls), with and without the GAN; the fused
+// reference and it scores each sample alone, and steps on a fixed sample fit it (L1 falls), with and without the GAN; the fused
 // Adam against LibTorch's, and their archives interchangeable.
 #include "test_support.h"
 
@@ -39,6 +39,28 @@ TEST(Training, DiscriminatorKeysFollowTheReference)
             expected.insert("model." + std::to_string(i) + "." + kind);
     EXPECT_EQ(keys, expected);
     EXPECT_EQ(d->forward(at::zeros({1, 8, 64, 64})).sizes(), (std::vector<int64_t>{1, 1, 6, 6})); // 70x70 patches
+}
+
+// The training step scores fake and real triples in one batch: that is the two passes only while
+// D sees each sample alone (instance norms, no batch statistics), in its scores and its gradients.
+TEST(Training, DiscriminatorScoresEachSampleAlone)
+{
+    at::manual_seed(3);
+    PatchDiscriminator d(5);
+    const at::Tensor fake = at::randn({2, 5, 64, 64}), real = at::randn({2, 5, 64, 64});
+    const at::Tensor both = d->forward(at::cat({fake, real}, 0));
+    both.square().sum().backward();
+    std::vector<at::Tensor> joint;
+    for (auto& p : d->parameters()) {
+        joint.push_back(p.grad().clone());
+        p.mutable_grad().reset();
+    }
+    const at::Tensor apart = at::cat({d->forward(fake), d->forward(real)}, 0);
+    apart.square().sum().backward();
+    EXPECT_TRUE(at::allclose(both, apart, 1e-5, 1e-6));
+    const auto params = d->parameters();
+    for (size_t i = 0; i < params.size(); ++i)
+        EXPECT_TRUE(at::allclose(joint[i], params[i].grad(), 1e-4, 1e-5)) << "parameter " << i;
 }
 
 // Parameters of several shapes (one large enough to be split between threads), a parameter that
