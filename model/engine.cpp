@@ -362,7 +362,14 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
     auto* b1 = conv_at(beta, beta_first);
     auto* b2 = conv_at(beta, beta_first + 2);
     if (!fast_) {
-        // Training: the modules as they are, so autograd sees every parameter.
+        // Training: autograd sees every parameter. On the CPU both bottlenecks as one 1x1 convolution
+        // into 2 x depth channels and one grouped back, each a GEMM on NCHW memory (the texture
+        // training step's bottlenecks: about 80 -> 40 ms); elsewhere the modules as they are.
+        if (cpu_ && x.scalar_type() == at::kFloat && onednn::available()) {
+            const at::Tensor h = at::relu(
+                conv1x1_gemm(x, at::cat({a1->weight, b1->weight}), at::cat({a1->bias, b1->bias}), /*groups=*/1));
+            return conv1x1_gemm(h, at::cat({a2->weight, b2->weight}), at::cat({a2->bias, b2->bias}), /*groups=*/2);
+        }
         return at::cat({run_film_bottleneck(alpha, alpha_first, x), run_film_bottleneck(beta, beta_first, x)}, 1);
     }
     // Both bottlenecks read the same features: one conv nc -> 2*depth, ReLU, one grouped conv back.

@@ -1,4 +1,5 @@
-// Training convolutions at small feature maps: im2col and one GEMM over the whole batch.
+// Training convolutions as GEMMs: at small feature maps im2col and one GEMM over the whole batch;
+// 1x1 ones (the FiLM bottlenecks) as one GEMM per image on NCHW memory.
 // LibTorch runs a training convolution through oneDNN with the weight reordered into oneDNN's
 // layout for the forward and for the backward pass, and the weight's gradient reordered back: at
 // the U-Net's innermost levels (512 x 512 x 4 x 4 weights over 4x4 to 1x1 maps) those copies, not
@@ -16,6 +17,10 @@ namespace bft {
 // differentiable in x, weight and bias (bias may be undefined).
 at::Tensor conv2d_gemm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t stride,
                        int64_t padding);
+
+// Equals at::conv2d(x, weight, bias, 1, 0, 1, groups) for a 1x1 weight (bias defined): per image and
+// group one GEMM on NCHW memory; differentiable in x, weight and bias.
+at::Tensor conv1x1_gemm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t groups);
 
 // Equals at::conv_transpose2d(x, weight, bias, stride, padding, output_padding) for a square kernel,
 // groups 1, dilation 1; differentiable likewise.

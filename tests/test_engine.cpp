@@ -153,6 +153,38 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmCase{true, 1, 2, 0, 1, 3, 3, true},    // positions no tap reaches: bias only
                       GemmCase{true, 3, 1, 1, 0, 4, 4, true}));  // stride 1
 
+// The FiLM bottlenecks' 1x1 convolutions in training (one GEMM per image and group) against
+// LibTorch's: one and two groups, a batch of one and of three, odd sizes, a channels-last input and
+// gradient, with and without an input gradient.
+TEST(GemmConvolution1x1, MatchesLibTorchForwardAndBackward)
+{
+    at::manual_seed(12);
+    for (const int64_t groups : {1, 2})
+        for (const int64_t n : {1, 3})
+            for (const bool channels_last : {false, true})
+                for (const bool input_grad : {true, false}) {
+                    SCOPED_TRACE(::testing::Message() << "groups " << groups << ", batch " << n
+                                                      << (channels_last ? ", channels last" : "")
+                                                      << (input_grad ? "" : ", no input gradient"));
+                    const auto layout = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+                    const at::Tensor x = at::randn({n, 6, 5, 7}).contiguous(layout).requires_grad_(input_grad);
+                    const at::Tensor w = at::randn({10, 6 / groups, 1, 1}).requires_grad_();
+                    const at::Tensor b = at::randn({10}).requires_grad_();
+                    const at::Tensor ref = at::conv2d(x, w, b, at::IntArrayRef{1}, at::IntArrayRef{0}, at::IntArrayRef{1}, groups);
+                    const at::Tensor ours = conv1x1_gemm(x, w, b, groups);
+                    ASSERT_EQ(ours.sizes(), ref.sizes());
+                    EXPECT_LE((ours - ref).abs().max().item<double>(), 1e-5);
+                    std::vector<at::Tensor> inputs{w, b};
+                    if (input_grad)
+                        inputs.push_back(x);
+                    const at::Tensor g = at::randn(ref.sizes()).contiguous(layout);
+                    const auto grads_ref = torch::autograd::grad({ref}, inputs, {g});
+                    const auto grads = torch::autograd::grad({ours}, inputs, {g});
+                    for (size_t k = 0; k < inputs.size(); ++k)
+                        EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>(), 1e-4) << "gradient " << k;
+                }
+}
+
 // The engine's reflection padding against LibTorch's, in both layouts and precisions.
 TEST(ReflectPad, MatchesLibTorchInEveryLayoutAndPrecision)
 {
