@@ -193,6 +193,14 @@ struct GemmConvTranspose : public torch::autograd::Function<GemmConvTranspose> {
     }
 };
 
+// oneDNN's sgemm for GemmConv1x1; it fails only without oneDNN, which conv1x1_gemm rules out first.
+void sgemm_1x1(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    TORCH_CHECK(onednn::sgemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc),
+                "1x1 GEMM convolution: oneDNN's GEMM failed");
+}
+
 // A 1x1 convolution on NCHW memory is W X per image and group: no im2col, no layout change.
 // LibTorch's training path reorders input, output and both gradients into oneDNN's blocked layout
 // (and pads 100 channels to 112): the FiLM bottlenecks at 32x32, batch 4, ran at 70 GFLOP/s.
@@ -208,9 +216,8 @@ struct GemmConv1x1 : public torch::autograd::Function<GemmConv1x1> {
         float* yp = y.data_ptr<float>();
         for (int64_t i = 0; i < n; ++i)
             for (int64_t j = 0; j < groups; ++j)
-                TORCH_CHECK(onednn::sgemm(false, false, og, hw, cg, wp + j * og * cg, cg, xp + (i * groups + j) * cg * hw, hw,
-                                          1.0f, yp + (i * o + j * og) * hw, hw),
-                            "1x1 GEMM convolution: oneDNN's GEMM failed");
+                sgemm_1x1(false, false, og, hw, cg, wp + j * og * cg, cg, xp + (i * groups + j) * cg * hw, hw, 1.0f,
+                          yp + (i * o + j * og) * hw, hw);
         ctx->save_for_backward({x, w});
         ctx->saved_data["groups"] = groups;
         return y;
@@ -225,15 +232,14 @@ struct GemmConv1x1 : public torch::autograd::Function<GemmConv1x1> {
         const at::Tensor g = grads[0].contiguous();
         const int64_t n = x.size(0), hw = x.size(2) * x.size(3), o = w.size(0), og = o / groups, cg = w.size(1);
         const float *xp = x.data_ptr<float>(), *wp = w.data_ptr<float>(), *gp = g.data_ptr<float>();
-        auto run = [](bool ok) { TORCH_CHECK(ok, "1x1 GEMM convolution: oneDNN's GEMM failed"); };
         at::Tensor grad_x, grad_w;
         if (ctx->needs_input_grad(0)) {
             grad_x = at::empty_like(x);
             float* gx = grad_x.data_ptr<float>();
             for (int64_t i = 0; i < n; ++i)
                 for (int64_t j = 0; j < groups; ++j)
-                    run(onednn::sgemm(true, false, cg, hw, og, wp + j * og * cg, cg, gp + (i * o + j * og) * hw, hw, 0.0f,
-                                      gx + (i * groups + j) * cg * hw, hw));
+                    sgemm_1x1(true, false, cg, hw, og, wp + j * og * cg, cg, gp + (i * o + j * og) * hw, hw, 0.0f,
+                              gx + (i * groups + j) * cg * hw, hw);
         }
         if (ctx->needs_input_grad(1)) {
             // Summed over the batch in place (beta 1 after the first image).
@@ -241,8 +247,8 @@ struct GemmConv1x1 : public torch::autograd::Function<GemmConv1x1> {
             float* gw = grad_w.data_ptr<float>();
             for (int64_t i = 0; i < n; ++i)
                 for (int64_t j = 0; j < groups; ++j)
-                    run(onednn::sgemm(false, true, og, cg, hw, gp + (i * o + j * og) * hw, hw, xp + (i * groups + j) * cg * hw,
-                                      hw, i == 0 ? 0.0f : 1.0f, gw + j * og * cg, cg));
+                    sgemm_1x1(false, true, og, cg, hw, gp + (i * o + j * og) * hw, hw, xp + (i * groups + j) * cg * hw, hw,
+                              i == 0 ? 0.0f : 1.0f, gw + j * og * cg, cg);
         }
         const at::Tensor grad_b = ctx->needs_input_grad(2) ? g.sum({0, 2, 3}) : at::Tensor();
         return {grad_x, grad_w, grad_b, at::Tensor()};
