@@ -11,175 +11,295 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace bft::kernels {
 
 namespace {
 
-inline float bf16_to_float(uint16_t v)
+// Elements are float or bf16 (its bits as uint16_t); these read and write either as float, inline,
+// so that every loop below converts in registers (no widened copies in memory) and vectorises.
+inline float load(const float* p, int64_t i)
 {
-    uint32_t u = static_cast<uint32_t>(v) << 16;
+    return p[i];
+}
+
+inline float load(const uint16_t* p, int64_t i)
+{
+    const uint32_t u = static_cast<uint32_t>(p[i]) << 16;
     float f;
     std::memcpy(&f, &u, 4);
     return f;
 }
 
+inline void put(float* p, int64_t i, float v)
+{
+    p[i] = v;
+}
+
 // Round to nearest even; NaN stays NaN. Branch-free, so that loops over it vectorise.
-inline uint16_t float_to_bf16(float f)
+inline void put(uint16_t* p, int64_t i, float f)
 {
     uint32_t u;
     std::memcpy(&u, &f, 4);
     const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
     const uint32_t quiet_nan = (u >> 16) | 0x40u;
-    return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
+    p[i] = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
 }
 
-BFT_VECTOR_CLONES void widen(const uint16_t* __restrict src, float* __restrict dst, int64_t n)
-{
-    uint32_t* __restrict out = reinterpret_cast<uint32_t*>(dst); // same bits: a float is its bf16 shifted up
-    for (int64_t i = 0; i < n; ++i)
-        out[i] = static_cast<uint32_t>(src[i]) << 16;
-}
+// Statistics in one pass over memory: each block (short enough to stay in L1 or L2) gets its own
+// mean and sum of squared deviations from it (two passes over the cached block, fp32 with 16
+// independent lanes: without -ffast-math one accumulator would not vectorise), and blocks are
+// merged in fp64 by Chan et al.'s pairwise update. As exact as two passes over the whole map, which
+// the features' offsets (mean >> std after some layers) need; cheaper than reading it twice.
+struct Moments {
+    double count = 0, mean = 0, m2 = 0;
+    void merge(double n, double block_mean, double block_m2)
+    {
+        if (n <= 0)
+            return;
+        const double total = count + n, delta = block_mean - mean;
+        mean += delta * n / total;
+        m2 += block_m2 + delta * delta * count * n / total;
+        count = total;
+    }
+};
 
-BFT_VECTOR_CLONES void narrow_bf16(const float* __restrict src, uint16_t* __restrict dst, int64_t n)
-{
-    for (int64_t i = 0; i < n; ++i)
-        dst[i] = float_to_bf16(src[i]);
-}
-
-// Sums with 16 independent lanes: without -ffast-math a single accumulator cannot be vectorised.
 constexpr int kLanes = 16;
+constexpr int64_t kBlock = 1024; // elements of one NCHW block
 
-BFT_VECTOR_CLONES float block_sum(const float* x, int64_t n)
+template <typename T>
+__attribute__((always_inline)) inline void plane_moments_impl(const T* __restrict x, int64_t n, Moments& m)
 {
-    float lane[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
+    for (int64_t b = 0; b < n; b += kBlock) {
+        const T* xb = x + b;
+        const int64_t len = std::min(kBlock, n - b);
+        float lane[kLanes] = {};
+        int64_t i = 0;
+        for (; i + kLanes <= len; i += kLanes)
+            for (int j = 0; j < kLanes; ++j)
+                lane[j] += load(xb, i + j);
+        float s = 0;
+        for (; i < len; ++i)
+            s += load(xb, i);
         for (int j = 0; j < kLanes; ++j)
-            lane[j] += x[i + j];
-    float s = 0;
-    for (; i < n; ++i)
-        s += x[i];
-    for (int j = 0; j < kLanes; ++j)
-        s += lane[j];
-    return s;
+            s += lane[j];
+        const float mean = s / static_cast<float>(len);
+        float sq[kLanes] = {};
+        for (i = 0; i + kLanes <= len; i += kLanes)
+            for (int j = 0; j < kLanes; ++j) {
+                const float d = load(xb, i + j) - mean;
+                sq[j] += d * d;
+            }
+        float q = 0;
+        for (; i < len; ++i)
+            q += (load(xb, i) - mean) * (load(xb, i) - mean);
+        for (int j = 0; j < kLanes; ++j)
+            q += sq[j];
+        m.merge(static_cast<double>(len), mean, q);
+    }
 }
 
-BFT_VECTOR_CLONES float block_sq_dev(const float* x, int64_t n, float mean)
+BFT_VECTOR_CLONES void plane_moments(const float* x, int64_t n, Moments& m)
 {
-    float lane[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) {
-            const float d = x[i + j] - mean;
-            lane[j] += d * d;
-        }
-    float s = 0;
-    for (; i < n; ++i)
-        s += (x[i] - mean) * (x[i] - mean);
-    for (int j = 0; j < kLanes; ++j)
-        s += lane[j];
-    return s;
+    plane_moments_impl(x, n, m);
 }
 
-// Channels-last statistics over `pixels` rows of `c` channels: acc[ch] += sum of x (or of its
-// squared deviation from mean[ch]); fp32 within the block, the caller adds blocks in fp64.
-BFT_VECTOR_CLONES void add_rows(float* __restrict acc, const float* __restrict x, int64_t pixels, int64_t c)
+BFT_VECTOR_CLONES void plane_moments(const uint16_t* x, int64_t n, Moments& m)
 {
-    for (int64_t p = 0; p < pixels; ++p)
+    plane_moments_impl(x, n, m);
+}
+
+// Channels-last: `rows` pixels of c channels. sum and sq (c floats each) are scratch; the block's
+// per-channel moments are merged into m[0..c).
+template <typename T>
+__attribute__((always_inline)) inline void rows_moments_impl(const T* __restrict x, int64_t rows, int64_t c,
+                                                             float* __restrict sum, float* __restrict sq, Moments* m)
+{
+    for (int64_t i = 0; i < c; ++i)
+        sum[i] = 0, sq[i] = 0;
+    for (int64_t p = 0; p < rows; ++p)
         for (int64_t i = 0; i < c; ++i)
-            acc[i] += x[p * c + i];
-}
-
-BFT_VECTOR_CLONES void add_sq_dev_rows(float* __restrict acc, const float* __restrict x, int64_t pixels, int64_t c,
-                                       const float* __restrict mean)
-{
-    for (int64_t p = 0; p < pixels; ++p)
+            sum[i] += load(x, p * c + i);
+    const float inv_rows = 1.0f / static_cast<float>(rows);
+    for (int64_t i = 0; i < c; ++i)
+        sum[i] *= inv_rows; // now the block's means
+    for (int64_t p = 0; p < rows; ++p)
         for (int64_t i = 0; i < c; ++i) {
-            const float d = x[p * c + i] - mean[i];
-            acc[i] += d * d;
+            const float d = load(x, p * c + i) - sum[i];
+            sq[i] += d * d;
         }
+    for (int64_t i = 0; i < c; ++i)
+        m[i].merge(static_cast<double>(rows), sum[i], sq[i]);
 }
 
-// y = (x - mean) * inv [* gamma + beta] [relu]. The options are template parameters so that each
-// variant's loop has no branch inside; always_inline puts the body into every target clone.
-template <bool Film, bool Relu>
-__attribute__((always_inline)) inline void normalize_plane_impl(const float* __restrict x, float* __restrict y, int64_t n,
-                                                                float mean, float inv, const float* __restrict gamma,
-                                                                const float* __restrict beta)
+BFT_VECTOR_CLONES void rows_moments(const float* x, int64_t rows, int64_t c, float* sum, float* sq, Moments* m)
+{
+    rows_moments_impl(x, rows, c, sum, sq, m);
+}
+
+BFT_VECTOR_CLONES void rows_moments(const uint16_t* x, int64_t rows, int64_t c, float* sum, float* sq, Moments* m)
+{
+    rows_moments_impl(x, rows, c, sum, sq, m);
+}
+
+// y = (x - mean) * inv [then gamma * y + beta] [ReLU], inv = 1/std: the reference's order of
+// operations (x * inv - mean * inv would be one instruction less, and lose bits where mean >> std).
+// y may be x (in place: each element is read before it is written). The options are template
+// parameters so that each variant's loop has no branch inside; always_inline puts the body into
+// every clone.
+template <typename T, bool Film, bool Relu>
+__attribute__((always_inline)) inline void normalize_plane_impl(const T* x, T* y, int64_t n, float mean, float inv,
+                                                                const T* __restrict gamma, const T* __restrict beta)
 {
     for (int64_t i = 0; i < n; ++i) {
-        float v = (x[i] - mean) * inv;
+        float v = (load(x, i) - mean) * inv;
         if constexpr (Film)
-            v = gamma[i] * v + beta[i];
+            v = load(gamma, i) * v + load(beta, i);
         if constexpr (Relu)
             v = v > 0 ? v : 0;
-        y[i] = v;
+        put(y, i, v);
     }
 }
 
 // Channels-last: `pixels` rows of c channels; gamma/beta rows are 2c wide (gamma, then beta).
-template <bool Film, bool Relu>
-__attribute__((always_inline)) inline void normalize_rows_impl(const float* __restrict x, float* __restrict y, int64_t pixels,
-                                                               int64_t c, const float* __restrict mean,
-                                                               const float* __restrict inv, const float* __restrict gb)
+template <typename T, bool Film, bool Relu>
+__attribute__((always_inline)) inline void normalize_rows_impl(const T* x, T* y, int64_t pixels, int64_t c,
+                                                               const float* __restrict mean, const float* __restrict inv,
+                                                               const T* __restrict gb)
 {
     for (int64_t p = 0; p < pixels; ++p) {
-        const float* xr = x + p * c;
-        float* yr = y + p * c;
+        const T* xr = x + p * c;
+        T* yr = y + p * c;
         for (int64_t i = 0; i < c; ++i) {
-            float v = (xr[i] - mean[i]) * inv[i];
+            float v = (load(xr, i) - mean[i]) * inv[i];
             if constexpr (Film)
-                v = gb[p * 2 * c + i] * v + gb[p * 2 * c + c + i];
+                v = load(gb, p * 2 * c + i) * v + load(gb, p * 2 * c + c + i);
             if constexpr (Relu)
                 v = v > 0 ? v : 0;
-            yr[i] = v;
+            put(yr, i, v);
         }
     }
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void normalize_plane_dispatch(const T* x, T* y, int64_t n, float mean, float inv,
+                                                                    const T* gamma, const T* beta, bool relu)
+{
+    if (gamma)
+        relu ? normalize_plane_impl<T, true, true>(x, y, n, mean, inv, gamma, beta)
+             : normalize_plane_impl<T, true, false>(x, y, n, mean, inv, gamma, beta);
+    else
+        relu ? normalize_plane_impl<T, false, true>(x, y, n, mean, inv, gamma, beta)
+             : normalize_plane_impl<T, false, false>(x, y, n, mean, inv, gamma, beta);
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void normalize_rows_dispatch(const T* x, T* y, int64_t pixels, int64_t c,
+                                                                   const float* mean, const float* inv, const T* gb,
+                                                                   bool relu)
+{
+    if (gb)
+        relu ? normalize_rows_impl<T, true, true>(x, y, pixels, c, mean, inv, gb)
+             : normalize_rows_impl<T, true, false>(x, y, pixels, c, mean, inv, gb);
+    else
+        relu ? normalize_rows_impl<T, false, true>(x, y, pixels, c, mean, inv, gb)
+             : normalize_rows_impl<T, false, false>(x, y, pixels, c, mean, inv, gb);
 }
 
 BFT_VECTOR_CLONES void normalize_plane(const float* x, float* y, int64_t n, float mean, float inv, const float* gamma,
                                        const float* beta, bool relu)
 {
-    if (gamma)
-        relu ? normalize_plane_impl<true, true>(x, y, n, mean, inv, gamma, beta)
-             : normalize_plane_impl<true, false>(x, y, n, mean, inv, gamma, beta);
-    else
-        relu ? normalize_plane_impl<false, true>(x, y, n, mean, inv, gamma, beta)
-             : normalize_plane_impl<false, false>(x, y, n, mean, inv, gamma, beta);
+    normalize_plane_dispatch(x, y, n, mean, inv, gamma, beta, relu);
+}
+
+BFT_VECTOR_CLONES void normalize_plane(const uint16_t* x, uint16_t* y, int64_t n, float mean, float inv,
+                                       const uint16_t* gamma, const uint16_t* beta, bool relu)
+{
+    normalize_plane_dispatch(x, y, n, mean, inv, gamma, beta, relu);
 }
 
 BFT_VECTOR_CLONES void normalize_rows(const float* x, float* y, int64_t pixels, int64_t c, const float* mean,
                                       const float* inv, const float* gb, bool relu)
 {
-    if (gb)
-        relu ? normalize_rows_impl<true, true>(x, y, pixels, c, mean, inv, gb)
-             : normalize_rows_impl<true, false>(x, y, pixels, c, mean, inv, gb);
-    else
-        relu ? normalize_rows_impl<false, true>(x, y, pixels, c, mean, inv, gb)
-             : normalize_rows_impl<false, false>(x, y, pixels, c, mean, inv, gb);
+    normalize_rows_dispatch(x, y, pixels, c, mean, inv, gb, relu);
 }
 
-// Reads `n` elements at `p` (float or bf16) as floats, into `buf` when a conversion is needed.
-const float* as_float(const void* p, bool bf16, int64_t n, std::vector<float>& buf)
+BFT_VECTOR_CLONES void normalize_rows(const uint16_t* x, uint16_t* y, int64_t pixels, int64_t c, const float* mean,
+                                      const float* inv, const uint16_t* gb, bool relu)
 {
-    if (!bf16)
-        return static_cast<const float*>(p);
-    buf.resize(static_cast<size_t>(n));
-    widen(static_cast<const uint16_t*>(p), buf.data(), n);
-    return buf.data();
+    normalize_rows_dispatch(x, y, pixels, c, mean, inv, gb, relu);
 }
 
-void store(const float* src, void* dst, bool bf16, int64_t n)
+// mean and inv of y = (x - mean) * inv, inv = 1 / sqrt(var + 1e-5), var = m2 / (count - unbiased).
+inline std::pair<float, float> mean_inv(const Moments& m, bool unbiased)
 {
-    if (bf16)
-        narrow_bf16(src, static_cast<uint16_t*>(dst), n);
-    else if (src != dst)
-        std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+    const double var = std::max(0.0, m.m2) / (m.count - (unbiased ? 1.0 : 0.0));
+    return {static_cast<float>(m.mean), static_cast<float>(1.0 / std::sqrt(var + 1e-5))};
 }
 
-constexpr int64_t kBlock = 1024; // fp32 partial sums over short blocks, fp64 across them
+template <typename T>
+void normalize_typed(const at::Tensor& x, const at::Tensor& gb, at::Tensor& y, bool cl, bool unbiased, bool relu)
+{
+    const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+    const T* xp = static_cast<const T*>(x.data_ptr());
+    const T* gp = gb.defined() ? static_cast<const T*>(gb.data_ptr()) : nullptr;
+    T* yp = static_cast<T*>(y.data_ptr());
+
+    if (!cl) {
+        // One (n, c) plane at a time: contiguous spans, read once from memory (then from cache).
+        at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t plane = begin; plane < end; ++plane) {
+                const int64_t n = plane / C, c = plane % C;
+                Moments m;
+                plane_moments(xp + plane * HW, HW, m);
+                const auto [mean, inv] = mean_inv(m, unbiased);
+                const T* g = gp ? gp + (n * 2 * C + c) * HW : nullptr;
+                const T* b = gp ? gp + (n * 2 * C + C + c) * HW : nullptr;
+                normalize_plane(xp + plane * HW, yp + plane * HW, HW, mean, inv, g, b, relu);
+            }
+        });
+        return;
+    }
+
+    // Channels-last: per sample, each thread takes a run of pixels, in blocks of kRows pixels (with
+    // the channel as the inner, vector, index), and the threads' moments are merged at the end.
+    constexpr int64_t kRows = 64;
+    const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (HW + kRows - 1) / kRows));
+    const int64_t chunk = (HW + threads - 1) / threads;
+    std::vector<Moments> partial(static_cast<size_t>(threads * C));
+    std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
+    for (int64_t n = 0; n < N; ++n) {
+        const T* xs = xp + n * HW * C;
+        const T* gs = gp ? gp + n * HW * 2 * C : nullptr;
+        T* ys = yp + n * HW * C;
+        std::fill(partial.begin(), partial.end(), Moments{});
+        at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
+            std::vector<float> sum(static_cast<size_t>(C)), sq(static_cast<size_t>(C));
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t end = std::min(HW, (t + 1) * chunk);
+                for (int64_t p = t * chunk; p < end; p += kRows)
+                    rows_moments(xs + p * C, std::min(kRows, end - p), C, sum.data(), sq.data(),
+                                 &partial[static_cast<size_t>(t * C)]);
+            }
+        });
+        for (int64_t c = 0; c < C; ++c) {
+            Moments m;
+            for (int64_t t = 0; t < threads; ++t) {
+                const Moments& part = partial[static_cast<size_t>(t * C + c)];
+                m.merge(part.count, part.mean, part.m2);
+            }
+            std::tie(mean[c], inv[c]) = mean_inv(m, unbiased);
+        }
+        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+            const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
+            normalize_rows(xs + p * C, ys + p * C, rows, C, mean.data(), inv.data(), gs ? gs + p * 2 * C : nullptr,
+                           relu);
+        });
+    }
+}
 
 at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool unbiased, bool relu, bool in_place)
 {
@@ -200,107 +320,10 @@ at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool 
     // Each output element depends on its own input element and the statistics, which are complete
     // before the first write: writing over x is safe.
     at::Tensor y = in_place && x.is_same(x_in) ? x : at::empty_like(x, x.options().memory_format(fmt));
-    const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
-    const int64_t esize = bf16 ? 2 : 4;
-    const char* xp = static_cast<const char*>(x.data_ptr());
-    const char* gp = gb.defined() ? static_cast<const char*>(gb.data_ptr()) : nullptr;
-    char* yp = static_cast<char*>(y.data_ptr());
-    const double denom = static_cast<double>(unbiased ? HW - 1 : HW);
-
-    if (!cl) {
-        // One (n, c) plane at a time: contiguous spans.
-        at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
-            std::vector<float> xb, gbuf, bbuf, ybuf;
-            for (int64_t plane = begin; plane < end; ++plane) {
-                const int64_t n = plane / C, c = plane % C;
-                const float* xs = as_float(xp + plane * HW * esize, bf16, HW, xb);
-                double sum = 0;
-                for (int64_t i = 0; i < HW; i += kBlock)
-                    sum += block_sum(xs + i, std::min(kBlock, HW - i));
-                const float mean = static_cast<float>(sum / static_cast<double>(HW));
-                double sq = 0;
-                for (int64_t i = 0; i < HW; i += kBlock)
-                    sq += block_sq_dev(xs + i, std::min(kBlock, HW - i), mean);
-                const float inv = static_cast<float>(1.0 / std::sqrt(sq / denom + 1e-5));
-                const float *g = nullptr, *b = nullptr;
-                if (gp) {
-                    g = as_float(gp + ((n * 2 * C) + c) * HW * esize, bf16, HW, gbuf);
-                    b = as_float(gp + ((n * 2 * C) + C + c) * HW * esize, bf16, HW, bbuf);
-                }
-                if (bf16) {
-                    ybuf.resize(static_cast<size_t>(HW));
-                    normalize_plane(xs, ybuf.data(), HW, mean, inv, g, b, relu);
-                    store(ybuf.data(), yp + plane * HW * esize, true, HW);
-                } else {
-                    normalize_plane(xs, reinterpret_cast<float*>(yp) + plane * HW, HW, mean, inv, g, b, relu);
-                }
-            }
-        });
-        return y;
-    }
-
-    // Channels-last: per sample, sum over pixels with the channel as the inner (vector) index.
-    for (int64_t n = 0; n < N; ++n) {
-        const char* xs = xp + n * HW * C * esize;
-        const char* gs = gp ? gp + n * HW * 2 * C * esize : nullptr;
-        char* ys = yp + n * HW * C * esize;
-        const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), HW));
-        const int64_t chunk = (HW + threads - 1) / threads;
-        std::vector<double> partial(static_cast<size_t>(threads * C), 0.0);
-        // Blocks of kRows pixels summed in fp32, blocks added in fp64.
-        constexpr int64_t kRows = 64;
-        auto reduce = [&](const float* centre) {
-            std::fill(partial.begin(), partial.end(), 0.0);
-            at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
-                std::vector<float> xb, block(static_cast<size_t>(C));
-                for (int64_t t = t0; t < t1; ++t) {
-                    double* acc = &partial[static_cast<size_t>(t * C)];
-                    const int64_t end = std::min(HW, (t + 1) * chunk);
-                    for (int64_t p = t * chunk; p < end; p += kRows) {
-                        const int64_t rows = std::min(kRows, end - p);
-                        const float* x = as_float(xs + p * C * esize, bf16, rows * C, xb);
-                        std::fill(block.begin(), block.end(), 0.0f);
-                        if (centre)
-                            add_sq_dev_rows(block.data(), x, rows, C, centre);
-                        else
-                            add_rows(block.data(), x, rows, C);
-                        for (int64_t c = 0; c < C; ++c)
-                            acc[c] += block[static_cast<size_t>(c)];
-                    }
-                }
-            });
-        };
-        reduce(nullptr);
-        std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
-        for (int64_t c = 0; c < C; ++c) {
-            double s = 0;
-            for (int64_t t = 0; t < threads; ++t)
-                s += partial[static_cast<size_t>(t * C + c)];
-            mean[static_cast<size_t>(c)] = static_cast<float>(s / static_cast<double>(HW));
-        }
-        reduce(mean.data());
-        for (int64_t c = 0; c < C; ++c) {
-            double s = 0;
-            for (int64_t t = 0; t < threads; ++t)
-                s += partial[static_cast<size_t>(t * C + c)];
-            inv[static_cast<size_t>(c)] = static_cast<float>(1.0 / std::sqrt(s / denom + 1e-5));
-        }
-        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
-            std::vector<float> xb, gbb, ybuf;
-            for (int64_t blk = b0; blk < b1; ++blk) {
-                const int64_t p = blk * kRows, rows = std::min(kRows, HW - p);
-                const float* x = as_float(xs + p * C * esize, bf16, rows * C, xb);
-                const float* gbr = gs ? as_float(gs + p * 2 * C * esize, bf16, rows * 2 * C, gbb) : nullptr;
-                if (bf16) {
-                    ybuf.resize(static_cast<size_t>(rows * C));
-                    normalize_rows(x, ybuf.data(), rows, C, mean.data(), inv.data(), gbr, relu);
-                    store(ybuf.data(), ys + p * C * esize, true, rows * C);
-                } else {
-                    normalize_rows(x, reinterpret_cast<float*>(ys) + p * C, rows, C, mean.data(), inv.data(), gbr, relu);
-                }
-            }
-        });
-    }
+    if (bf16)
+        normalize_typed<uint16_t>(x, gb, y, cl, unbiased, relu);
+    else
+        normalize_typed<float>(x, gb, y, cl, unbiased, relu);
     return y;
 }
 
