@@ -14,10 +14,11 @@ namespace {
 constexpr int kLevels = 3; // stride-2 convs per stream
 // Memory layout of each stage on the fast path, chosen by measurement (bft bench, ONEDNN_VERBOSE):
 // the encoder and the decoder channels-last, which oneDNN's kernels for them work in (in NCHW, the
-// decoder's phases were reordered in and out: 14 of 22 ms of reorders per depth forward at 256);
-// the trunk in NCHW, which its Winograd kernels reorder to their blocked layout either way.
+// decoder's phases were reordered in and out: 14 of 22 ms of reorders per depth forward at 256).
+// The trunk in fp32 in NCHW, which its Winograd kernels reorder to their blocked layout either way;
+// in bf16 (direct kernels) channels-last, which they work in: NCHW cost two reorders per
+// convolution, 36 per pose forward (15 of 360 ms).
 constexpr bool kChannelsLastEncoder = true;
-constexpr bool kChannelsLastTrunk = false;
 constexpr bool kChannelsLastDecoder = true;
 
 nn::InstanceNorm2d make_instance_norm(int nc)
@@ -92,7 +93,7 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
 {
     if (ops.cancelled())
         return {};
-    x = ops.prepare(x, kChannelsLastTrunk);
+    x = ops.prepare(x, /*channels_last=*/ops.dtype() != at::kFloat);
     for (auto& block : blocks_) {
         x = block->run(x, ops);
         if (ops.cancelled())
