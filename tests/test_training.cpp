@@ -1,6 +1,6 @@
 // The training step of the paper's objective: the discriminator's parameter names follow the
-// reference and it scores each sample alone, and steps on a fixed sample fit it (L1 falls), with and without the GAN; the fused
-// Adam against LibTorch's, and their archives interchangeable.
+// reference and it scores each sample alone, and steps on a fixed sample fit it (L1 falls), with and
+// without the GAN; the fused Adam against LibTorch's, and their archives interchangeable.
 #include "test_support.h"
 
 #include "checkpoint.h"
