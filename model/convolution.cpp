@@ -109,9 +109,8 @@ at::Tensor phase_conv(const at::Tensor& x, const at::Tensor& w, const at::Tensor
 namespace {
 
 // Every kernel tap reaches exactly one output phase (its parity decides which), so the four phase
-// kernels are a permutation of the weight's taps: gathered in the forward, scattered back in the
-// backward. One pass each way, where index_select's backward (zeros, index_add, and a sum of the
-// eight partial gradients) took about a third of a U-Net training step.
+// kernels are a permutation of the weight's taps, gathered in one pass. (Training differentiates a
+// transposed convolution as a whole, TransposedS2 below, not through its phase kernels.)
 struct TapPermutation {
     int64_t k = 0;
     std::array<PhaseTaps, 2> axis; // the taps of phase 0 and phase 1 along either axis
@@ -140,10 +139,10 @@ TapPermutation tap_permutation(int64_t k, int64_t padding)
     return TapPermutation{k, {phase_taps(k, padding, 0), phase_taps(k, padding, 1)}};
 }
 
-// to_phases: phase[p][o, i, t, u] = weight[i, o, taps...]; otherwise the reverse. weight [I, O, k, k]
-// and the phases [O, I, rows, cols], all contiguous.
-template <typename T, bool ToPhases>
-void permute_taps_kernel(const TapPermutation& perm, T* w, const std::array<T*, 4>& phases, int64_t I, int64_t O)
+// phase[p][o, i, t, u] = weight[i, o, taps...]; weight [I, O, k, k] and the phases [O, I, rows,
+// cols], all contiguous.
+template <typename T>
+void gather_taps_kernel(const TapPermutation& perm, const T* w, const std::array<T*, 4>& phases, int64_t I, int64_t O)
 {
     const auto dest = perm.destinations(); // tap -> (phase, offset in that phase's kernel)
     std::array<int64_t, 4> taps_per_phase{};
@@ -151,61 +150,27 @@ void permute_taps_kernel(const TapPermutation& perm, T* w, const std::array<T*, 
         if (perm.defined(p))
             taps_per_phase[static_cast<size_t>(p)] = perm.rows(p) * perm.cols(p);
     const int64_t kk = perm.k * perm.k;
-    // Whichever side is written goes sequentially, the side read in runs of 16 at a fixed stride
-    // (a cache line or two per row): written scattered, the backward took 2.5x the forward. The
-    // inner loop is a strided copy of 16 elements; element by element with a table lookup per
-    // element, the loop counters spilled to the stack and it ran at a third of the speed.
+    // The phases are written sequentially, the weight read in runs of 16 at a fixed stride (a cache
+    // line or two per row). The inner loop is a strided copy of 16 elements; element by element with
+    // a table lookup per element, the loop counters spilled to the stack and it ran at a third of the
+    // speed.
     constexpr int64_t kRun = 16;
     const int64_t row_stride = O * kk; // between weight rows i and i + 1
-    if constexpr (ToPhases) {
-        // One output channel o, 16 input channels i at a time: per tap, 16 phase entries.
-        at::parallel_for(0, O, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t o = begin; o < end; ++o)
-                for (int64_t i0 = 0; i0 < I; i0 += kRun) {
-                    const int64_t run = std::min(kRun, I - i0);
-                    const T* rows = w + (i0 * O + o) * kk;
-                    for (int64_t tap = 0; tap < kk; ++tap) {
-                        const auto [phase, offset] = dest[static_cast<size_t>(tap)];
-                        const int64_t n = taps_per_phase[static_cast<size_t>(phase)];
-                        T* __restrict q = phases[static_cast<size_t>(phase)] + (o * I + i0) * n + offset;
-                        const T* __restrict r = rows + tap;
-                        for (int64_t j = 0; j < run; ++j)
-                            q[j * n] = r[j * row_stride];
-                    }
+    // One output channel o, 16 input channels i at a time: per tap, 16 phase entries.
+    at::parallel_for(0, O, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t o = begin; o < end; ++o)
+            for (int64_t i0 = 0; i0 < I; i0 += kRun) {
+                const int64_t run = std::min(kRun, I - i0);
+                const T* rows = w + (i0 * O + o) * kk;
+                for (int64_t tap = 0; tap < kk; ++tap) {
+                    const auto [phase, offset] = dest[static_cast<size_t>(tap)];
+                    const int64_t n = taps_per_phase[static_cast<size_t>(phase)];
+                    T* __restrict q = phases[static_cast<size_t>(phase)] + (o * I + i0) * n + offset;
+                    const T* __restrict r = rows + tap;
+                    for (int64_t j = 0; j < run; ++j)
+                        q[j * n] = r[j * row_stride];
                 }
-        });
-    } else {
-        // One input channel i, 16 output channels o at a time: 16 weight rows of taps, sequential.
-        at::parallel_for(0, I, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i)
-                for (int64_t o0 = 0; o0 < O; o0 += kRun) {
-                    const int64_t run = std::min(kRun, O - o0);
-                    T* out = w + (i * O + o0) * kk;
-                    for (int64_t tap = 0; tap < kk; ++tap) {
-                        const auto [phase, offset] = dest[static_cast<size_t>(tap)];
-                        const int64_t n = taps_per_phase[static_cast<size_t>(phase)];
-                        const T* __restrict q = phases[static_cast<size_t>(phase)] + (o0 * I + i) * n + offset;
-                        T* __restrict r = out + tap;
-                        for (int64_t j = 0; j < run; ++j)
-                            r[j * kk] = q[j * I * n];
-                    }
-                }
-        });
-    }
-}
-
-void permute_taps(const TapPermutation& perm, const at::Tensor& weight, const std::array<at::Tensor, 4>& phases,
-                  bool to_phases)
-{
-    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, weight.scalar_type(), "bft::permute_taps", [&] {
-        std::array<scalar_t*, 4> ph{};
-        for (size_t p = 0; p < 4; ++p)
-            if (phases[p].defined())
-                ph[p] = phases[p].data_ptr<scalar_t>();
-        if (to_phases)
-            permute_taps_kernel<scalar_t, true>(perm, weight.data_ptr<scalar_t>(), ph, weight.size(0), weight.size(1));
-        else
-            permute_taps_kernel<scalar_t, false>(perm, weight.data_ptr<scalar_t>(), ph, weight.size(0), weight.size(1));
+            }
     });
 }
 
@@ -216,48 +181,15 @@ std::array<at::Tensor, 4> gather_phases(const TapPermutation& perm, const at::Te
     for (int64_t p = 0; p < 4; ++p)
         if (perm.defined(p))
             out[static_cast<size_t>(p)] = at::empty({w.size(1), w.size(0), perm.rows(p), perm.cols(p)}, w.options());
-    permute_taps(perm, w, out, true);
+    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, w.scalar_type(), "bft::gather_phases", [&] {
+        std::array<scalar_t*, 4> ph{};
+        for (size_t p = 0; p < 4; ++p)
+            if (out[p].defined())
+                ph[p] = out[p].data_ptr<scalar_t>();
+        gather_taps_kernel<scalar_t>(perm, w.data_ptr<scalar_t>(), ph, w.size(0), w.size(1));
+    });
     return out;
 }
-
-// The permutation as an autograd function: the gradient of the weight is the phases' gradients
-// scattered back (a phase whose output went unused contributes zeros).
-struct PhaseWeights : public torch::autograd::Function<PhaseWeights> {
-    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& weight,
-                                                  int64_t padding)
-    {
-        const TapPermutation perm = tap_permutation(weight.size(2), padding);
-        ctx->saved_data["padding"] = padding;
-        ctx->saved_data["sizes"] = weight.sizes();
-        torch::autograd::variable_list out;
-        for (auto& t : gather_phases(perm, weight))
-            if (t.defined())
-                out.push_back(std::move(t));
-        return out;
-    }
-
-    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                   torch::autograd::variable_list grads)
-    {
-        const std::vector<int64_t> sizes = ctx->saved_data["sizes"].toIntVector();
-        const TapPermutation perm = tap_permutation(sizes[2], ctx->saved_data["padding"].toInt());
-        at::TensorOptions opts;
-        for (const auto& g : grads)
-            if (g.defined())
-                opts = g.options();
-        at::Tensor grad = at::empty(sizes, opts);
-        std::array<at::Tensor, 4> phases;
-        size_t next = 0;
-        for (int64_t p = 0; p < 4; ++p)
-            if (perm.defined(p)) {
-                const at::Tensor& g = grads[next++];
-                phases[static_cast<size_t>(p)] =
-                    g.defined() ? g.contiguous() : at::zeros({sizes[1], sizes[0], perm.rows(p), perm.cols(p)}, opts);
-            }
-        permute_taps(perm, grad, phases, false);
-        return {grad, at::Tensor()};
-    }
-};
 
 } // namespace
 
@@ -265,9 +197,11 @@ std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t paddi
 {
     const TapPermutation perm = tap_permutation(weight.size(2), padding);
     std::array<at::Tensor, 4> phases;
-    if (!weight.is_cpu()) {
-        // The permutation loops run on the CPU; elsewhere (the engine sends CUDA to cuDNN's own
-        // transposed convolution, but a caller may not) the taps are picked with index_select.
+    if (!weight.is_cpu() || (at::GradMode::is_enabled() && weight.requires_grad())) {
+        // The permutation loop runs on the CPU, outside autograd; elsewhere (the engine sends CUDA
+        // to cuDNN's own transposed convolution) and where a caller wants the phases differentiable
+        // (nothing here does: training differentiates the whole convolution) the taps are picked
+        // with index_select.
         for (int64_t p = 0; p < 4; ++p)
             if (perm.defined(p)) {
                 auto idx = [&](const PhaseTaps& t) {
@@ -278,12 +212,6 @@ std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t paddi
                                                      .transpose(0, 1)
                                                      .contiguous();
             }
-    } else if (at::GradMode::is_enabled() && weight.requires_grad()) {
-        const torch::autograd::variable_list defined = PhaseWeights::apply(weight, padding);
-        size_t next = 0;
-        for (int64_t p = 0; p < 4; ++p)
-            if (perm.defined(p))
-                phases[static_cast<size_t>(p)] = defined[next++];
     } else {
         phases = gather_phases(perm, weight);
     }
