@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "errors.h"
+#include "runtime.h"
 
 #include <c10/util/Exception.h>
 
@@ -70,6 +71,8 @@ std::string first_line(std::string s)
 
 int main(int argc, char** argv)
 {
+    // Before anything starts a thread: no computing thread ever runs a signal handler (runtime.h).
+    bft::take_signals_on_own_thread();
     if (argc < 2) {
         usage(std::cerr);
         return 2;

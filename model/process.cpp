@@ -47,10 +47,17 @@ ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<s
     }
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
+    // The child starts with no signal blocked: this thread may be one that blocks them (runtime.h),
+    // and a mask survives exec (a child deaf to SIGTERM could not be stopped).
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    short flags = POSIX_SPAWN_SETSIGMASK;
     if (own_group) {
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        flags |= POSIX_SPAWN_SETPGROUP;
         posix_spawnattr_setpgroup(&attr, 0);
     }
+    posix_spawnattr_setflags(&attr, flags);
     pid_t pid = -1;
     const int rc = posix_spawn(&pid, prog.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);

@@ -6,6 +6,9 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -84,6 +87,34 @@ int set_threads(int threads)
 #endif
     at::set_num_threads(n);
     return at::get_num_threads();
+}
+
+sigset_t async_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH, SIGPROF, SIGVTALRM,
+                    SIGIO, SIGURG})
+        sigaddset(&set, sig);
+    return set;
+}
+
+void block_async_signals()
+{
+    const sigset_t set = async_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void take_signals_on_own_thread()
+{
+    block_async_signals();
+    std::thread([] {
+        const sigset_t set = async_signals();
+        pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+        // Handlers run here, between pauses; a default action (termination) ends the process as before.
+        for (;;)
+            ::pause();
+    }).detach();
 }
 
 } // namespace bft

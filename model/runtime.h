@@ -4,6 +4,8 @@
 
 #include <c10/core/Device.h>
 
+#include <signal.h>
+
 #include <string>
 
 namespace bft {
@@ -24,5 +26,20 @@ int hardware_threads();
 void configure_memory();
 // threads <= 0 means all cores. Returns the count in force.
 int set_threads(int threads);
+
+// Threads that compute take no asynchronous signals. oneDNN's JIT f32 GEMM (x64, up to 3.11;
+// uxlfoundation/oneDNN#4845) points rsp into its heap workspace while it runs: a signal handled on
+// that thread writes its frame there and corrupts the heap (one Ctrl-C of a two-rank training run
+// in 17 aborted with "corrupted size vs. prev_size"). Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+// SIGCHLD, SIGUSR1/2, the timers' and the terminal's in the calling thread and in the threads it
+// starts later (they inherit its mask); SIGPIPE and the faults stay as they are.
+void block_async_signals();
+// For a program's main(), before any other thread starts: blocks them there (so in every thread
+// to come, OpenMP's, Gloo's and the data loader's included) and starts one thread that only takes
+// them, so that handlers and default actions (Ctrl-C ending a command) work as before, off the
+// computing threads. Children started through ChildProcess get an empty mask back.
+void take_signals_on_own_thread();
+// The signals block_async_signals() blocks.
+sigset_t async_signals();
 
 } // namespace bft

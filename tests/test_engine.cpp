@@ -16,12 +16,18 @@
 #include "live.h"
 #include "npy.h"
 #include "onednn.h"
+#include "runtime.h"
 #include "winograd.h"
 
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <thread>
@@ -815,6 +821,56 @@ TEST_F(EngineOnFixture, CancelledForwardsStopAndReturnNothing)
     const auto t = translate(*big, at::zeros({1, 3, 256, 256}), at::zeros({1, 18, 256, 256}), c10::Device(c10::kCPU), o);
     canceller.join();
     EXPECT_FALSE(t.output.defined());
+}
+
+// --- signals and the threads that compute (runtime.h) --------------------------------------------
+
+std::atomic<int> g_signals_handled{0};
+std::atomic<int> g_signals_on_compute{0};
+std::atomic<pid_t> g_compute_tid{0};
+
+void count_signal(int)
+{
+    g_signals_handled.fetch_add(1);
+    if (static_cast<pid_t>(::syscall(SYS_gettid)) == g_compute_tid.load())
+        g_signals_on_compute.fetch_add(1);
+}
+
+TEST(Runtime, SignalsAreHandledOffTheThreadThatComputes)
+{
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN";
+    // oneDNN's JIT GEMM points rsp into the heap while it runs: a handler run on that thread writes
+    // its frame there. As in `bft`, this (main) thread computes while signals keep coming.
+    struct sigaction sa {};
+    sa.sa_handler = count_signal;
+    sigemptyset(&sa.sa_mask);
+    ASSERT_EQ(::sigaction(SIGUSR1, &sa, nullptr), 0); // left in place: a late signal must not end the process
+    g_compute_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    take_signals_on_own_thread();
+    std::atomic<bool> done{false};
+    std::thread sender([&] {
+        while (!done) {
+            ::kill(::getpid(), SIGUSR1); // to the process, as Ctrl-C is
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    });
+    // The shape of the GEMM that aborted a rank (a 1x1 convolution's weight gradient).
+    const int64_t m = 32, n = 16, k = 512;
+    std::vector<float> a(m * k, 1.0f), b(n * k, 0.5f), c(m * n);
+    const auto t0 = std::chrono::steady_clock::now();
+    int bad = 0;
+    while (g_signals_handled.load() < 200 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+        ASSERT_TRUE(onednn::sgemm(false, true, m, n, k, a.data(), k, b.data(), k, 0.0f, c.data(), n));
+        bad += std::count_if(c.begin(), c.end(), [&](float v) { return v != 0.5f * k; });
+    }
+    done = true;
+    sender.join();
+    const sigset_t set = async_signals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr); // the other tests of this process, as they were
+    EXPECT_GE(g_signals_handled.load(), 200);
+    EXPECT_EQ(g_signals_on_compute.load(), 0);
+    EXPECT_EQ(bad, 0);
 }
 
 } // namespace

@@ -154,6 +154,34 @@ private Q_SLOTS:
         QCOMPARE(bytes(live->current()), shown);
     }
 
+    void inferenceThreadTakesNoSignals()
+    {
+        // oneDNN's JIT GEMM corrupts the heap if a signal is handled on its thread (model/runtime.h):
+        // the forward's thread blocks them; the GUI thread still takes them (Ctrl-C ends the app).
+        openPoseWindow();
+        QTRY_VERIFY_WITH_TIMEOUT(window_->session()->current() && !window_->session()->worker()->isBusy(), 30000);
+        auto sigint_blocked = [](const QString& task) {
+            QFile f(task + QStringLiteral("/status"));
+            if (!f.open(QIODevice::ReadOnly))
+                return -1;
+            for (const QByteArray& line : f.readAll().split('\n'))
+                if (line.startsWith("SigBlk:"))
+                    return static_cast<int>((line.mid(7).trimmed().toULongLong(nullptr, 16) >> (SIGINT - 1)) & 1);
+            return -1;
+        };
+        const QString tasks = QStringLiteral("/proc/self/task");
+        int workers = 0;
+        for (const QString& tid : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            QFile comm(tasks + "/" + tid + "/comm");
+            if (comm.open(QIODevice::ReadOnly) && comm.readAll().trimmed() == "bft inference") {
+                ++workers;
+                QCOMPARE(sigint_blocked(tasks + "/" + tid), 1);
+            }
+        }
+        QVERIFY(workers >= 1); // the threads it started (OpenMP's) carry its name, and its mask
+        QCOMPARE(sigint_blocked(tasks + "/" + QString::number(QCoreApplication::applicationPid())), 0);
+    }
+
     void filmViewerShowsTheAuthorsMaps()
     {
         std::map<std::string, bft::live::Raster> maps;

@@ -1,6 +1,7 @@
 #include "import_dialog.h"
 
 #include "live_training.h"
+#include "runtime.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -174,6 +175,7 @@ void ImportDialog::startImport()
     if (thread_.joinable())
         thread_.join(); // the previous import has reported its end already
     thread_ = std::thread([self, rq, stop] {
+        bft::block_async_signals(); // a computing thread (runtime.h)
         QString text;
         bool ok = false, stopped = false;
         try {

@@ -1,5 +1,7 @@
 #include "inference_worker.h"
 
+#include "runtime.h"
+
 #include <exception>
 
 namespace bft::studio {
@@ -7,6 +9,7 @@ namespace bft::studio {
 InferenceWorker::InferenceWorker(QObject* parent) : QThread(parent), model_(std::make_unique<live::LiveModel>())
 {
     qRegisterMetaType<bft::studio::ResultPtr>();
+    setObjectName(QStringLiteral("bft inference")); // the thread's name (top -H, gdb, the tests)
     start();
 }
 
@@ -52,6 +55,7 @@ long long InferenceWorker::request(live::Request request, bool preview)
 
 void InferenceWorker::run()
 {
+    bft::block_async_signals(); // it runs oneDNN's GEMM (runtime.h)
     for (;;) {
         std::vector<Control> controls;
         Pending job;

@@ -1,10 +1,16 @@
 #include "training_worker.h"
 
+#include "runtime.h"
+
 #include <exception>
 
 namespace bft::studio {
 
-TrainingWorker::TrainingWorker(QObject* parent) : QThread(parent) { qRegisterMetaType<bft::live::TrainTick>(); }
+TrainingWorker::TrainingWorker(QObject* parent) : QThread(parent)
+{
+    qRegisterMetaType<bft::live::TrainTick>();
+    setObjectName(QStringLiteral("bft training")); // the thread's name (top -H, gdb)
+}
 
 TrainingWorker::~TrainingWorker()
 {
@@ -43,6 +49,7 @@ void TrainingWorker::stop() { stop_ = true; }
 
 void TrainingWorker::run()
 {
+    bft::block_async_signals(); // it (and the data loader it starts) runs oneDNN's GEMM (runtime.h)
     QString dir = request_ ? QString::fromStdString(request_->run_dir) : resumeDir_;
     try {
         std::unique_ptr<live::TrainingJob> job =
