@@ -45,10 +45,12 @@ const Command kCommands[] = {
     {"translate", bft::cli::cmd_translate, "run a generator on an input and a guide"},
     {"bench", bft::cli::cmd_bench, "measure forward latency and memory"},
     {"convert", bft::cli::cmd_convert, "rewrite a checkpoint as a clean zip-format state dict"},
+#ifndef BFT_ENGINE_ONLY // the engine-only build (CMake BFT_ENGINE_ONLY) has no images, datasets or training loop
     {"synth", bft::cli::cmd_synth, "make a synthetic paired dataset for a task"},
     {"train", bft::cli::cmd_train, "train or fine-tune a generator on a dataset"},
     {"eval", bft::cli::cmd_eval, "measure a generator on a dataset split (L1, PSNR, SSIM, depth RMSE)"},
     {"dataset", bft::cli::cmd_dataset, "check a dataset, or draw a contact sheet of it"},
+#endif
 };
 
 void usage(std::ostream& out)
@@ -105,6 +107,12 @@ int main(int argc, char** argv)
             return 1;
         }
     }
+#ifdef BFT_ENGINE_ONLY
+    if (name == "synth" || name == "train" || name == "eval" || name == "dataset") {
+        std::cerr << "bft: '" << name << "' is not in this engine-only build (built with -DBFT_ENGINE_ONLY=ON)\n";
+        return 2;
+    }
+#endif
     std::cerr << "bft: unknown command '" << name << "'\n";
     usage(std::cerr);
     return 2;

@@ -62,6 +62,7 @@ int cmd_bench(int argc, char** argv)
         .option("profile", "FILE", "trace one more forward (or training step), operator by operator, to FILE (Chrome trace JSON)")
         .flag("train-step", "time training steps (forward, backward, Adam for G and D; L1 + LSGAN) instead of forwards")
         .flag("no-winograd", "run every convolution direct (no Winograd for the wide 3x3 ones), for comparison")
+        .flag("no-cuda-graph", "CUDA: launch every kernel from the CPU instead of replaying CUDA graphs, for comparison")
         .flag("no-gan", "with --train-step: the L1 loss alone (the depth task's objective)")
         .flag("json", "print the JSON report instead of text");
     if (!args.parse(argc, argv))
@@ -81,6 +82,7 @@ int cmd_bench(int argc, char** argv)
     config.cancel_trials = args.get_int("cancel-trials", 0, 10000);
     config.precision = choose_precision(args.get("precision"), config.device);
     config.winograd = !args.has("no-winograd");
+    config.cuda_graph = !args.has("no-cuda-graph");
 
     Generator net;
     if (args.has("checkpoint")) {

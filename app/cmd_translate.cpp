@@ -4,12 +4,14 @@
 
 #include "checkpoint.h"
 #include "errors.h"
-#include "guide_files.h"
-#include "image_io.h"
 #include "inference.h"
 #include "npy.h"
-#include "live.h"
 #include "runtime.h"
+#ifndef BFT_ENGINE_ONLY
+#include "guide_files.h"
+#include "image_io.h"
+#include "live.h"
+#endif
 
 #include <sys/stat.h>
 
@@ -18,6 +20,13 @@
 namespace bft::cli {
 
 namespace {
+
+#ifdef BFT_ENGINE_ONLY
+// The engine-only build (no OpenCV) reads and writes .npy files alone.
+struct ImageInfo {
+    int bit_depth = 8;
+};
+#endif
 
 bool is_npy(const std::string& path)
 {
@@ -39,10 +48,17 @@ at::Tensor load_tensor(const std::string& path, int channels, ImageInfo* info)
             throw Error(path, "has " + std::to_string(t.size(t.dim() - 3)) + " channels; the model takes " + std::to_string(channels));
         return t;
     }
+#ifdef BFT_ENGINE_ONLY
+    (void)info;
+    throw Error(path, "this engine-only build of bft reads .npy files only");
+#else
     if (!is_image_path(path))
         throw Error(path, "unknown file type (use .npy or an image: .png, .jpg, .bmp, .tif)");
     return read_image(path, channels, info);
+#endif
 }
+
+#ifndef BFT_ENGINE_ONLY
 
 // The editor's path, for the guide files the editor imports: OpenPose JSON (pose), a patch layout
 // (texture), a depth map or points (depth). Runs live::LiveModel, as the editor does.
@@ -108,6 +124,7 @@ int translate_like_the_editor(const Args& args, const live::ModelInfo& info)
     }
     return 0;
 }
+#endif
 
 } // namespace
 
@@ -142,6 +159,10 @@ int cmd_translate(int argc, char** argv)
     const std::string checkpoint = args.require("checkpoint");
     // The guide files the editor imports take the editor's path; telling which needs the model's
     // task, so only then is the checkpoint inspected (it is read in full again by the load).
+#ifdef BFT_ENGINE_ONLY
+    if (args.has("depth"))
+        throw UsageError("--depth needs the full build (this one is engine-only: .npy inputs)");
+#else
     if (lower_extension(args.get("guide")) == ".json" || args.has("depth")) {
         const live::ModelInfo info = live::inspect(checkpoint);
         if (args.has("depth") && !(info.task_known && info.task == live::Task::Depth))
@@ -149,14 +170,20 @@ int cmd_translate(int argc, char** argv)
         if (info.task_known && (args.has("depth") || info.task != live::Task::Depth))
             return translate_like_the_editor(args, info);
     }
+#endif
     const std::string input_path = args.require("input");
     const std::string guide_path = args.require("guide");
     const std::string output_path = args.require("output");
     set_threads(args.get_int("threads", 0, 1024));
     configure_memory();
     const c10::Device device = resolve_device(args.get("device"));
+#ifdef BFT_ENGINE_ONLY
+    if (!is_npy(output_path))
+        throw UsageError("--output must end in .npy (this engine-only build writes no images)");
+#else
     if (!is_npy(output_path) && !is_image_path(output_path))
         throw UsageError("--output must end in .npy or an image extension (.png, .jpg, .bmp, .tif)");
+#endif
     int bit_depth = 0;
     if (args.has("bit-depth")) {
         bit_depth = args.get_int("bit-depth", 8, 16);
@@ -185,9 +212,11 @@ int cmd_translate(int argc, char** argv)
         // Keep the layout the input came in: CHW in, CHW out.
         write_npy(output_path, input.dim() == 3 ? result.output[0] : result.output);
     } else {
+#ifndef BFT_ENGINE_ONLY
         if (result.output.size(0) != 1)
             throw Error(output_path, "a batch of " + std::to_string(result.output.size(0)) + " results needs .npy output");
         write_image(output_path, result.output[0], bit_depth ? bit_depth : info.bit_depth);
+#endif
     }
     if (args.has("film-dir")) {
         const std::string dir = args.get("film-dir");

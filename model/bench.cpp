@@ -1,6 +1,7 @@
 #include "bench.h"
 
 #include "checkpoint.h"
+#include "cuda_support.h"
 #include "inference.h"
 #include "runtime.h"
 #include "training.h"
@@ -127,6 +128,8 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     ForwardOptions forward;
     forward.precision = config.precision;
     forward.winograd = config.winograd;
+    forward.cuda_graph = config.cuda_graph;
+    const bool cuda = config.device.is_cuda();
     // Memory, from the resident set: the warm-up builds the derived weights (bf16 copies, fused and
     // sub-pixel kernels), whose size is the growth over it; the timed forwards then show the
     // activations' peak as the high-water mark's growth. malloc_trim first, so that memory left
@@ -136,30 +139,43 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
         malloc_trim(0);
 #endif
     };
+    // On CUDA the same from the caching allocator: what it holds after the warm-up (derived weights,
+    // and a CUDA graph's memory pool) and its high-water mark above that during the timed forwards.
+    auto held_mib = [&] { return cuda ? cuda_allocated_mib(config.device) : proc_status_mib("VmRSS"); };
     trim();
-    const double rss_start = proc_status_mib("VmRSS");
+    sync(config.device);
+    const double rss_start = held_mib();
+    // A CUDA graph allocates its activations once, while it is captured in the warm-up, and keeps
+    // them in a pool of its own: the peak is taken from before the warm-up there.
+    cuda_reset_peak(config.device);
     for (int k = 0; k < std::max(1, config.warmup); ++k) {
-        net.run(input, guide, forward);
+        net.infer(input, guide, forward);
         sync(config.device);
         if (progress && !progress(++done, total))
             return r;
     }
     trim();
-    const double rss_before = proc_status_mib("VmRSS");
+    const double rss_before = held_mib();
     r.derived_weights_mib = std::max(0.0, rss_before - rss_start);
     reset_peak_rss();
     for (int k = 0; k < config.runs; ++k) {
         const auto t0 = std::chrono::steady_clock::now();
-        at::Tensor y = net.run(input, guide, forward);
+        at::Tensor y = net.infer(input, guide, forward);
         sync(config.device);
         const auto t1 = std::chrono::steady_clock::now();
         r.times_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
         if (progress && !progress(++done, total))
             break;
     }
-    r.peak_forward_mib = std::max(0.0, proc_status_mib("VmHWM") - rss_before);
-    r.peak_process_mib = proc_status_mib("VmHWM");
-    if (!config.profile_path.empty()) {
+    r.peak_forward_mib = std::max(0.0, (cuda ? cuda_peak_allocated_mib(config.device) : proc_status_mib("VmHWM")) - rss_before);
+    r.peak_process_mib = cuda ? cuda_peak_allocated_mib(config.device) : proc_status_mib("VmHWM");
+    r.cuda_graphs = net.cuda_graph_captures() > 0;
+    if (r.cuda_graphs) { // a replay computes what the kernels launched one by one compute
+        ForwardOptions direct = forward;
+        direct.cuda_graph = false;
+        r.graph_vs_direct_max_abs = (net.infer(input, guide, forward) - net.run(input, guide, direct)).abs().max().item<double>();
+    }
+    if (!config.profile_path.empty()) { // kernel by kernel, as run(): a graph's replay would show as one call
         torch::autograd::profiler::RecordProfile trace(config.profile_path);
         net.run(input, guide, forward);
         sync(config.device);
@@ -237,8 +253,10 @@ BenchReport run_train_bench(const Generator& net, const BenchConfig& config, boo
     TrainStep step(net, tc, config.device);
     const int total = std::max(1, config.warmup) + config.runs;
     int done = 0;
-    const double rss_start = proc_status_mib("VmRSS");
+    const bool cuda = config.device.is_cuda();
+    const double rss_start = cuda ? cuda_allocated_mib(config.device) : proc_status_mib("VmRSS");
     reset_peak_rss();
+    cuda_reset_peak(config.device);
     for (int k = 0; k < total; ++k) {
         const auto t0 = std::chrono::steady_clock::now();
         step.run(input, guide, target);
@@ -249,8 +267,9 @@ BenchReport run_train_bench(const Generator& net, const BenchConfig& config, boo
         if (progress && !progress(++done, total))
             break;
     }
-    r.peak_forward_mib = std::max(0.0, proc_status_mib("VmHWM") - rss_start);
-    r.peak_process_mib = proc_status_mib("VmHWM");
+    const double peak = cuda ? cuda_peak_allocated_mib(config.device) : proc_status_mib("VmHWM");
+    r.peak_forward_mib = std::max(0.0, peak - rss_start);
+    r.peak_process_mib = peak;
     if (!config.profile_path.empty()) {
         torch::autograd::profiler::RecordProfile trace(config.profile_path);
         step.run(input, guide, target);
@@ -269,7 +288,9 @@ std::string BenchReport::to_json() const
       << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
       << ", \"precision\": \"" << precision_name(config.precision) << "\", \"winograd\": "
-      << (config.winograd ? "true" : "false") << ", \"warmup\": " << config.warmup
+      << (config.winograd ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
+      << ", \"graph_vs_direct_max_abs\": " << graph_vs_direct_max_abs
+      << ", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms
       << ", \"min_ms\": " << min_ms << ", \"max_ms\": " << max_ms << ", \"p10_ms\": " << p10_ms
       << ", \"p90_ms\": " << p90_ms << ", \"stdev_ms\": " << stdev_ms << ", \"times_ms\": [";
@@ -292,9 +313,12 @@ std::string BenchReport::summary() const
     s << "  " << config.batch << "x" << config.height << "x" << config.width << " on " << config.device.str() << ", "
       << threads << " threads, " << (what == "forward" ? precision_name(config.precision) : what) << ", "
       << (what == "forward" && !config.winograd ? "direct convolutions only, " : "")
+      << (cuda_graphs ? "CUDA graph, " : "")
       << (run_height != config.height || run_width != config.width
               ? "padded to " + std::to_string(run_width) + "x" + std::to_string(run_height) + ", "
               : std::string()) << times_ms.size() << " runs after " << config.warmup << " warm-up\n";
+    if (cuda_graphs)
+        s << "  CUDA graph replay against kernel by kernel: max difference " << std::scientific << graph_vs_direct_max_abs << std::fixed << "\n";
     s << "  median " << median_ms << " ms (p10 " << p10_ms << ", p90 " << p90_ms << ", min " << min_ms << ", max "
       << max_ms << ")\n";
     if (!cancel_latency_ms.empty())

@@ -17,6 +17,7 @@ struct BenchConfig {
     int warmup = 2, runs = 10; // at least one warm-up forward always runs
     Precision precision = Precision::FP32;
     bool winograd = true; // false: every convolution direct (ForwardOptions::winograd)
+    bool cuda_graph = true; // CUDA: forwards replayed as CUDA graphs (ForwardOptions::cuda_graph)
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report
     std::string profile_path; // if set, one more forward is traced there (Chrome trace JSON)
@@ -36,6 +37,8 @@ struct BenchReport {
     // fused and sub-pixel kernels), and the process's peak resident set.
     double peak_forward_mib = 0, derived_weights_mib = 0, peak_process_mib = 0;
     std::string memory_kind; // "cpu-rss" or "cuda-allocated"
+    bool cuda_graphs = false; // the timed forwards were CUDA graph replays
+    double graph_vs_direct_max_abs = 0; // then: a replay's output against the kernel-by-kernel forward's
     std::string what = "forward"; // or "train-step", "train-step-l1"
     // Time from setting the cancel flag to the stale forward's return (when a new request can start).
     std::vector<double> cancel_latency_ms;

@@ -12,6 +12,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <chrono>
+#include <variant>
 #include <iomanip>
 #include <sstream>
 
@@ -138,6 +139,11 @@ int64_t WeightCache::bytes()
     return total;
 }
 
+// Convolution options hold their padding in a c10::variant in LibTorch 1.13 and in a std::variant
+// in 2.x: unqualified calls find either (std's here, c10's by argument-dependent lookup).
+using std::get;
+using std::get_if;
+
 namespace {
 enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kTaps, kWinograd };
 }
@@ -201,7 +207,7 @@ constexpr int64_t kWinogradMinChannels = 128;
 int64_t plain_kernel(const torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
     const int64_t k = (*o.kernel_size())[0];
     auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
     const bool plain = all(o.kernel_size(), k) && all(o.stride(), 1) && all(o.dilation(), 1) && o.groups() == 1 &&
@@ -283,7 +289,7 @@ at::Tensor pointwise(const at::Tensor& x, int64_t channels, const std::function<
 bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
     auto square = [](const auto& a) { return (*a)[0] == (*a)[1]; };
     if (!padding || !square(o.kernel_size()) || !square(o.stride()) || !square(*padding) || (*o.dilation())[0] != 1 ||
         (*o.dilation())[1] != 1 || o.groups() != 1 || x.scalar_type() != at::kFloat)
@@ -304,7 +310,7 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
         b = cast(b, kCast);
     }
     // The generators only use explicit paddings (never "same"/"valid").
-    const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+    const auto& padding = get<torch::ExpandingArray<2>>(o.padding());
     if (!fast_ && cpu_ && gemm_pays(x, m))
         return conv2d_gemm(x, w, b, (*o.stride())[0], (*padding)[0]);
     if (fast_ && cpu_ && dtype_ == at::kFloat && use_taps(x, m)) {
@@ -420,14 +426,34 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
         return kernels::film_modulate(x, gamma_beta, relu, sole_owner(x));
     const int64_t c = x.size(1);
     const at::ScalarType t = statistics_type(x); // fp32 at least
-    at::Tensor y = film_modulate(x.to(t), gamma_beta.narrow(1, 0, c).to(t), gamma_beta.narrow(1, c, c).to(t));
-    return (relu ? at::relu(y) : y).to(x.scalar_type());
+    const at::Tensor xf = x.to(t), gamma = gamma_beta.narrow(1, 0, c).to(t), beta = gamma_beta.narrow(1, c, c).to(t);
+    at::Tensor y;
+    if (fast_) { // CUDA inference: both statistics from one reduction (film_modulate's formula), fewer passes
+        const int64_t dims[] = {2, 3};
+        auto [var, mean] = at::var_mean(xf, at::IntArrayRef(dims), /*unbiased=*/true, /*keepdim=*/true);
+        y = at::addcmul(beta, gamma, (xf - mean).mul_(var.add_(1e-5).rsqrt_()));
+    } else {
+        y = film_modulate(xf, gamma, beta); // differentiable
+    }
+    if (relu)
+        y = fast_ ? y.relu_() : at::relu(y);
+    return y.to(x.scalar_type());
 }
 
 at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 {
     if (fast_ && cpu_)
         return kernels::instance_norm(x, relu, sole_owner(x));
+    if (fast_) {
+        // CUDA inference: LibTorch's instance_norm runs as a batch norm over a (1, N*C, H, W) view,
+        // for which it copies a channels-last map into NCHW (and the next convolution copies it
+        // back). The same statistics here, in fp32, in the map's own layout.
+        const at::Tensor xf = x.to(statistics_type(x));
+        const int64_t dims[] = {2, 3};
+        auto [var, mean] = at::var_mean(xf, at::IntArrayRef(dims), /*unbiased=*/false, /*keepdim=*/true);
+        at::Tensor y = (xf - mean).mul_(var.add_(1e-5).rsqrt_());
+        return (relu ? y.relu_() : y).to(x.scalar_type());
+    }
     at::Tensor y = bft::instance_norm(x.to(statistics_type(x)));
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }

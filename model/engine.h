@@ -50,6 +50,9 @@ struct ForwardOptions {
     bool winograd = true;
     // With winograd: winograd.h's even where oneDNN has a kernel (for tests on AVX-512 machines).
     bool own_winograd = false;
+    // CUDA inference without gamma/beta capture: GeneratorImpl::infer replays whole forwards as CUDA
+    // graphs (cuda_support.h). A replay runs to its end: cancellation is checked before it.
+    bool cuda_graph = true;
 };
 
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor

@@ -5,7 +5,27 @@
 
 #include "errors.h"
 
+#include <ATen/core/grad_mode.h>
+
 namespace bft {
+
+at::Tensor GeneratorImpl::infer(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
+{
+    if (options.cuda_graph && input.is_cuda() && !options.film && !at::GradMode::is_enabled()) {
+        if (options.cancel && options.cancel->load(std::memory_order_relaxed))
+            return {};
+        ForwardOptions whole = options;
+        whole.cancel = nullptr; // a captured forward must not stop halfway
+        std::vector<at::Tensor> state = parameters();
+        for (const at::Tensor& b : buffers())
+            state.push_back(b);
+        at::Tensor y = cuda_graphs_.run(input, guide, static_cast<int>(options.precision), state,
+                                        [&](const at::Tensor& x, const at::Tensor& g) { return run(x, g, whole); });
+        if (y.defined())
+            return y;
+    }
+    return run(input, guide, options);
+}
 
 Generator make_generator(const ArchSpec& spec)
 {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "arch.h"
+#include "cuda_support.h"
 #include "engine.h"
 #include "film.h"
 
@@ -30,6 +31,11 @@ public:
     // steps turn into full-size steps of random sign; training leaves them as they are.
     virtual std::vector<at::Tensor> absorbed_biases() const = 0;
 
+    // run() for inference (autograd off): on CUDA, unless gamma/beta maps are captured or
+    // options.cuda_graph is off, replayed as a CUDA graph; elsewhere run() itself.
+    at::Tensor infer(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options);
+    int cuda_graph_captures() { return cuda_graphs_.captures(); }
+
     at::Tensor forward(const at::Tensor& input, const at::Tensor& guide, FilmMaps* film = nullptr)
     {
         ForwardOptions options;
@@ -40,10 +46,15 @@ public:
     // The fast path's derived weights (bf16 copies, fused bottlenecks, Winograd-domain kernels):
     // their size, and letting them go (a forward makes those it needs again).
     int64_t derived_weight_bytes() { return weight_cache_.bytes(); }
-    void release_derived_weights() { weight_cache_.clear(); }
+    void release_derived_weights()
+    {
+        cuda_graphs_.clear(); // they read the derived weights
+        weight_cache_.clear();
+    }
 
 protected:
     WeightCache weight_cache_; // derived weights of the fast path (bf16 copies, fused bottlenecks, sub-pixel phases, taps, Winograd)
+    CudaGraphs cuda_graphs_;
 
 private:
     ArchSpec spec_;

@@ -75,7 +75,7 @@ Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, co
     forward.precision = options.precision;
     forward.cancel = options.cancel;
     forward.winograd = options.winograd;
-    at::Tensor y = net.run(x, g, forward);
+    at::Tensor y = net.infer(x, g, forward);
     if (!y.defined())
         return Translation{}; // cancelled
     result.output = y.narrow(2, 0, h).narrow(3, 0, w).to(at::kCPU).contiguous();

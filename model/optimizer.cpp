@@ -7,6 +7,9 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <cmath>
+#include <sstream>
+#include <string>
+#include <type_traits>
 
 namespace bft {
 
@@ -17,6 +20,20 @@ bool fusable(const at::Tensor& p, const torch::optim::AdamOptions& options)
     const at::Tensor& g = p.grad();
     return !options.amsgrad() && p.is_cpu() && p.scalar_type() == at::kFloat && p.is_contiguous() && !g.is_sparse() &&
            g.is_cpu() && g.scalar_type() == at::kFloat && g.is_contiguous() && g.sizes().equals(p.sizes());
+}
+
+// torch::optim keys a parameter's state by the address of its TensorImpl: written out as a string
+// in LibTorch 1.13 (c10::guts::to_string, an ostream's <<), the pointer itself in 2.x.
+template <typename Key>
+Key state_key(at::TensorImpl* impl)
+{
+    if constexpr (std::is_same_v<Key, std::string>) {
+        std::ostringstream s;
+        s << impl;
+        return s.str();
+    } else {
+        return impl;
+    }
 }
 
 } // namespace
@@ -40,7 +57,7 @@ at::Tensor FusedAdam::step(LossClosure closure)
         for (auto& p : group.params()) {
             if (!p.grad().defined())
                 continue;
-            const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+            const auto key = state_key<typename std::decay_t<decltype(state_)>::key_type>(p.unsafeGetTensorImpl());
             auto found = state_.find(key);
             if (found == state_.end()) {
                 auto state = std::make_unique<torch::optim::AdamParamState>();

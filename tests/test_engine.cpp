@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "convolution.h"
+#include "cuda_support.h"
 #include "errors.h"
 #include "film.h"
 #include "gemm_convolution.h"
@@ -821,6 +822,53 @@ TEST_F(EngineOnFixture, CancelledForwardsStopAndReturnNothing)
     const auto t = translate(*big, at::zeros({1, 3, 256, 256}), at::zeros({1, 18, 256, 256}), c10::Device(c10::kCPU), o);
     canceller.join();
     EXPECT_FALSE(t.output.defined());
+}
+
+// --- CUDA graphs (cuda_support.h) -----------------------------------------------------------------
+
+TEST_F(EngineOnFixture, CudaGraphsReplayWhatTheKernelsComputeAndFollowTheWeights)
+{
+    ForwardOptions direct;
+    direct.cuda_graph = false;
+    auto batch = [](const at::Tensor& t) { return t.dim() == 3 ? t.unsqueeze(0) : t; };
+    // Where there is nothing to capture (the CPU), infer() is run() and nothing is captured.
+    {
+        c10::InferenceMode inference;
+        const at::Tensor x = batch(input_), g = batch(guide_);
+        EXPECT_TRUE(at::equal(g_.net->infer(x, g, {}), g_.net->run(x, g, direct)));
+        CudaGraphs graphs;
+        EXPECT_FALSE(graphs.run(x, g, 0, {}, [&](const at::Tensor& a, const at::Tensor& b) { return g_.net->run(a, b, {}); })
+                         .defined());
+    }
+    EXPECT_EQ(g_.net->cuda_graph_captures(), 0);
+    if (!cuda_available())
+        GTEST_SKIP() << "no CUDA device: the capture and replay themselves are not run here";
+
+    const c10::Device cuda = resolve_device("cuda");
+    g_.net->to(cuda);
+    c10::InferenceMode inference;
+    auto check = [&](const at::Tensor& x, const at::Tensor& g, Precision p) {
+        ForwardOptions o;
+        o.precision = p;
+        ForwardOptions d = direct;
+        d.precision = p;
+        const at::Tensor replay = g_.net->infer(x, g, o), kernels = g_.net->run(x, g, d);
+        EXPECT_LE((replay - kernels).abs().max().item<double>(), p == Precision::FP32 ? 1e-6 : 1e-2);
+    };
+    const at::Tensor x = batch(input_).to(cuda), g = batch(guide_).to(cuda);
+    check(x, g, Precision::FP32);
+    EXPECT_EQ(g_.net->cuda_graph_captures(), 1);
+    check(x * 0.5, g.flip(3), Precision::FP32); // new inputs, same graph
+    EXPECT_EQ(g_.net->cuda_graph_captures(), 1);
+    {
+        torch::NoGradGuard no_grad; // an optimizer's in-place step: the graph is captured again
+        for (auto& p : g_.net->parameters())
+            p.mul_(1.01);
+    }
+    check(x, g, Precision::FP32);
+    EXPECT_EQ(g_.net->cuda_graph_captures(), 2);
+    check(x, g, Precision::BF16); // another precision, another graph
+    EXPECT_EQ(g_.net->cuda_graph_captures(), 3);
 }
 
 // --- signals and the threads that compute (runtime.h) --------------------------------------------
