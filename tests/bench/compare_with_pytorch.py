@@ -51,21 +51,35 @@ def torch_worker(args):
     import torch
     import bft_torch
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        # PyTorch's defaults, unless asked: cuDNN may run fp32 convolutions in TF32 (10-bit mantissa).
+        torch.backends.cudnn.allow_tf32 = args.torch_tf32 == "on"
+        torch.backends.cudnn.benchmark = True  # as ours: fixed shapes, cuDNN's fastest kernels
     cfg, _ = CONFIGS[args.config]
     net = bft_torch.build(**cfg).eval()
     net.load_state_dict(torch.load(args.weights, map_location="cpu"), strict=True)
+    net.to(dev)
     torch.manual_seed(0)
-    x = torch.rand(args.batch, cfg["input_nc"], args.size, args.size) * 2 - 1
-    g = torch.rand(args.batch, cfg["guide_nc"], args.size, args.size) * 2 - 1
+    x = (torch.rand(args.batch, cfg["input_nc"], args.size, args.size) * 2 - 1).to(dev)
+    g = (torch.rand(args.batch, cfg["guide_nc"], args.size, args.size) * 2 - 1).to(dev)
     times = []
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(dev)
     if args.train_step:
         net.train()
         d = bft_torch.patchgan(cfg["input_nc"] + cfg["guide_nc"] + cfg["output_nc"])
-        b = torch.rand(args.batch, cfg["output_nc"], args.size, args.size) * 2 - 1
+        d.to(dev)
+        b = (torch.rand(args.batch, cfg["output_nc"], args.size, args.size) * 2 - 1).to(dev)
         step = bft_torch.train_step_fn(net, d)
         for k in range(max(1, args.warmup) + args.runs):
+            sync()
             t0 = time.perf_counter()
             step(x, g, b)
+            sync()
             if k >= max(1, args.warmup):
                 times.append((time.perf_counter() - t0) * 1000)
         print(json.dumps({"median_ms": statistics.median(times), "times_ms": times, "threads": torch.get_num_threads(),
@@ -77,16 +91,23 @@ def torch_worker(args):
         import ctypes
         for _ in range(max(1, args.warmup)):
             net(x, g)
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        before = proc_mib("VmRSS")
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
+        sync()
+        if cuda:  # as ours: the allocator's high-water mark above what was held before the timed forwards
+            before = torch.cuda.memory_allocated(dev) / 2**20
+            torch.cuda.reset_peak_memory_stats(dev)
+        else:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            before = proc_mib("VmRSS")
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
         for _ in range(args.runs):
             t0 = time.perf_counter()
             net(x, g)
+            sync()
             times.append((time.perf_counter() - t0) * 1000)
+        peak = (torch.cuda.max_memory_allocated(dev) / 2**20 if cuda else proc_mib("VmHWM")) - before
     print(json.dumps({"median_ms": statistics.median(times), "times_ms": times, "threads": torch.get_num_threads(),
-                      "peak_forward_mib": max(0.0, proc_mib("VmHWM") - before)}))
+                      "peak_forward_mib": max(0.0, peak)}))
 
 
 def cpu_model():
@@ -118,6 +139,10 @@ def main():
     ap.add_argument("--configs", default="pose256,depth256,texture128,texture256")
     ap.add_argument("--threads", default="2")
     ap.add_argument("--batch", default="1")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]: both engines run there")
+    ap.add_argument("--torch-tf32", choices=["on", "off"], default="on",
+                    help="CUDA: whether PyTorch's cuDNN may run fp32 convolutions in TF32 (on: PyTorch's default; "
+                         "ours runs fp32 exactly, for parity)")
     ap.add_argument("--precision", default="fp32",
                     help="our engine's precisions, e.g. fp32,bf16: each round runs each beside the same PyTorch run "
                          "(fp32), and the table adds each one's speed-up over our fp32, round by round")
@@ -154,12 +179,13 @@ def main():
                         step = ["--train-step"] if args.train_step else []
                         for p in precisions:
                             ours[p].append(run_json([args.bft, "bench", "--checkpoint", weights, "--size", str(size),
-                                                     "--batch", str(batch), "--threads", str(threads), "--device", "cpu",
+                                                     "--batch", str(batch), "--threads", str(threads), "--device", args.device,
                                                      "--precision", p, "--runs", str(args.runs),
                                                      "--warmup", str(args.warmup), "--json"] + step + args.ours_args.split()))
                         theirs.append(run_json([sys.executable, __file__, "--worker", "--config", name, "--weights",
                                                 weights, "--size", str(size), "--batch", str(batch), "--threads",
-                                                str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup)] + step))
+                                                str(threads), "--runs", str(args.runs), "--warmup", str(args.warmup),
+                                                "--device", args.device, "--torch-tf32", args.torch_tf32] + step))
                         mine = ", ".join(f"ours {p} {ours[p][-1]['median_ms']:.1f} ms" for p in precisions)
                         print(f"  {name} threads={threads} batch={batch} round {r + 1}: {mine}, "
                               f"PyTorch {theirs[-1]['median_ms']:.1f} ms", file=sys.stderr, flush=True)
@@ -181,7 +207,9 @@ def main():
                                                                   for f, o in zip(ours["fp32"], ours[p])]
                         rows.append(row)
 
-    print(f"\nOpenBLAS kernels for PyTorch: {openblas_core()}; CPU: {cpu_model()}")
+    gpu = torch.cuda.get_device_name(torch.device(args.device)) if args.device.startswith("cuda") else None
+    print(f"\nOpenBLAS kernels for PyTorch: {openblas_core()}; CPU: {cpu_model()}"
+          + (f"; GPU: {gpu} (PyTorch {torch.__version__}, its cuDNN TF32 {args.torch_tf32})" if gpu else ""))
     print(f"\n{'config':<11} {'threads':>7} {'batch':>5} {'precision':>9} {'ours ms':>9} {'PyTorch ms':>10} "
           f"{'ratio':>6} {'worst round':>11} {'ours MiB':>8} {'PyTorch MiB':>11} {'our weight cache MiB':>20} "
           f"{'x our fp32 (rounds)':>19}")
@@ -194,6 +222,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "cpu": cpu_model(), "openblas_core": openblas_core(),
+                       "device": args.device, "gpu": gpu, "torch_tf32": args.torch_tf32 if gpu else None,
                        "ours_args": args.ours_args, "rows": rows}, f, indent=1)
 
 
