@@ -176,8 +176,10 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
         r.graph_vs_direct_max_abs = (net.infer(input, guide, forward) - net.run(input, guide, direct)).abs().max().item<double>();
     }
     if (!config.profile_path.empty()) { // kernel by kernel, as run(): a graph's replay would show as one call
+        ForwardOptions profiled = forward;
+        profiled.sync_layers = true; // on a GPU, each layer's range holds its kernels' time
         torch::autograd::profiler::RecordProfile trace(config.profile_path);
-        net.run(input, guide, forward);
+        net.run(input, guide, profiled);
         sync(config.device);
     }
 

@@ -10,6 +10,8 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/record_function.h>
+#include <torch/cuda.h>
 
 #include <chrono>
 #include <variant>
@@ -145,6 +147,26 @@ using std::get;
 using std::get_if;
 
 namespace {
+// A layer's range in a profile; with ForwardOptions::sync_layers on a GPU, its end waits for the
+// layer's kernels (destroyed before the range's guard, which is declared first).
+class LayerSync {
+public:
+    LayerSync(bool on, const at::Tensor& like) : device_(on ? like.device().index() : -1) {}
+    LayerSync(const LayerSync&) = delete;
+    LayerSync& operator=(const LayerSync&) = delete;
+    ~LayerSync()
+    {
+        if (device_ >= 0)
+            torch::cuda::synchronize(device_);
+    }
+
+private:
+    int64_t device_;
+};
+#define BFT_LAYER(name)                                                                                               \
+    RECORD_FUNCTION("bft::layer::" name, std::vector<c10::IValue>());                                                 \
+    LayerSync layer_sync(sync_layers_, x)
+
 enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kTaps, kWinograd };
 }
 
@@ -156,7 +178,7 @@ int Ops::tag(int base) const
 
 Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& like)
     : film_(options.film), cancel_(options.cancel), cache_(cache), fast_(!at::GradMode::is_enabled()), cpu_(like.is_cpu()),
-      dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
+      sync_layers_(options.sync_layers && like.is_cuda()), dtype_(options.precision == Precision::BF16 ? at::kBFloat16 : at::kFloat)
 {
     // oneDNN's Winograd kernels where it has them (AVX-512), ours (winograd.h) elsewhere, where
     // oneDNN's GEMM runs its products (LibTorch's BLAS, without it, is unmeasured for them).
@@ -303,6 +325,7 @@ bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
 {
+    BFT_LAYER("conv");
     const auto& o = m.options;
     at::Tensor w = m.weight, b = m.bias;
     if (fast_) {
@@ -337,6 +360,7 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
 at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dImpl& m, int64_t padding,
                                int64_t output_padding)
 {
+    BFT_LAYER("conv_transpose");
     if (!cpu_) // cuDNN's transposed convolutions are fast: only the CPU needs the rewrite
         return at::conv_transpose2d(x, fast_ ? cast(m.weight, kCast) : m.weight, fast_ ? cast(m.bias, kCast) : m.bias, 2,
                                     padding, output_padding);
@@ -362,6 +386,7 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
 at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& alpha, size_t alpha_first,
                             const torch::nn::Sequential& beta, size_t beta_first)
 {
+    BFT_LAYER("film_params");
     auto conv_at = [](const torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2dImpl>(); };
     auto* a1 = conv_at(alpha, alpha_first);
     auto* a2 = conv_at(alpha, alpha_first + 2);
@@ -422,6 +447,7 @@ bool sole_owner(const at::Tensor& x)
 
 at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
 {
+    BFT_LAYER("film");
     if (fast_ && cpu_)
         return kernels::film_modulate(x, gamma_beta, relu, sole_owner(x));
     const int64_t c = x.size(1);
@@ -442,6 +468,7 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
 
 at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 {
+    BFT_LAYER("instance_norm");
     if (fast_ && cpu_)
         return kernels::instance_norm(x, relu, sole_owner(x));
     if (fast_) {
@@ -460,6 +487,7 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
 
 at::Tensor Ops::reflect_pad(const at::Tensor& x, int64_t pad)
 {
+    BFT_LAYER("reflect_pad");
     if (fast_ && cpu_)
         return kernels::reflect_pad(x, pad);
     if (x.scalar_type() == at::kFloat && x.is_contiguous())

@@ -53,6 +53,10 @@ struct ForwardOptions {
     // CUDA inference without gamma/beta capture: GeneratorImpl::infer replays whole forwards as CUDA
     // graphs (cuda_support.h). A replay runs to its end: cancellation is checked before it.
     bool cuda_graph = true;
+    // Each layer (Ops' conv, film, ...) shows as a `bft::layer::*` range in a profile; with this on a
+    // GPU it also waits for its kernels before it returns, so that the range holds the layer's time
+    // on the device (bft bench --profile).
+    bool sync_layers = false;
 };
 
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor
@@ -112,6 +116,7 @@ private:
     bool cpu_;
     bool winograd_;     // oneDNN's
     bool own_winograd_; // winograd.h, where oneDNN has none
+    bool sync_layers_;  // ForwardOptions::sync_layers, on a GPU
     at::ScalarType dtype_;
 };
 

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <filesystem>
 
 namespace bft {
@@ -215,6 +217,26 @@ TEST(Cli, BenchWritesAJsonReport)
     EXPECT_LE(j["min_ms"].get<double>(), j["median_ms"].get<double>());
     EXPECT_GE(j["max_ms"].get<double>(), j["median_ms"].get<double>());
     EXPECT_EQ(nlohmann::json::parse(test::read_bytes(dir + "/report.json")), j);
+}
+
+TEST(Cli, BenchProfilesEveryLayer)
+{
+    const auto dir = test::temp_dir("cli-bench-profile");
+    auto r = test::run_cli("bench --preset pose --ngf 4 --size 64 --runs 1 --warmup 1 --threads 1 --device cpu "
+                           "--profile " + q(dir + "/trace.json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto trace = nlohmann::json::parse(test::read_bytes(dir + "/trace.json"));
+    std::map<std::string, int> layers;
+    for (const auto& e : trace)
+        if (e.contains("name") && e["name"].get<std::string>().rfind("bft::layer::", 0) == 0 && e.value("ph", "") == "X")
+            ++layers[e["name"].get<std::string>()];
+    // The pose ResNet's layers, each a range of its own (on a GPU each also waits for its kernels).
+    EXPECT_GE(layers["bft::layer::conv"], 20); // 9 blocks of two, the stems, the encoders
+    EXPECT_GE(layers["bft::layer::conv_transpose"], 2);
+    EXPECT_GE(layers["bft::layer::film_params"], 4);
+    EXPECT_GE(layers["bft::layer::film"], 4);
+    EXPECT_GE(layers["bft::layer::instance_norm"], 18);
+    EXPECT_GE(layers["bft::layer::reflect_pad"], 18);
 }
 
 TEST(Cli, ConvertWritesACleanZipCheckpoint)
