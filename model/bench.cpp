@@ -42,6 +42,11 @@ double proc_status_mib(const std::string& field)
     return 0;
 }
 
+// A forward's memory: the resident set on the CPU, the caching allocator's bytes in use on CUDA;
+// now, and the high-water mark since it was last reset (reset_peak_rss, cuda_reset_peak).
+double held_mib(const c10::Device& d) { return d.is_cuda() ? cuda_allocated_mib(d) : proc_status_mib("VmRSS"); }
+double peak_mib(const c10::Device& d) { return d.is_cuda() ? cuda_peak_allocated_mib(d) : proc_status_mib("VmHWM"); }
+
 void reset_peak_rss()
 {
     // Writing 5 resets VmHWM to the current RSS (Linux >= 4.0).
@@ -129,7 +134,6 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     forward.precision = config.precision;
     forward.winograd = config.winograd;
     forward.cuda_graph = config.cuda_graph;
-    const bool cuda = config.device.is_cuda();
     // Memory, from the resident set: the warm-up builds the derived weights (bf16 copies, fused and
     // sub-pixel kernels), whose size is the growth over it; the timed forwards then show the
     // activations' peak as the high-water mark's growth. malloc_trim first, so that memory left
@@ -140,11 +144,10 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
 #endif
     };
     // On CUDA the same from the caching allocator: what it holds after the warm-up (derived weights,
-    // and a CUDA graph's memory pool) and its high-water mark above that during the timed forwards.
-    auto held_mib = [&] { return cuda ? cuda_allocated_mib(config.device) : proc_status_mib("VmRSS"); };
+    // a CUDA graph's inputs and outputs) and its high-water mark above that.
     trim();
     sync(config.device);
-    const double rss_start = held_mib();
+    const double rss_start = held_mib(config.device);
     // A CUDA graph allocates its activations once, while it is captured in the warm-up, and keeps
     // them in a pool of its own: the peak is taken from before the warm-up there.
     cuda_reset_peak(config.device);
@@ -155,7 +158,7 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
             return r;
     }
     trim();
-    const double rss_before = held_mib();
+    const double rss_before = held_mib(config.device);
     r.derived_weights_mib = std::max(0.0, rss_before - rss_start);
     reset_peak_rss();
     for (int k = 0; k < config.runs; ++k) {
@@ -167,8 +170,8 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
         if (progress && !progress(++done, total))
             break;
     }
-    r.peak_forward_mib = std::max(0.0, (cuda ? cuda_peak_allocated_mib(config.device) : proc_status_mib("VmHWM")) - rss_before);
-    r.peak_process_mib = cuda ? cuda_peak_allocated_mib(config.device) : proc_status_mib("VmHWM");
+    r.peak_process_mib = peak_mib(config.device);
+    r.peak_forward_mib = std::max(0.0, r.peak_process_mib - rss_before);
     r.cuda_graphs = net.cuda_graph_captures() > 0;
     if (r.cuda_graphs) { // a replay computes what the kernels launched one by one compute
         ForwardOptions direct = forward;
@@ -255,8 +258,7 @@ BenchReport run_train_bench(const Generator& net, const BenchConfig& config, boo
     TrainStep step(net, tc, config.device);
     const int total = std::max(1, config.warmup) + config.runs;
     int done = 0;
-    const bool cuda = config.device.is_cuda();
-    const double rss_start = cuda ? cuda_allocated_mib(config.device) : proc_status_mib("VmRSS");
+    const double rss_start = held_mib(config.device);
     reset_peak_rss();
     cuda_reset_peak(config.device);
     for (int k = 0; k < total; ++k) {
@@ -269,9 +271,8 @@ BenchReport run_train_bench(const Generator& net, const BenchConfig& config, boo
         if (progress && !progress(++done, total))
             break;
     }
-    const double peak = cuda ? cuda_peak_allocated_mib(config.device) : proc_status_mib("VmHWM");
-    r.peak_forward_mib = std::max(0.0, peak - rss_start);
-    r.peak_process_mib = peak;
+    r.peak_process_mib = peak_mib(config.device);
+    r.peak_forward_mib = std::max(0.0, r.peak_process_mib - rss_start);
     if (!config.profile_path.empty()) {
         torch::autograd::profiler::RecordProfile trace(config.profile_path);
         step.run(input, guide, target);

@@ -19,26 +19,24 @@
 
 namespace bft {
 
-bool cuda_built()
-{
-#if defined(BFT_WITH_CUDA)
-    return true;
-#else
-    return false;
-#endif
-}
-
 #if defined(BFT_WITH_CUDA)
 namespace {
 int index_of(const c10::Device& device) { return device.has_index() ? device.index() : 0; }
+
+// The caching allocator's count of bytes in use on a device, now and at its peak ([0]: the
+// aggregate over its small and large pools).
+auto allocated_bytes(const c10::Device& device)
+{
+    return c10::cuda::CUDACachingAllocator::getDeviceStats(index_of(device)).allocated_bytes[0];
+}
 } // namespace
 #endif
 
 double cuda_allocated_mib(const c10::Device& device)
 {
 #if defined(BFT_WITH_CUDA)
-    if (device.is_cuda()) // [0]: the aggregate over the small and large pools
-        return static_cast<double>(c10::cuda::CUDACachingAllocator::getDeviceStats(index_of(device)).allocated_bytes[0].current) / 1048576.0;
+    if (device.is_cuda())
+        return static_cast<double>(allocated_bytes(device).current) / 1048576.0;
 #endif
     (void)device;
     return 0;
@@ -48,7 +46,7 @@ double cuda_peak_allocated_mib(const c10::Device& device)
 {
 #if defined(BFT_WITH_CUDA)
     if (device.is_cuda())
-        return static_cast<double>(c10::cuda::CUDACachingAllocator::getDeviceStats(index_of(device)).allocated_bytes[0].peak) / 1048576.0;
+        return static_cast<double>(allocated_bytes(device).peak) / 1048576.0;
 #endif
     (void)device;
     return 0;

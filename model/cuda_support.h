@@ -14,9 +14,6 @@
 
 namespace bft {
 
-// Whether this build links a LibTorch with CUDA (it may still find no device).
-bool cuda_built();
-
 // The caching allocator's bytes in use on a CUDA device now and at their peak since the last
 // reset, in MiB; 0 without CUDA.
 double cuda_allocated_mib(const c10::Device& device);

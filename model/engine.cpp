@@ -438,6 +438,16 @@ at::ScalarType statistics_type(const at::Tensor& x)
     return at::promote_types(x.scalar_type(), at::kFloat);
 }
 
+// (x - mean) / sqrt(var + 1e-5) per channel, both statistics from one reduction, in x's own layout
+// (CUDA inference; x in fp32 at least). Unbiased variance for FiLM (the reference's calc_mean_std),
+// biased for instance norm.
+at::Tensor normalized(const at::Tensor& x, bool unbiased)
+{
+    const int64_t dims[] = {2, 3};
+    auto [var, mean] = at::var_mean(x, at::IntArrayRef(dims), unbiased, /*keepdim=*/true);
+    return (x - mean).mul_(var.add_(1e-5).rsqrt_());
+}
+
 // Nothing but the caller's argument refers to x or its memory: the result may overwrite it.
 bool sole_owner(const at::Tensor& x)
 {
@@ -454,10 +464,8 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
     const at::ScalarType t = statistics_type(x); // fp32 at least
     const at::Tensor xf = x.to(t), gamma = gamma_beta.narrow(1, 0, c).to(t), beta = gamma_beta.narrow(1, c, c).to(t);
     at::Tensor y;
-    if (fast_) { // CUDA inference: both statistics from one reduction (film_modulate's formula), fewer passes
-        const int64_t dims[] = {2, 3};
-        auto [var, mean] = at::var_mean(xf, at::IntArrayRef(dims), /*unbiased=*/true, /*keepdim=*/true);
-        y = at::addcmul(beta, gamma, (xf - mean).mul_(var.add_(1e-5).rsqrt_()));
+    if (fast_) { // CUDA inference: film_modulate's formula in fewer passes
+        y = at::addcmul(beta, gamma, normalized(xf, /*unbiased=*/true));
     } else {
         y = film_modulate(xf, gamma, beta); // differentiable
     }
@@ -475,10 +483,7 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
         // CUDA inference: LibTorch's instance_norm runs as a batch norm over a (1, N*C, H, W) view,
         // for which it copies a channels-last map into NCHW (and the next convolution copies it
         // back). The same statistics here, in fp32, in the map's own layout.
-        const at::Tensor xf = x.to(statistics_type(x));
-        const int64_t dims[] = {2, 3};
-        auto [var, mean] = at::var_mean(xf, at::IntArrayRef(dims), /*unbiased=*/false, /*keepdim=*/true);
-        at::Tensor y = (xf - mean).mul_(var.add_(1e-5).rsqrt_());
+        at::Tensor y = normalized(x.to(statistics_type(x)), /*unbiased=*/false);
         return (relu ? y.relu_() : y).to(x.scalar_type());
     }
     at::Tensor y = bft::instance_norm(x.to(statistics_type(x)));
