@@ -8,6 +8,10 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -373,6 +377,204 @@ at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, cons
     });
     return out;
 }
+
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+namespace {
+// conv_few_outputs's inner block: P adjacent output pixels of one row, O outputs each, over the k
+// taps of one kernel row and C channels, in P*O vector accumulators (AVX-512: up to 24 of its 32
+// registers; AVX2: up to 12 of 16). `in` points at the block's first input pixel in input row
+// y + ky, `w` at that kernel row's weights. The accumulators start at zero (first) or from `partial`
+// and go back there, unless `last`: then sums[p*O + o] receives the totals. One kernel row at a
+// time, so that what a run of blocks reads stays in L1 (that row's weights, 5 KiB for 3 x 64 x 7,
+// and a sliding window of input pixels); all k rows at once needed the whole 38 KiB kernel beside
+// 7 rows of pixels, which spilled out of L1 (13.6 ms for the pose ResNet's last layer, against 6).
+// Each tap and channel vector loads O weight vectors and P input vectors for P*O FMAs.
+// GCC 12's _mm512_reduce_add_ps passes an undefined vector to a masked extract and warns about it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <int P, int O>
+__attribute__((target("avx512f"))) void few_block_avx512(const float* in, int64_t c, int64_t k, const float* w,
+                                                         float* partial, bool first, bool last, float* sums)
+{
+    __m512 acc[P][O];
+#pragma GCC unroll 24
+    for (int i = 0; i < P * O; ++i)
+        acc[i / O][i % O] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(partial + i * 16);
+    const int64_t tap_stride = k * k * c; // from one output's weights to the next's
+    for (int64_t kx = 0; kx < k; ++kx) {
+        const float* xr = in + kx * c;
+        const float* wr = w + kx * c;
+        for (int64_t cv = 0; cv < c; cv += 16) {
+            __m512 wv[O];
+#pragma GCC unroll 4
+            for (int o = 0; o < O; ++o)
+                wv[o] = _mm512_loadu_ps(wr + o * tap_stride + cv);
+#pragma GCC unroll 24
+            for (int p = 0; p < P; ++p) {
+                __m512 xv = _mm512_loadu_ps(xr + p * c + cv);
+                // In a register: GCC would fold the load into each of the O FMAs, O loads of one vector.
+                __asm__("" : "+v"(xv));
+#pragma GCC unroll 4
+                for (int o = 0; o < O; ++o)
+                    acc[p][o] = _mm512_fmadd_ps(xv, wv[o], acc[p][o]);
+            }
+        }
+    }
+    if (last) {
+#pragma GCC unroll 24
+        for (int i = 0; i < P * O; ++i)
+            sums[i] = _mm512_reduce_add_ps(acc[i / O][i % O]);
+    } else {
+#pragma GCC unroll 24
+        for (int i = 0; i < P * O; ++i)
+            _mm512_storeu_ps(partial + i * 16, acc[i / O][i % O]);
+    }
+}
+#pragma GCC diagnostic pop
+
+template <int P, int O>
+__attribute__((target("avx2,fma"))) void few_block_avx2(const float* in, int64_t c, int64_t k, const float* w,
+                                                        float* partial, bool first, bool last, float* sums)
+{
+    __m256 acc[P][O];
+#pragma GCC unroll 12
+    for (int i = 0; i < P * O; ++i)
+        acc[i / O][i % O] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(partial + i * 8);
+    const int64_t tap_stride = k * k * c;
+    for (int64_t kx = 0; kx < k; ++kx) {
+        const float* xr = in + kx * c;
+        const float* wr = w + kx * c;
+        for (int64_t cv = 0; cv < c; cv += 8) {
+            __m256 wv[O];
+#pragma GCC unroll 4
+            for (int o = 0; o < O; ++o)
+                wv[o] = _mm256_loadu_ps(wr + o * tap_stride + cv);
+#pragma GCC unroll 12
+            for (int p = 0; p < P; ++p) {
+                __m256 xv = _mm256_loadu_ps(xr + p * c + cv);
+                __asm__("" : "+v"(xv));
+#pragma GCC unroll 4
+                for (int o = 0; o < O; ++o)
+                    acc[p][o] = _mm256_fmadd_ps(xv, wv[o], acc[p][o]);
+            }
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < P * O; ++i) {
+        const __m256 v = acc[i / O][i % O];
+        if (!last) {
+            _mm256_storeu_ps(partial + i * 8, v);
+            continue;
+        }
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        sums[i] = _mm_cvtss_f32(s);
+    }
+}
+
+using FewBlock = void (*)(const float*, int64_t, int64_t, const float*, float*, bool, bool, float*);
+
+// The widest block that fits the registers for O outputs, and its one-pixel version for row ends.
+struct FewKernels {
+    int lanes = 0, pixels = 0;
+    FewBlock block = nullptr, single = nullptr;
+};
+
+template <int P, int O>
+FewKernels few_kernels(bool avx512)
+{
+    if (avx512)
+        return {16, P, &few_block_avx512<P, O>, &few_block_avx512<1, O>};
+    return {8, P, &few_block_avx2<P, O>, &few_block_avx2<1, O>};
+}
+
+FewKernels pick_few_kernels(int64_t o)
+{
+    static const bool avx512 = __builtin_cpu_supports("avx512f");
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx512) {
+        switch (o) {
+        case 1: return few_kernels<16, 1>(true);
+        case 2: return few_kernels<12, 2>(true);
+        case 3: return few_kernels<8, 3>(true);
+        case 4: return few_kernels<6, 4>(true);
+        default: return {};
+        }
+    }
+    if (avx2) {
+        switch (o) {
+        case 1: return few_kernels<8, 1>(false);
+        case 2: return few_kernels<6, 2>(false);
+        case 3: return few_kernels<4, 3>(false);
+        case 4: return few_kernels<3, 4>(false);
+        default: return {};
+        }
+    }
+    return {};
+}
+} // namespace
+
+at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias)
+{
+    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.device().is_cpu() || k < 1 || tap_weight.dim() < 2 ||
+        tap_weight.scalar_type() != at::kFloat || tap_weight.size(0) % (k * k) != 0 || tap_weight.size(1) != x.size(1))
+        return {};
+    const int64_t n = x.size(0), c = x.size(1), hp = x.size(2), wp = x.size(3), o = tap_weight.size(0) / (k * k);
+    const FewKernels kernels = pick_few_kernels(o);
+    if (!kernels.block || c % kernels.lanes != 0 || hp < k || wp < k)
+        return {};
+    RECORD_FUNCTION("bft::conv_few_outputs", std::vector<c10::IValue>());
+    const at::Tensor src = x.contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor w = tap_weight.reshape({o * k * k, c}).contiguous();
+    const at::Tensor b = bias.defined() ? bias.to(at::kFloat).contiguous() : at::zeros({o}, x.options());
+    const int64_t h = hp - k + 1, wo = wp - k + 1;
+    at::Tensor out = at::empty({n, o, h, wo}, x.options().memory_format(at::MemoryFormat::Contiguous));
+    const float* sp = src.data_ptr<float>();
+    const float* wptr = w.data_ptr<float>();
+    const float* bp = b.data_ptr<float>();
+    float* dp = out.data_ptr<float>();
+    const int64_t row_stride = wp * c;
+    const int64_t blocks = wo / kernels.pixels, block_floats = kernels.pixels * o * kernels.lanes;
+    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+        float sums[24];
+        std::vector<float> partial(static_cast<size_t>(std::max<int64_t>(blocks, 1) * block_floats));
+        for (int64_t r = begin; r < end; ++r) {
+            const int64_t img = r / h, y = r % h;
+            const float* in = sp + (img * hp + y) * row_stride;
+            float* row = dp + img * o * h * wo + y * wo; // output oc's row at row + oc * h * wo
+            auto put = [&](int64_t x0, int64_t pixels) {
+                for (int64_t p = 0; p < pixels; ++p)
+                    for (int64_t oc = 0; oc < o; ++oc)
+                        row[oc * h * wo + x0 + p] = sums[p * o + oc] + bp[oc];
+            };
+            // Whole blocks kernel row by kernel row, their sums parked in `partial` in between.
+            for (int64_t ky = 0; ky < k; ++ky)
+                for (int64_t b = 0; b < blocks; ++b) {
+                    const int64_t x0 = b * kernels.pixels;
+                    kernels.block(in + ky * row_stride + x0 * c, c, k, wptr + ky * k * c, partial.data() + b * block_floats,
+                                  ky == 0, ky == k - 1, sums);
+                    if (ky == k - 1)
+                        put(x0, kernels.pixels);
+                }
+            // The row's last few pixels one by one.
+            for (int64_t x0 = blocks * kernels.pixels; x0 < wo; ++x0) {
+                for (int64_t ky = 0; ky < k; ++ky)
+                    kernels.single(in + ky * row_stride + x0 * c, c, k, wptr + ky * k * c, partial.data(), ky == 0,
+                                   ky == k - 1, sums);
+                put(x0, 1);
+            }
+        }
+    });
+    return out;
+}
+#else
+at::Tensor conv_few_outputs(const at::Tensor&, const at::Tensor&, int64_t, const at::Tensor&)
+{
+    return {};
+}
+#endif
 
 at::Tensor reflect_pad(const at::Tensor& x, int64_t pad)
 {

@@ -32,6 +32,15 @@ at::Tensor film_bottleneck(const at::Tensor& x, const at::Tensor& w1, const at::
 // NCHW, sums each output's k*k taps at their offsets, plus bias (O values, or undefined).
 at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, const at::Tensor& bias);
 
+// A stride-1 convolution into a few output channels (1 to 4) with a wide kernel, direct: x is
+// N x C x Hp x Wp float32 channels-last (already padded), tap_weight is tap_weights(weight)
+// (convolution.h: [O*k*k, C], row o*k*k + ky*k + kx), the result N x O x (Hp-k+1) x (Wp-k+1) NCHW
+// plus bias (O values, or undefined). Each block of output pixels keeps its O sums per pixel in
+// vector registers across all k*k taps and C channels (AVX-512 or AVX2 with FMA, picked at run
+// time), so the taps never reach memory. Undefined where it does not run (no such CPU, C not a
+// multiple of the vector width, O > 4): the caller takes conv2d_by_taps's 1x1 + tap_sum path.
+at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias);
+
 // Reflection padding by `pad` on each side (as at::reflection_pad2d) of an N x C x H x W tensor of
 // any dtype, contiguous in NCHW or channels-last (the result in the same layout): whole rows (or
 // pixels) copied at once. LibTorch's copies element by element (1 ms for each 512 x 32 x 32 map of

@@ -451,7 +451,33 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(TapsCase{1, 64, 262, 262, 3, 7, false, true}, // the pose and texture ResNets' last layer
                       TapsCase{2, 64, 21, 30, 1, 7, true, true},    // depth's, a batch, odd sizes
                       TapsCase{1, 16, 9, 12, 4, 5, false, false},
-                      TapsCase{1, 16, 5, 5, 2, 5, false, true}));  // one output pixel
+                      TapsCase{1, 16, 5, 5, 2, 5, false, true},    // one output pixel
+                      TapsCase{2, 32, 12, 37, 2, 7, true, false},  // rows that end in part blocks
+                      TapsCase{1, 48, 10, 29, 4, 5, true, true},
+                      TapsCase{1, 20, 9, 11, 3, 5, true, true}));  // 20 channels: the 1x1 + tap-sum path
+
+// The direct kernel behind conv2d_by_taps runs wherever the CPU has AVX2 (or AVX-512) and the
+// channels fill its vectors: otherwise the fast path would be silently dead.
+TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
+{
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        GTEST_SKIP() << "no AVX2 with FMA on this CPU";
+    c10::InferenceMode inference;
+    at::manual_seed(5);
+    const at::Tensor x = at::randn({1, 64, 13, 13}).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor w = at::randn({3, 64, 7, 7}) / std::sqrt(64.0 * 49.0);
+    const at::Tensor y = kernels::conv_few_outputs(x, tap_weights(w), 7, at::Tensor());
+    ASSERT_TRUE(y.defined());
+    const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble));
+    EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()));
+    // Not for it: more outputs than its registers hold, channels that do not fill a vector.
+    EXPECT_FALSE(kernels::conv_few_outputs(x, tap_weights(at::randn({5, 64, 7, 7})), 7, at::Tensor()).defined());
+    EXPECT_FALSE(kernels::conv_few_outputs(x.narrow(1, 0, 20), tap_weights(w.narrow(1, 0, 20)), 7, at::Tensor()).defined());
+#else
+    GTEST_SKIP() << "x86-64 only";
+#endif
+}
 
 struct WinogradCase {
     int64_t n, c, h, w, o;
