@@ -455,11 +455,11 @@ bool sole_owner(const at::Tensor& x)
 }
 } // namespace
 
-at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu)
+at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool may_overwrite)
 {
     BFT_LAYER("film");
     if (fast_ && cpu_)
-        return kernels::film_modulate(x, gamma_beta, relu, sole_owner(x));
+        return kernels::film_modulate(x, gamma_beta, relu, may_overwrite && sole_owner(x));
     const int64_t c = x.size(1);
     const at::ScalarType t = statistics_type(x); // fp32 at least
     const at::Tensor xf = x.to(t), gamma = gamma_beta.narrow(1, 0, c).to(t), beta = gamma_beta.narrow(1, c, c).to(t);
@@ -472,6 +472,49 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
     if (relu)
         y = fast_ ? y.relu_() : at::relu(y);
     return y.to(x.scalar_type());
+}
+
+at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const torch::nn::Sequential& alpha,
+                          const torch::nn::Sequential& beta, bool relu, bool may_overwrite, const char* dir, int level)
+{
+    const at::ScalarType t = x.scalar_type();
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    if (fast_ && cpu_ && !film_ && (t == at::kFloat || t == at::kBFloat16) && source.scalar_type() == t &&
+        x.is_contiguous(cl) && source.is_contiguous(cl) && x.size(0) == source.size(0) && x.size(2) == source.size(2) &&
+        x.size(3) == source.size(3) && x.numel() > 0) {
+        BFT_LAYER("film_from");
+        auto conv_at = [](const torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2dImpl>(); };
+        auto *a1 = conv_at(alpha, 0), *a2 = conv_at(alpha, 2), *b1 = conv_at(beta, 0), *b2 = conv_at(beta, 2);
+        if (a2->weight.size(0) == x.size(1)) {
+            // The same derived weights as film_params'.
+            const at::Tensor w1 = cache_.get_one(tag(kFusedFirstWeight), {a1->weight, b1->weight},
+                                                 [&] { return at::cat({a1->weight, b1->weight}).to(dtype_); });
+            const at::Tensor c1 = cache_.get_one(tag(kFusedFirstBias), {a1->bias, b1->bias},
+                                                 [&] { return at::cat({a1->bias, b1->bias}).to(dtype_); });
+            const at::Tensor w2 = cache_.get_one(tag(kFusedSecondWeight), {a2->weight, b2->weight},
+                                                 [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
+            const at::Tensor c2 = cache_.get_one(tag(kFusedSecondBias), {a2->bias, b2->bias},
+                                                 [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
+            // Each pixel's output depends on its own input and the statistics, complete before the
+            // first write: writing over x is safe where x is no one else's.
+            kernels::Statistics stats;
+            at::Tensor y;
+            const bool ran = onednn::pointwise_pair_slices(
+                source, w1, c1, w2, c2, /*groups=*/2,
+                [&](int64_t first, int64_t pixels, const void* rows) {
+                    kernels::modulate_rows(x, y, stats, first, pixels, rows, relu);
+                },
+                [&] {
+                    stats = kernels::channel_statistics(x, /*unbiased=*/true);
+                    y = may_overwrite && sole_owner(x) ? x : at::empty_like(x, x.options().memory_format(cl));
+                });
+            if (ran)
+                return y;
+        }
+    }
+    const at::Tensor gamma_beta = film_params(source, alpha, 0, beta, 0);
+    record(dir, level, gamma_beta);
+    return film(x, gamma_beta, relu, may_overwrite);
 }
 
 at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)

@@ -100,7 +100,13 @@ public:
     // gamma and beta of one direction at one level, stacked: N x 2C x H x W.
     at::Tensor film_params(const at::Tensor& x, const torch::nn::Sequential& alpha, size_t alpha_first,
                            const torch::nn::Sequential& beta, size_t beta_first);
-    at::Tensor film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu);
+    // may_overwrite: the result may take x's memory where nothing else refers to it.
+    at::Tensor film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool may_overwrite = true);
+    // film(x, film_params(source, ...), relu) with the maps recorded as `dir` at `level`; in CPU
+    // inference, where nothing records the maps, the bottleneck's slices modulate x as they are made
+    // (gamma and beta, twice x's size, are never written: pose at 256, about 10 ms a forward).
+    at::Tensor film_from(const at::Tensor& x, const at::Tensor& source, const torch::nn::Sequential& alpha,
+                         const torch::nn::Sequential& beta, bool relu, bool may_overwrite, const char* dir, int level);
     at::Tensor instance_norm(const at::Tensor& x, bool relu);
     at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
     void record(const char* dir, int level, const at::Tensor& gamma_beta);

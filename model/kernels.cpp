@@ -333,6 +333,71 @@ at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool 
 
 } // namespace
 
+Statistics channel_statistics(const at::Tensor& x, bool unbiased)
+{
+    if (x.dim() != 4 || !x.is_contiguous(at::MemoryFormat::ChannelsLast) ||
+        (x.scalar_type() != at::kFloat && x.scalar_type() != at::kBFloat16))
+        throw Error("channel_statistics: expected a channels-last float32 or bfloat16 map");
+    RECORD_FUNCTION("bft::channel_statistics", std::vector<c10::IValue>());
+    const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+    constexpr int64_t kRows = 64;
+    const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (HW + kRows - 1) / kRows));
+    const int64_t chunk = (HW + threads - 1) / threads;
+    std::vector<Moments> partial(static_cast<size_t>(threads * C));
+    Statistics out;
+    out.mean.resize(static_cast<size_t>(N * C));
+    out.inv.resize(static_cast<size_t>(N * C));
+    const bool bf16 = x.scalar_type() == at::kBFloat16;
+    for (int64_t n = 0; n < N; ++n) {
+        std::fill(partial.begin(), partial.end(), Moments{});
+        at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
+            std::vector<float> sum(static_cast<size_t>(C)), sq(static_cast<size_t>(C));
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t end = std::min(HW, (t + 1) * chunk);
+                for (int64_t p = t * chunk; p < end; p += kRows) {
+                    const int64_t rows = std::min(kRows, end - p), at = (n * HW + p) * C;
+                    Moments* m = &partial[static_cast<size_t>(t * C)];
+                    if (bf16)
+                        rows_moments(static_cast<const uint16_t*>(x.data_ptr()) + at, rows, C, sum.data(), sq.data(), m);
+                    else
+                        rows_moments(x.data_ptr<float>() + at, rows, C, sum.data(), sq.data(), m);
+                }
+            }
+        });
+        for (int64_t c = 0; c < C; ++c) {
+            Moments m;
+            for (int64_t t = 0; t < threads; ++t) {
+                const Moments& part = partial[static_cast<size_t>(t * C + c)];
+                m.merge(part.count, part.mean, part.m2);
+            }
+            std::tie(out.mean[static_cast<size_t>(n * C + c)], out.inv[static_cast<size_t>(n * C + c)]) = mean_inv(m, unbiased);
+        }
+    }
+    return out;
+}
+
+void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s, int64_t first, int64_t pixels,
+                   const void* gamma_beta, bool relu)
+{
+    const int64_t C = x.size(1), HW = x.size(2) * x.size(3);
+    const bool bf16 = x.scalar_type() == at::kBFloat16;
+    while (pixels > 0) { // image by image: the statistics are each image's own
+        const int64_t n = first / HW, rows = std::min(pixels, (n + 1) * HW - first);
+        const float* mean = s.mean.data() + n * C;
+        const float* inv = s.inv.data() + n * C;
+        if (bf16)
+            normalize_rows(static_cast<const uint16_t*>(x.data_ptr()) + first * C,
+                           static_cast<uint16_t*>(y.data_ptr()) + first * C, rows, C, mean, inv,
+                           static_cast<const uint16_t*>(gamma_beta), relu);
+        else
+            normalize_rows(x.data_ptr<float>() + first * C, y.data_ptr<float>() + first * C, rows, C, mean, inv,
+                           static_cast<const float*>(gamma_beta), relu);
+        gamma_beta = static_cast<const char*>(gamma_beta) + rows * 2 * C * x.element_size();
+        first += rows;
+        pixels -= rows;
+    }
+}
+
 namespace {
 // One output row: acc[o][x] += taps at row y + ky, pixel x + kx, channel o*k*k + ky*k + kx, for
 // every ky, kx. x innermost: its iterations are independent (a sum over kx innermost was one long

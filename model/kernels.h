@@ -10,6 +10,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 namespace bft::kernels {
 
 // gamma_beta: N x 2C x H x W, gamma in channels [0, C), beta in [C, 2C) (the output of the fused
@@ -17,6 +19,20 @@ namespace bft::kernels {
 // in_place: the result overwrites x (when x is contiguous in its layout), saving a feature map.
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place = false);
 at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
+
+// The FiLM modulation in two halves, for a caller that makes gamma and beta a slice of pixels at a
+// time (onednn::pointwise_pair_slices) and never writes them to a map. Per image and channel of a
+// channels-last float32 or bfloat16 x (N*C values, image-major), the mean and 1/sqrt(var + 1e-5):
+struct Statistics {
+    std::vector<float> mean, inv;
+};
+Statistics channel_statistics(const at::Tensor& x, bool unbiased);
+// ... and y = gamma * (x - mean) * inv + beta [+ ReLU] for `pixels` channels-last pixels from pixel
+// `first` (counted over N x H x W; a run may cross images), gamma_beta being those pixels' rows of 2C
+// values in x's dtype (gamma, then beta). y: x itself or a map like it. Safe to call from several
+// threads on disjoint runs.
+void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s, int64_t first, int64_t pixels,
+                   const void* gamma_beta, bool relu);
 
 // A FiLM bottleneck pair (both 1x1 convolutions, nc -> 2*depth, ReLU, grouped 2*depth -> 2*nc) in
 // blocks of pixels whose hidden channels stay in cache: x N x C x H x W float32 channels-last, w1

@@ -321,14 +321,17 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     return out;
 }
 
-at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
-                          const at::Tensor& c2, int64_t groups)
+namespace {
+// pointwise_pair, with each slice's result written to y or, where `consume` is set, to a buffer of
+// the thread's own and handed to it. Returns whether it ran.
+bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2, const at::Tensor& c2,
+              int64_t groups, at::Tensor* result, const SliceConsumer* consume, const std::function<void()>* ready)
 {
     const at::ScalarType t = x.scalar_type();
     // AVX2's 1x1 kernels were not measured this way; there kernels::film_bottleneck runs instead.
     if (!channels_last_native() || !x.is_cpu() || (t != at::kFloat && t != at::kBFloat16) || x.dim() != 4 ||
         x.numel() == 0 || !x.is_contiguous(at::MemoryFormat::ChannelsLast))
-        return {};
+        return false;
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     auto pointwise_weight = [&](const at::Tensor& wt, int64_t in) {
         return wt.dim() == 4 && wt.size(1) == in && wt.size(2) == 1 && wt.size(3) == 1 && wt.is_cpu() && wt.scalar_type() == t;
@@ -336,7 +339,7 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
     if (groups < 1 || !pointwise_weight(w1, c) || w1.size(0) % groups || !pointwise_weight(w2, w1.size(0) / groups) ||
         w2.size(0) % groups || !c1.defined() || c1.dim() != 1 || c1.size(0) != w1.size(0) || c1.scalar_type() != t ||
         !c2.defined() || c2.dim() != 1 || c2.size(0) != w2.size(0) || c2.scalar_type() != t)
-        return {};
+        return false;
     const int64_t hidden = w1.size(0), out_c = w2.size(0), pixels = n * h * w, esize = x.element_size();
     // A 1x1 convolution does not care where its pixels sit: a slice of pixels is a 1 x S image. About
     // 1 MiB of hidden channels per slice (1280 pixels of 200 in fp32; 128 KiB to 4 MiB measured on
@@ -362,20 +365,24 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
     };
     const Pair full = pair_for(slice), last = tail == slice ? full : pair_for(tail);
     if (!full.first || !last.first)
-        return {};
+        return false;
+    if (ready && *ready)
+        (*ready)();
     RECORD_FUNCTION("bft::onednn_pointwise_pair", std::vector<c10::IValue>());
     dnnl::stream stream(cpu_engine());
     const at::Tensor a = packed_weight(*full.first, w1, stream), b = packed_weight(*full.second, w2, stream);
     const at::Tensor a_last = packed_weight(*last.first, w1, stream), b_last = packed_weight(*last.second, w2, stream);
     const at::Tensor bias1 = c1.contiguous(), bias2 = c2.contiguous();
-    at::Tensor y = at::empty({n, out_c, h, w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    at::Tensor y;
+    if (!consume)
+        y = at::empty({n, out_c, h, w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const char* xp = static_cast<const char*>(x.data_ptr());
-    char* yp = static_cast<char*>(y.data_ptr());
+    char* yp = consume ? nullptr : static_cast<char*>(y.data_ptr());
     // One slice per task: oneDNN runs single-threaded inside a parallel region, and each thread's
     // hidden slice stays in its own cache.
     at::parallel_for(0, slices, 1, [&](int64_t begin, int64_t end) {
         dnnl::stream local(cpu_engine());
-        at::Tensor hid, scratch;
+        at::Tensor hid, scratch, out; // out: the slice's result, where it goes to `consume`
         for (int64_t i = begin; i < end; ++i) {
             const bool is_last = i == slices - 1;
             const Pair& p = is_last ? last : full;
@@ -385,7 +392,8 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
             const memory::desc &scratch1 = p.first->pd.scratchpad_desc(), &scratch2 = p.second->pd.scratchpad_desc();
             reuse(scratch, scratch1.get_size() >= scratch2.get_size() ? scratch1 : scratch2); // one buffer, both fit
             memory src(p.first->user_src, cpu_engine(), const_cast<char*>(xp) + i * slice * c * esize);
-            memory dst(p.second->user_dst, cpu_engine(), yp + i * slice * out_c * esize);
+            memory dst = consume ? reuse(out, p.second->user_dst)
+                                 : memory(p.second->user_dst, cpu_engine(), yp + i * slice * out_c * esize);
             p.first->conv.execute(local, {{DNNL_ARG_SRC, src},
                                           {DNNL_ARG_WEIGHTS, wrap(p.first->pd.weights_desc(), wa)},
                                           {DNNL_ARG_BIAS, wrap(p.first->bias, bias1)},
@@ -396,10 +404,32 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
                                            {DNNL_ARG_BIAS, wrap(p.second->bias, bias2)},
                                            {DNNL_ARG_DST, dst},
                                            {DNNL_ARG_SCRATCHPAD, wrap(scratch2, scratch)}});
+            if (consume) {
+                local.wait();
+                (*consume)(i * slice, is_last ? tail : slice, dst.get_data_handle());
+            }
         }
         local.wait();
     });
+    if (result)
+        *result = y;
+    return true;
+}
+} // namespace
+
+at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
+                          const at::Tensor& c2, int64_t groups)
+{
+    at::Tensor y;
+    run_pair(x, w1, c1, w2, c2, groups, &y, nullptr, nullptr);
     return y;
+}
+
+bool pointwise_pair_slices(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
+                           const at::Tensor& c2, int64_t groups, const SliceConsumer& consume,
+                           const std::function<void()>& ready)
+{
+    return run_pair(x, w1, c1, w2, c2, groups, nullptr, &consume, &ready);
 }
 
 PackedStats packed_weights()
@@ -439,6 +469,12 @@ at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::I
 at::Tensor pointwise_pair(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t)
 {
     return {};
+}
+
+bool pointwise_pair_slices(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                           int64_t, const SliceConsumer&, const std::function<void()>&)
+{
+    return false;
 }
 
 PackedStats packed_weights()

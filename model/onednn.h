@@ -12,6 +12,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 
 namespace bft::onednn {
 
@@ -43,6 +44,18 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
 // path. The same caveat on weights as conv2d's.
 at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
                           const at::Tensor& c2, int64_t groups);
+
+// The same pair where its result is only an input to one more per-pixel pass (the FiLM modulation
+// of the other stream): each slice's rows (pixels x 2C', channels-last, x's dtype) are handed to
+// consume(first pixel, pixel count, rows) on the thread that made them, while they are in its
+// cache, and never written to a map. Slices count pixels over N x H x W and may cross images. May
+// be called from several threads at once. `ready`, where set, runs once before the first slice (to
+// make what consume needs, only where the pair runs). Returns false, having run neither, where
+// pointwise_pair would return undefined.
+using SliceConsumer = std::function<void(int64_t first, int64_t pixels, const void* rows)>;
+bool pointwise_pair_slices(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
+                           const at::Tensor& c2, int64_t groups, const SliceConsumer& consume,
+                           const std::function<void()>& ready = {});
 
 // The packed weights kept now (for tests and reports).
 struct PackedStats {

@@ -151,26 +151,26 @@ at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
         return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
-        // Both directions read the streams before either is modulated.
+        // Both directions read the streams before either is modulated: the guide's modulation
+        // goes to a new map, the input's may overwrite it.
         // Cancellation is checked after every layer or two: a stale forward ends within one layer.
-        const at::Tensor g2i = ops.film_params(g, g_alpha_[i], 0, g_beta_[i], 0);
-        ops.record("g2i", level, g2i);
+        at::Tensor g_next;
+        if (level <= kLevels) {
+            // At the last level the guide stream ends: the reference predicts no i2g maps there.
+            g_next = ops.film_from(g, x, alpha_[i], beta_[i], /*relu=*/true, /*may_overwrite=*/false, "i2g", level);
+            if (ops.cancelled())
+                return {};
+        }
+        x = ops.film_from(x, g, g_alpha_[i], g_beta_[i], /*relu=*/true, /*may_overwrite=*/true, "g2i", level);
         if (ops.cancelled())
             return {};
         if (level <= kLevels) {
-            // At the last level the guide stream ends: the reference predicts no i2g maps there.
-            const at::Tensor i2g = ops.film_params(x, alpha_[i], 0, beta_[i], 0);
-            ops.record("i2g", level, i2g);
+            g = ops.conv(g_next, *down_g_[i]);
+            g_next = at::Tensor();
             if (ops.cancelled())
                 return {};
-            g = ops.film(g, i2g, /*relu=*/true);
-            g = ops.conv(g, *down_g_[i]);
-        }
-        if (ops.cancelled())
-            return {};
-        x = ops.film(x, g2i, /*relu=*/true);
-        if (level <= kLevels)
             x = ops.conv(x, *down_in_[i]);
+        }
         if (ops.cancelled())
             return {};
     }
@@ -206,11 +206,9 @@ at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
         return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
-        const at::Tensor g2i = ops.film_params(g, alpha_[i], 0, beta_[i], 0);
-        ops.record("g2i", level, g2i);
+        x = ops.film_from(x, g, alpha_[i], beta_[i], /*relu=*/true, /*may_overwrite=*/true, "g2i", level);
         if (ops.cancelled())
             return {};
-        x = ops.film(x, g2i, /*relu=*/true);
         if (level <= kLevels) {
             x = ops.conv(x, *down_in_[i]);
             g = ops.conv(ops.instance_norm(g, /*relu=*/true), *down_g_[i]);

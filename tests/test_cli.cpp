@@ -233,8 +233,14 @@ TEST(Cli, BenchProfilesEveryLayer)
     // The pose ResNet's layers, each a range of its own (on a GPU each also waits for its kernels).
     EXPECT_GE(layers["bft::layer::conv"], 20); // 9 blocks of two, the stems, the encoders
     EXPECT_GE(layers["bft::layer::conv_transpose"], 2);
-    EXPECT_GE(layers["bft::layer::film_params"], 4);
-    EXPECT_GE(layers["bft::layer::film"], 4);
+    // Its 7 FiLM modulations (4 levels from the guide, 3 from the input): on AVX-512 the bottleneck's
+    // slices modulate as they are made (one range each), elsewhere the two layers apart.
+    if (layers["bft::layer::film_params"] == 0) {
+        EXPECT_EQ(layers["bft::layer::film_from"], 7);
+    } else {
+        EXPECT_EQ(layers["bft::layer::film_params"], 7);
+        EXPECT_EQ(layers["bft::layer::film"], 7);
+    }
     EXPECT_GE(layers["bft::layer::instance_norm"], 18);
     EXPECT_GE(layers["bft::layer::reflect_pad"], 18);
 }
