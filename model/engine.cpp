@@ -383,6 +383,16 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     return conv_transpose2d_s2(x, m.weight, cast(m.bias, kCast), padding, output_padding, phases);
 }
 
+std::array<at::Tensor, 4> Ops::fused_pair(const torch::nn::Conv2dImpl& a1, const torch::nn::Conv2dImpl& a2,
+                                          const torch::nn::Conv2dImpl& b1, const torch::nn::Conv2dImpl& b2)
+{
+    auto both = [&](int base, const at::Tensor& a, const at::Tensor& b) {
+        return cache_.get_one(tag(base), {a, b}, [&] { return at::cat({a, b}).to(dtype_); });
+    };
+    return {both(kFusedFirstWeight, a1.weight, b1.weight), both(kFusedFirstBias, a1.bias, b1.bias),
+            both(kFusedSecondWeight, a2.weight, b2.weight), both(kFusedSecondBias, a2.bias, b2.bias)};
+}
+
 at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& alpha, size_t alpha_first,
                             const torch::nn::Sequential& beta, size_t beta_first)
 {
@@ -404,14 +414,8 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
         return at::cat({run_film_bottleneck(alpha, alpha_first, x), run_film_bottleneck(beta, beta_first, x)}, 1);
     }
     // Both bottlenecks read the same features: one conv nc -> 2*depth, ReLU, one grouped conv back.
-    const at::Tensor w1 = cache_.get_one(tag(kFusedFirstWeight), {a1->weight, b1->weight},
-                                     [&] { return at::cat({a1->weight, b1->weight}).to(dtype_); });
-    const at::Tensor c1 = cache_.get_one(tag(kFusedFirstBias), {a1->bias, b1->bias},
-                                     [&] { return at::cat({a1->bias, b1->bias}).to(dtype_); });
-    const at::Tensor w2 = cache_.get_one(tag(kFusedSecondWeight), {a2->weight, b2->weight},
-                                     [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
-    const at::Tensor c2 = cache_.get_one(tag(kFusedSecondBias), {a2->bias, b2->bias},
-                                     [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
+    const std::array<at::Tensor, 4> pair = fused_pair(*a1, *a2, *b1, *b2);
+    const at::Tensor &w1 = pair[0], &c1 = pair[1], &w2 = pair[2], &c2 = pair[3];
     // In slices of pixels whose hidden channels stay in cache, by oneDNN's channels-last kernels
     // (AVX-512); without them (AVX2) by blocks on its GEMM (Zen 2, level 1 of a pose forward at 256:
     // 40 -> 30 ms); where neither runs (CUDA, NCHW), the two convolutions below.
@@ -486,15 +490,8 @@ at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const t
         auto conv_at = [](const torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2dImpl>(); };
         auto *a1 = conv_at(alpha, 0), *a2 = conv_at(alpha, 2), *b1 = conv_at(beta, 0), *b2 = conv_at(beta, 2);
         if (a2->weight.size(0) == x.size(1)) {
-            // The same derived weights as film_params'.
-            const at::Tensor w1 = cache_.get_one(tag(kFusedFirstWeight), {a1->weight, b1->weight},
-                                                 [&] { return at::cat({a1->weight, b1->weight}).to(dtype_); });
-            const at::Tensor c1 = cache_.get_one(tag(kFusedFirstBias), {a1->bias, b1->bias},
-                                                 [&] { return at::cat({a1->bias, b1->bias}).to(dtype_); });
-            const at::Tensor w2 = cache_.get_one(tag(kFusedSecondWeight), {a2->weight, b2->weight},
-                                                 [&] { return at::cat({a2->weight, b2->weight}).to(dtype_); });
-            const at::Tensor c2 = cache_.get_one(tag(kFusedSecondBias), {a2->bias, b2->bias},
-                                                 [&] { return at::cat({a2->bias, b2->bias}).to(dtype_); });
+            const std::array<at::Tensor, 4> pair = fused_pair(*a1, *a2, *b1, *b2); // film_params' derived weights
+            const at::Tensor &w1 = pair[0], &c1 = pair[1], &w2 = pair[2], &c2 = pair[3];
             // Each pixel's output depends on its own input and the statistics, complete before the
             // first write: writing over x is safe where x is no one else's.
             kernels::Statistics stats;

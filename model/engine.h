@@ -10,6 +10,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -113,6 +114,10 @@ public:
 
 private:
     at::Tensor cast(const at::Tensor& w, int tag);
+    // The γ and β bottlenecks of one direction as one pair (film_params): first weight and bias
+    // (both hidden layers), second weight and bias (two groups), cached in this pass's dtype.
+    std::array<at::Tensor, 4> fused_pair(const torch::nn::Conv2dImpl& a1, const torch::nn::Conv2dImpl& a2,
+                                         const torch::nn::Conv2dImpl& b1, const torch::nn::Conv2dImpl& b2);
     int tag(int base) const;
 
     FilmMaps* film_;
