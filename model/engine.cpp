@@ -479,7 +479,8 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
 }
 
 at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const torch::nn::Sequential& alpha,
-                          const torch::nn::Sequential& beta, bool relu, bool may_overwrite, const char* dir, int level)
+                          size_t alpha_first, const torch::nn::Sequential& beta, size_t beta_first, bool relu,
+                          bool may_overwrite, const char* dir, int level)
 {
     const at::ScalarType t = x.scalar_type();
     const auto cl = at::MemoryFormat::ChannelsLast;
@@ -488,7 +489,8 @@ at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const t
         x.size(3) == source.size(3) && x.numel() > 0) {
         BFT_LAYER("film_from");
         auto conv_at = [](const torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2dImpl>(); };
-        auto *a1 = conv_at(alpha, 0), *a2 = conv_at(alpha, 2), *b1 = conv_at(beta, 0), *b2 = conv_at(beta, 2);
+        auto *a1 = conv_at(alpha, alpha_first), *a2 = conv_at(alpha, alpha_first + 2), *b1 = conv_at(beta, beta_first),
+             *b2 = conv_at(beta, beta_first + 2);
         if (a2->weight.size(0) == x.size(1)) {
             const std::array<at::Tensor, 4> pair = fused_pair(*a1, *a2, *b1, *b2); // film_params' derived weights
             const at::Tensor &w1 = pair[0], &c1 = pair[1], &w2 = pair[2], &c2 = pair[3];
@@ -509,7 +511,7 @@ at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const t
                 return y;
         }
     }
-    const at::Tensor gamma_beta = film_params(source, alpha, 0, beta, 0);
+    const at::Tensor gamma_beta = film_params(source, alpha, alpha_first, beta, beta_first);
     record(dir, level, gamma_beta);
     return film(x, gamma_beta, relu, may_overwrite);
 }

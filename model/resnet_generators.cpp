@@ -157,11 +157,11 @@ at::Tensor BftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
         at::Tensor g_next;
         if (level <= kLevels) {
             // At the last level the guide stream ends: the reference predicts no i2g maps there.
-            g_next = ops.film_from(g, x, alpha_[i], beta_[i], /*relu=*/true, /*may_overwrite=*/false, "i2g", level);
+            g_next = ops.film_from(g, x, alpha_[i], 0, beta_[i], 0, /*relu=*/true, /*may_overwrite=*/false, "i2g", level);
             if (ops.cancelled())
                 return {};
         }
-        x = ops.film_from(x, g, g_alpha_[i], g_beta_[i], /*relu=*/true, /*may_overwrite=*/true, "g2i", level);
+        x = ops.film_from(x, g, g_alpha_[i], 0, g_beta_[i], 0, /*relu=*/true, /*may_overwrite=*/true, "g2i", level);
         if (ops.cancelled())
             return {};
         if (level <= kLevels) {
@@ -206,7 +206,7 @@ at::Tensor UftResnetImpl::run(const at::Tensor& input, const at::Tensor& guide, 
         return {};
     for (int level = 1; level <= kLevels + 1; ++level) {
         const size_t i = level - 1;
-        x = ops.film_from(x, g, alpha_[i], beta_[i], /*relu=*/true, /*may_overwrite=*/true, "g2i", level);
+        x = ops.film_from(x, g, alpha_[i], 0, beta_[i], 0, /*relu=*/true, /*may_overwrite=*/true, "g2i", level);
         if (ops.cancelled())
             return {};
         if (level <= kLevels) {

@@ -1,9 +1,10 @@
 #include "unet_generators.h"
 
-
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/functional/instancenorm.h>
 #include <torch/nn/modules/instancenorm.h>
+
+#include <utility>
 
 namespace bft {
 
@@ -107,13 +108,14 @@ std::pair<const nn::Sequential*, size_t> UnetGeneratorBase::level_bottleneck(int
     return {&flat, static_cast<size_t>(3 * (level - 5))};
 }
 
-at::Tensor UnetGeneratorBase::predict(int level, const std::vector<nn::Sequential>& alpha, const nn::Sequential& alpha_flat,
-                                      const std::vector<nn::Sequential>& beta, const nn::Sequential& beta_flat,
-                                      const at::Tensor& x, Ops& ops) const
+at::Tensor UnetGeneratorBase::modulate(int level, const std::vector<nn::Sequential>& alpha, const nn::Sequential& alpha_flat,
+                                       const std::vector<nn::Sequential>& beta, const nn::Sequential& beta_flat,
+                                       const at::Tensor& target, const at::Tensor& source, bool may_overwrite,
+                                       const char* dir, Ops& ops) const
 {
     auto [a, a_first] = level_bottleneck(level, alpha, alpha_flat);
     auto [b, b_first] = level_bottleneck(level, beta, beta_flat);
-    return ops.film_params(x, *a, a_first, *b, b_first);
+    return ops.film_from(target, source, *a, a_first, *b, b_first, /*relu=*/false, may_overwrite, dir, level);
 }
 
 at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& guide, const ForwardOptions& options)
@@ -197,12 +199,11 @@ std::vector<at::Tensor> BftUnetImpl::absorbed_biases() const
 
 void BftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops)
 {
-    const at::Tensor g2i = predict(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, g, ops);
-    const at::Tensor i2g = predict(level, alpha_, alpha_x_, beta_, beta_x_, x, ops);
-    ops.record("g2i", level, g2i);
-    ops.record("i2g", level, i2g);
-    x = ops.film(x, g2i, /*relu=*/false);
-    g = ops.film(g, i2g, /*relu=*/false);
+    // Both directions from the unmodulated streams: the guide's result to a new map, the input's
+    // over its own where nothing else holds it.
+    at::Tensor g_next = modulate(level, alpha_, alpha_x_, beta_, beta_x_, g, x, /*may_overwrite=*/false, "i2g", ops);
+    x = modulate(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, x, g, /*may_overwrite=*/true, "g2i", ops);
+    g = std::move(g_next);
 }
 
 UftUnetImpl::UftUnetImpl(const ArchSpec& spec) : UnetGeneratorBase(spec)
@@ -235,9 +236,7 @@ std::vector<at::Tensor> UftUnetImpl::absorbed_biases() const
 
 void UftUnetImpl::transform(int level, at::Tensor& x, at::Tensor& g, Ops& ops)
 {
-    const at::Tensor g2i = predict(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, g, ops);
-    ops.record("g2i", level, g2i);
-    x = ops.film(x, g2i, /*relu=*/false);
+    x = modulate(level, g_alpha_, g_alpha_x_, g_beta_, g_beta_x_, x, g, /*may_overwrite=*/true, "g2i", ops);
     g = ops.instance_norm(g, /*relu=*/false);
 }
 

@@ -29,10 +29,12 @@ protected:
     // share one flat Sequential (3 layers each), as the reference stores them.
     static std::pair<const torch::nn::Sequential*, size_t> level_bottleneck(
         int level, const std::vector<torch::nn::Sequential>& named, const torch::nn::Sequential& flat);
-    // gamma and beta (stacked) of one direction at a level.
-    at::Tensor predict(int level, const std::vector<torch::nn::Sequential>& alpha, const torch::nn::Sequential& alpha_flat,
-                       const std::vector<torch::nn::Sequential>& beta, const torch::nn::Sequential& beta_flat,
-                       const at::Tensor& x, Ops& ops) const;
+    // One direction at a level: `target` modulated by the gamma and beta that the bottlenecks predict
+    // from `source` (Ops::film_from; recorded as `dir`), without a ReLU.
+    at::Tensor modulate(int level, const std::vector<torch::nn::Sequential>& alpha, const torch::nn::Sequential& alpha_flat,
+                        const std::vector<torch::nn::Sequential>& beta, const torch::nn::Sequential& beta_flat,
+                        const at::Tensor& target, const at::Tensor& source, bool may_overwrite, const char* dir,
+                        Ops& ops) const;
 
     std::vector<torch::nn::Conv2d> down_in_, down_g_; // downconv1..4 + extras; G_downconv1..4 + extras
     torch::nn::Conv2d inner_{nullptr};                // downconv5, the innermost
