@@ -42,7 +42,7 @@ at::Tensor tap_weights(const at::Tensor& weight)
 at::Tensor conv2d_by_taps(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias)
 {
     RECORD_FUNCTION("bft::conv2d_by_taps", std::vector<c10::IValue>());
-    // Direct, the taps' sums kept in registers (pose at 256: about 25 -> 5 ms); elsewhere below.
+    // Direct, the taps' sums kept in registers (pose at 256: about 25 -> 6 ms); elsewhere below.
     if (at::Tensor y = kernels::conv_few_outputs(x, tap_weight, k, bias); y.defined())
         return y;
     const int64_t one[] = {1, 1}, zero[] = {0, 0};

@@ -244,6 +244,36 @@ inline std::pair<float, float> mean_inv(const Moments& m, bool unbiased)
     return {static_cast<float>(m.mean), static_cast<float>(1.0 / std::sqrt(var + 1e-5))};
 }
 
+// Channels-last: the mean and inv of each of C channels over one image's HW pixels at xs. Each
+// thread takes a run of pixels, in blocks of kRows pixels (with the channel as the inner, vector,
+// index), and the threads' moments are merged at the end.
+constexpr int64_t kRows = 64;
+
+template <typename T>
+void image_statistics(const T* xs, int64_t HW, int64_t C, bool unbiased, float* mean, float* inv)
+{
+    const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (HW + kRows - 1) / kRows));
+    const int64_t chunk = (HW + threads - 1) / threads;
+    std::vector<Moments> partial(static_cast<size_t>(threads * C));
+    at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
+        std::vector<float> sum(static_cast<size_t>(C)), sq(static_cast<size_t>(C));
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t end = std::min(HW, (t + 1) * chunk);
+            for (int64_t p = t * chunk; p < end; p += kRows)
+                rows_moments(xs + p * C, std::min(kRows, end - p), C, sum.data(), sq.data(),
+                             &partial[static_cast<size_t>(t * C)]);
+        }
+    });
+    for (int64_t c = 0; c < C; ++c) {
+        Moments m;
+        for (int64_t t = 0; t < threads; ++t) {
+            const Moments& part = partial[static_cast<size_t>(t * C + c)];
+            m.merge(part.count, part.mean, part.m2);
+        }
+        std::tie(mean[c], inv[c]) = mean_inv(m, unbiased);
+    }
+}
+
 template <typename T>
 void normalize_typed(const at::Tensor& x, const at::Tensor& gb, at::Tensor& y, bool cl, bool unbiased, bool relu)
 {
@@ -268,35 +298,13 @@ void normalize_typed(const at::Tensor& x, const at::Tensor& gb, at::Tensor& y, b
         return;
     }
 
-    // Channels-last: per sample, each thread takes a run of pixels, in blocks of kRows pixels (with
-    // the channel as the inner, vector, index), and the threads' moments are merged at the end.
-    constexpr int64_t kRows = 64;
-    const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (HW + kRows - 1) / kRows));
-    const int64_t chunk = (HW + threads - 1) / threads;
-    std::vector<Moments> partial(static_cast<size_t>(threads * C));
+    // Channels-last: per sample, its statistics, then its rows.
     std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
     for (int64_t n = 0; n < N; ++n) {
         const T* xs = xp + n * HW * C;
         const T* gs = gp ? gp + n * HW * 2 * C : nullptr;
         T* ys = yp + n * HW * C;
-        std::fill(partial.begin(), partial.end(), Moments{});
-        at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
-            std::vector<float> sum(static_cast<size_t>(C)), sq(static_cast<size_t>(C));
-            for (int64_t t = t0; t < t1; ++t) {
-                const int64_t end = std::min(HW, (t + 1) * chunk);
-                for (int64_t p = t * chunk; p < end; p += kRows)
-                    rows_moments(xs + p * C, std::min(kRows, end - p), C, sum.data(), sq.data(),
-                                 &partial[static_cast<size_t>(t * C)]);
-            }
-        });
-        for (int64_t c = 0; c < C; ++c) {
-            Moments m;
-            for (int64_t t = 0; t < threads; ++t) {
-                const Moments& part = partial[static_cast<size_t>(t * C + c)];
-                m.merge(part.count, part.mean, part.m2);
-            }
-            std::tie(mean[c], inv[c]) = mean_inv(m, unbiased);
-        }
+        image_statistics(xs, HW, C, unbiased, mean.data(), inv.data());
         at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
             const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
             normalize_rows(xs + p * C, ys + p * C, rows, C, mean.data(), inv.data(), gs ? gs + p * 2 * C : nullptr,
@@ -340,38 +348,15 @@ Statistics channel_statistics(const at::Tensor& x, bool unbiased)
         throw Error("channel_statistics: expected a channels-last float32 or bfloat16 map");
     RECORD_FUNCTION("bft::channel_statistics", std::vector<c10::IValue>());
     const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
-    constexpr int64_t kRows = 64;
-    const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (HW + kRows - 1) / kRows));
-    const int64_t chunk = (HW + threads - 1) / threads;
-    std::vector<Moments> partial(static_cast<size_t>(threads * C));
     Statistics out;
     out.mean.resize(static_cast<size_t>(N * C));
     out.inv.resize(static_cast<size_t>(N * C));
-    const bool bf16 = x.scalar_type() == at::kBFloat16;
     for (int64_t n = 0; n < N; ++n) {
-        std::fill(partial.begin(), partial.end(), Moments{});
-        at::parallel_for(0, threads, 1, [&](int64_t t0, int64_t t1) {
-            std::vector<float> sum(static_cast<size_t>(C)), sq(static_cast<size_t>(C));
-            for (int64_t t = t0; t < t1; ++t) {
-                const int64_t end = std::min(HW, (t + 1) * chunk);
-                for (int64_t p = t * chunk; p < end; p += kRows) {
-                    const int64_t rows = std::min(kRows, end - p), at = (n * HW + p) * C;
-                    Moments* m = &partial[static_cast<size_t>(t * C)];
-                    if (bf16)
-                        rows_moments(static_cast<const uint16_t*>(x.data_ptr()) + at, rows, C, sum.data(), sq.data(), m);
-                    else
-                        rows_moments(x.data_ptr<float>() + at, rows, C, sum.data(), sq.data(), m);
-                }
-            }
-        });
-        for (int64_t c = 0; c < C; ++c) {
-            Moments m;
-            for (int64_t t = 0; t < threads; ++t) {
-                const Moments& part = partial[static_cast<size_t>(t * C + c)];
-                m.merge(part.count, part.mean, part.m2);
-            }
-            std::tie(out.mean[static_cast<size_t>(n * C + c)], out.inv[static_cast<size_t>(n * C + c)]) = mean_inv(m, unbiased);
-        }
+        float *mean = out.mean.data() + n * C, *inv = out.inv.data() + n * C;
+        if (x.scalar_type() == at::kBFloat16)
+            image_statistics(static_cast<const uint16_t*>(x.data_ptr()) + n * HW * C, HW, C, unbiased, mean, inv);
+        else
+            image_statistics(x.data_ptr<float>() + n * HW * C, HW, C, unbiased, mean, inv);
     }
     return out;
 }
