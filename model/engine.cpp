@@ -464,6 +464,9 @@ at::Tensor Ops::film(const at::Tensor& x, const at::Tensor& gamma_beta, bool rel
     BFT_LAYER("film");
     if (fast_ && cpu_)
         return kernels::film_modulate(x, gamma_beta, relu, may_overwrite && sole_owner(x));
+    if (!fast_ && cpu_ && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble) &&
+        gamma_beta.scalar_type() == x.scalar_type())
+        return film_modulate_fused(x, gamma_beta, relu); // training: one autograd node
     const int64_t c = x.size(1);
     const at::ScalarType t = statistics_type(x); // fp32 at least
     const at::Tensor xf = x.to(t), gamma = gamma_beta.narrow(1, 0, c).to(t), beta = gamma_beta.narrow(1, c, c).to(t);

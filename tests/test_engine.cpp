@@ -192,6 +192,42 @@ TEST(GemmConvolution1x1, MatchesLibTorchForwardAndBackward)
                 }
 }
 
+// Training's FiLM node (film_modulate_fused: statistics, modulation and ReLU as one autograd
+// function) against the ATen formulation autograd differentiates: values and every gradient, with
+// and without the ReLU, in float64 (the formulas) and float32 (their rounding), odd sizes, a batch
+// of one and of three, a channels-last input, and the one-pixel-wide planes of the U-Net's inner levels.
+TEST(FilmTraining, FusedNodeMatchesTheFormulaAndItsGradients)
+{
+    at::manual_seed(21);
+    struct Shape {
+        int64_t n, c, h, w;
+    };
+    for (const auto dtype : {at::kDouble, at::kFloat})
+        for (const Shape s : {Shape{1, 3, 5, 7}, Shape{3, 4, 8, 8}, Shape{2, 5, 2, 1}, Shape{2, 16, 33, 31}})
+            for (const bool relu : {false, true})
+                for (const bool channels_last : {false, true}) {
+                    SCOPED_TRACE(::testing::Message() << c10::toString(dtype) << " " << s.n << "x" << s.c << "x" << s.h
+                                                      << "x" << s.w << (relu ? ", ReLU" : "")
+                                                      << (channels_last ? ", channels last" : ""));
+                    const auto layout = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+                    const auto opts = at::TensorOptions().dtype(dtype);
+                    const at::Tensor x = (at::randn({s.n, s.c, s.h, s.w}, opts) * 2 + 0.5).contiguous(layout).requires_grad_();
+                    const at::Tensor gb = at::randn({s.n, 2 * s.c, s.h, s.w}, opts).requires_grad_();
+                    at::Tensor ref = film_modulate(x, gb.narrow(1, 0, s.c), gb.narrow(1, s.c, s.c));
+                    if (relu)
+                        ref = at::relu(ref);
+                    const at::Tensor ours = film_modulate_fused(x, gb, relu);
+                    ASSERT_EQ(ours.sizes(), ref.sizes());
+                    const double tol = dtype == at::kDouble ? 1e-10 : 1e-4;
+                    EXPECT_LE((ours - ref).abs().max().item<double>(), tol);
+                    const at::Tensor g = at::randn(ref.sizes(), opts);
+                    const auto grads_ref = torch::autograd::grad({ref}, {x, gb}, {g});
+                    const auto grads = torch::autograd::grad({ours}, {x, gb}, {g});
+                    for (size_t k = 0; k < 2; ++k)
+                        EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>(), tol) << "gradient " << k;
+                }
+}
+
 // The engine's reflection padding against LibTorch's, in both layouts and precisions.
 TEST(ReflectPad, MatchesLibTorchInEveryLayoutAndPrecision)
 {
