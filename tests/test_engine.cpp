@@ -192,6 +192,38 @@ TEST(GemmConvolution1x1, MatchesLibTorchForwardAndBackward)
                 }
 }
 
+// A PatchGAN's last layer in training (a GEMM into every tap, then shifted sums) against LibTorch's
+// convolution: one to three outputs, paddings 0 to 2, odd sizes, a batch of one and of three, with
+// and without an input gradient, and without a bias.
+TEST(GemmConvolutionTaps, MatchesLibTorchForwardAndBackward)
+{
+    at::manual_seed(5);
+    for (const int64_t outputs : {1, 3})
+        for (const int64_t padding : {0, 1, 2})
+            for (const int64_t n : {1, 3})
+                for (const bool input_grad : {true, false}) {
+                    SCOPED_TRACE(::testing::Message() << outputs << " outputs, padding " << padding << ", batch " << n
+                                                      << (input_grad ? "" : ", no input gradient"));
+                    const at::Tensor x = at::randn({n, 20, 7, 6}).requires_grad_(input_grad);
+                    const at::Tensor w = at::randn({outputs, 20, 4, 4}).requires_grad_();
+                    const at::Tensor b = outputs == 3 ? at::Tensor() : at::randn({outputs}).requires_grad_();
+                    const at::Tensor ref = at::conv2d(x, w, b, at::IntArrayRef{1}, at::IntArrayRef{padding});
+                    const at::Tensor ours = conv2d_taps_gemm(x, w, b, padding);
+                    ASSERT_EQ(ours.sizes(), ref.sizes());
+                    EXPECT_LE((ours - ref).abs().max().item<double>(), 1e-4);
+                    std::vector<at::Tensor> inputs{w};
+                    if (b.defined())
+                        inputs.push_back(b);
+                    if (input_grad)
+                        inputs.push_back(x);
+                    const at::Tensor g = at::randn(ref.sizes());
+                    const auto grads_ref = torch::autograd::grad({ref}, inputs, {g});
+                    const auto grads = torch::autograd::grad({ours}, inputs, {g});
+                    for (size_t k = 0; k < inputs.size(); ++k)
+                        EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>(), 1e-4) << "gradient " << k;
+                }
+}
+
 // Training's FiLM node (film_modulate_fused: statistics, modulation and ReLU as one autograd
 // function) against the ATen formulation autograd differentiates: values and every gradient, with
 // and without the ReLU, in float64 (the formulas) and float32 (their rounding), odd sizes, a batch
