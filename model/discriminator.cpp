@@ -1,5 +1,6 @@
 #include "discriminator.h"
 
+#include "fused_training.h"
 #include "gemm_convolution.h"
 
 #include <torch/nn/functional/instancenorm.h>
@@ -47,21 +48,36 @@ using std::holds_alternative;
 
 at::Tensor PatchDiscriminatorImpl::forward(const at::Tensor& x)
 {
-    // The last layer (into one channel) on the CPU as a GEMM into its taps and shifted sums: for
-    // LibTorch's convolution it was a reorder of its weight and its one-channel output into
-    // oneDNN's blocked layout, each way (texture training step, batch 4: about 8 -> 4 ms).
-    auto* last = model_->ptr(model_->size() - 1)->as<nn::Conv2dImpl>();
-    const auto& o = last->options;
-    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
-    if (!x.is_cpu() || x.scalar_type() != at::kFloat || o.out_channels() > 4 || (*o.stride())[0] != 1 ||
-        (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 || o.groups() != 1 ||
-        (*o.kernel_size())[0] != (*o.kernel_size())[1] || !padding || (**padding)[0] != (**padding)[1] ||
-        !holds_alternative<torch::enumtype::kZeros>(o.padding_mode()))
+    if (!x.is_cpu() || x.scalar_type() != at::kFloat)
         return model_->forward(x);
+    // On the CPU (training): each instance norm and its leaky ReLU as one autograd node, and the
+    // last layer (into one channel) as a GEMM into its taps and shifted sums; for LibTorch's
+    // convolution that layer was a reorder of its weight and its one-channel output into oneDNN's
+    // blocked layout, each way (texture training step, batch 4: about 8 -> 4 ms).
     at::Tensor h = x;
-    for (auto it = model_->begin(); it + 1 != model_->end(); ++it)
-        h = it->forward<at::Tensor>(h);
-    return conv2d_taps_gemm(h, last->weight, last->bias, (**padding)[0]);
+    const size_t n = model_->size();
+    for (size_t i = 0; i < n; ++i) {
+        const std::shared_ptr<nn::Module> m = model_->ptr(i);
+        if (const auto* norm = m->as<nn::InstanceNorm2dImpl>(); norm && i + 1 < n && !norm->options.affine() &&
+                                                                 !norm->options.track_running_stats() &&
+                                                                 norm->options.eps() == 1e-5) {
+            if (const auto* act = model_->ptr(i + 1)->as<nn::LeakyReLUImpl>()) {
+                h = instance_norm_fused(h, /*activate=*/true, act->options.negative_slope());
+                ++i;
+                continue;
+            }
+        }
+        if (const auto* conv = m->as<nn::Conv2dImpl>(); conv && i + 1 == n) {
+            const auto& o = conv->options;
+            const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
+            if (o.out_channels() <= 4 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 && (*o.dilation())[0] == 1 &&
+                (*o.dilation())[1] == 1 && o.groups() == 1 && (*o.kernel_size())[0] == (*o.kernel_size())[1] && padding &&
+                (**padding)[0] == (**padding)[1] && holds_alternative<torch::enumtype::kZeros>(o.padding_mode()))
+                return conv2d_taps_gemm(h, conv->weight, conv->bias, (**padding)[0]);
+        }
+        h = (model_->begin() + static_cast<std::ptrdiff_t>(i))->forward<at::Tensor>(h);
+    }
+    return h;
 }
 
 } // namespace bft

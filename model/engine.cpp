@@ -2,6 +2,7 @@
 
 #include "convolution.h"
 #include "errors.h"
+#include "fused_training.h"
 #include "gemm_convolution.h"
 #include "kernels.h"
 #include "layers.h"
@@ -531,6 +532,8 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
         at::Tensor y = normalized(x.to(statistics_type(x)), /*unbiased=*/false);
         return (relu ? y.relu_() : y).to(x.scalar_type());
     }
+    if (cpu_ && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble))
+        return instance_norm_fused(x, relu, 0.0); // training: one autograd node
     at::Tensor y = bft::instance_norm(x.to(statistics_type(x)));
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }

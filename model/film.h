@@ -23,9 +23,7 @@ at::Tensor run_film_bottleneck(const torch::nn::Sequential& seq, size_t first, c
 
 // gamma * (x - mean) / sqrt(var + 1e-5) + beta, mean and unbiased var per sample and channel over H, W.
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta);
-// The same (then a ReLU if relu) as one autograd node on the CPU, float32 or float64: gamma_beta
-// N x 2C x H x W, gamma in channels [0, C), beta in [C, 2C) (the fused bottleneck's output).
-at::Tensor film_modulate_fused(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu);
+// film_modulate_fused (fused_training.h): the same as one autograd node, for training on the CPU.
 
 // Records a level's maps when capture is on (maps != nullptr); free otherwise.
 inline void record_film(FilmMaps* maps, const char* dir, int level, const at::Tensor& gamma, const at::Tensor& beta)

@@ -10,6 +10,7 @@
 #include "cuda_support.h"
 #include "errors.h"
 #include "film.h"
+#include "fused_training.h"
 #include "gemm_convolution.h"
 #include "inference.h"
 #include "kernels.h"
@@ -258,6 +259,33 @@ TEST(FilmTraining, FusedNodeMatchesTheFormulaAndItsGradients)
                     for (size_t k = 0; k < 2; ++k)
                         EXPECT_LE((grads[k] - grads_ref[k]).abs().max().item<double>(), tol) << "gradient " << k;
                 }
+}
+
+// Training's instance-norm node (instance_norm_fused: statistics, normalisation and an optional
+// (leaky) ReLU as one autograd function) against LibTorch's instance norm and activations.
+TEST(FilmTraining, FusedInstanceNormMatchesLibTorchAndItsGradients)
+{
+    at::manual_seed(22);
+    for (const auto dtype : {at::kDouble, at::kFloat})
+        for (const auto sizes : {std::vector<int64_t>{1, 3, 5, 7}, std::vector<int64_t>{3, 16, 33, 31},
+                                 std::vector<int64_t>{2, 5, 2, 2}})
+            for (const double slope : {-1.0, 0.0, 0.2}) { // -1: no activation
+                SCOPED_TRACE(::testing::Message() << c10::toString(dtype) << " " << sizes[0] << "x" << sizes[1] << "x"
+                                                  << sizes[2] << "x" << sizes[3] << ", slope " << slope);
+                const at::Tensor x =
+                    (at::randn(sizes, at::TensorOptions().dtype(dtype)) * 2 - 0.5).requires_grad_();
+                at::Tensor ref = instance_norm(x);
+                if (slope >= 0)
+                    ref = at::leaky_relu(ref, slope);
+                const at::Tensor ours = instance_norm_fused(x, slope >= 0, std::max(slope, 0.0));
+                ASSERT_EQ(ours.sizes(), ref.sizes());
+                const double tol = dtype == at::kDouble ? 1e-10 : 1e-4;
+                EXPECT_LE((ours - ref).abs().max().item<double>(), tol);
+                const at::Tensor g = at::randn(ref.sizes(), x.options());
+                const at::Tensor grad_ref = torch::autograd::grad({ref}, {x}, {g})[0];
+                const at::Tensor grad = torch::autograd::grad({ours}, {x}, {g})[0];
+                EXPECT_LE((grad - grad_ref).abs().max().item<double>(), tol);
+            }
 }
 
 // The engine's reflection padding against LibTorch's, in both layouts and precisions.
