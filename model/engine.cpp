@@ -15,6 +15,8 @@
 #include <torch/cuda.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <variant>
 #include <iomanip>
 #include <sstream>
@@ -146,6 +148,7 @@ int64_t WeightCache::bytes()
 // in 2.x: unqualified calls find either (std's here, c10's by argument-dependent lookup).
 using std::get;
 using std::get_if;
+using std::holds_alternative;
 
 namespace {
 // A layer's range in a profile; with ForwardOptions::sync_layers on a GPU, its end waits for the
@@ -168,7 +171,17 @@ private:
     RECORD_FUNCTION("bft::layer::" name, std::vector<c10::IValue>());                                                 \
     LayerSync layer_sync(sync_layers_, x)
 
-enum Tag { kCast = 1, kFusedFirstWeight, kFusedFirstBias, kFusedSecondWeight, kFusedSecondBias, kPhases, kTaps, kWinograd };
+enum Tag {
+    kCast = 1,
+    kFusedFirstWeight,
+    kFusedFirstBias,
+    kFusedSecondWeight,
+    kFusedSecondBias,
+    kPhases,
+    kTaps,
+    kWinograd,
+    kSmallMap
+};
 }
 
 int Ops::tag(int base) const
@@ -322,6 +335,33 @@ bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
     return ho >= 1 && wo >= 1 && ho * wo <= 16;
 }
 
+// A square, undilated, ungrouped convolution with the same zero padding on every side.
+bool square_kernel(const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
+    auto square = [](const auto& a) { return (*a)[0] == (*a)[1]; };
+    return padding && square(o.kernel_size()) && square(o.stride()) && square(*padding) && (*o.dilation())[0] == 1 &&
+           (*o.dilation())[1] == 1 && o.groups() == 1 && holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
+}
+
+int64_t output_positions(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    const int64_t k = (*o.kernel_size())[0], s = (*o.stride())[0], p = (**get_if<torch::ExpandingArray<2>>(&o.padding()))[0];
+    return x.size(0) * std::max<int64_t>(0, (x.size(2) + 2 * p - k) / s + 1) * std::max<int64_t>(0, (x.size(3) + 2 * p - k) / s + 1);
+}
+
+// BFT_NO_SMALL_MAP=1: the small-map layers through oneDNN, for comparison.
+bool small_map_enabled()
+{
+    static const bool on = [] {
+        const char* v = std::getenv("BFT_NO_SMALL_MAP");
+        return !v || std::string(v) != "1";
+    }();
+    return on;
+}
+
 } // namespace
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
@@ -343,6 +383,14 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
         if (x.size(0) > 1 && intermediate_bytes(x, taps.size(0)) > kWideBytes)
             return in_slices(x, x.size(2), [&](const at::Tensor& xi) { return conv2d_by_taps(xi, taps, k, b); });
         return conv2d_by_taps(x, taps, k, b);
+    }
+    if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() && square_kernel(m) &&
+        kernels::small_map_fits(output_positions(x, m), o.in_channels(), o.out_channels())) {
+        const at::Tensor packed =
+            cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv(m.weight); });
+        if (at::Tensor y = kernels::small_map_conv(x, packed, (*o.kernel_size())[0], (*o.stride())[0], (*padding)[0], b);
+            y.defined())
+            return y;
     }
     if (winograd_ && use_winograd(x, m)) {
         const int64_t one[] = {1, 1}, zero[] = {0, 0};
@@ -380,6 +428,13 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     // products and their sum took 3 (texture forward at 256: 133 -> 125 ms, at 128: 43 -> 41).
     if (gemm_fits && o.out_channels() <= 4)
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
+    if (dtype_ == at::kFloat && small_map_enabled() && (*o.kernel_size())[0] == 4 && padding == 1 &&
+        output_padding == 0 && gemm_fits && kernels::small_map_fits(x.size(0) * x.size(2) * x.size(3), o.in_channels(), o.out_channels())) {
+        const at::Tensor packed =
+            cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv_transpose(m.weight); });
+        if (at::Tensor y = kernels::small_map_conv_transpose(x, packed, cast(m.bias, kCast)); y.defined())
+            return y;
+    }
     const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
     return conv_transpose2d_s2(x, m.weight, cast(m.bias, kCast), padding, output_padding, phases);
 }

@@ -57,6 +57,24 @@ at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, cons
 // multiple of the vector width, O > 4): the caller takes conv2d_by_taps's 1x1 + tap_sum path.
 at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias);
 
+// Convolutions over small maps (inference, float32, AVX-512): the U-Net's innermost layers, where
+// at batch 1 a 512 -> 512 layer has 1 to 16 output positions and 16-32 MB of weights, so reading the
+// weights is the work. oneDNN's kernels read them at 11-14 GB/s here; these make one pass over
+// weights packed by blocks of 16 output channels, prefetched ahead, with every position's sums in
+// registers.
+// A strided convolution (k x k, stride s, zero padding p) of a channels-last x: weights packed by
+// pack_small_map_conv(weight [O, C, k, k]), the result N x O x Ho x Wo channels-last plus bias.
+at::Tensor pack_small_map_conv(const at::Tensor& weight);
+at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t k, int64_t stride, int64_t padding,
+                          const at::Tensor& bias);
+// A transposed convolution, kernel 4, stride 2, padding 1 (the U-Net's decoder), as its four
+// output phases (2x2 convolutions): weights packed by pack_small_map_conv_transpose(weight [C, O, 4, 4]).
+at::Tensor pack_small_map_conv_transpose(const at::Tensor& weight);
+at::Tensor small_map_conv_transpose(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& bias);
+// Whether these run here (AVX-512) for a layer with `positions` output positions per phase (all
+// images together) and C in, O out channels; undefined results where they do not.
+bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels);
+
 // Reflection padding by `pad` on each side (as at::reflection_pad2d) of an N x C x H x W tensor of
 // any dtype, contiguous in NCHW or channels-last (the result in the same layout): whole rows (or
 // pixels) copied at once. LibTorch's copies element by element (1 ms for each 512 x 32 x 32 map of

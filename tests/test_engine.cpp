@@ -575,6 +575,57 @@ TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
 #endif
 }
 
+// The small-map kernels (the U-Net's innermost layers at batch 1) against LibTorch in float64: the
+// encoder's 4x4 stride-2 convolutions and the decoder's transposed ones from 1 to 16 output
+// positions (a batch of two included, rows padded to a power of two, taps that only reach padding
+// skipped), a 3x3 stride-1 one, with and without a bias; and not where positions exceed 16.
+TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
+{
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx512f"))
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    c10::InferenceMode inference;
+    at::manual_seed(9);
+    auto close = [](const at::Tensor& y, const at::Tensor& ref) {
+        ASSERT_TRUE(y.defined());
+        ASSERT_EQ(y.sizes(), ref.sizes());
+        EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+        EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()));
+    };
+    struct Conv {
+        int64_t n, h, w, k, stride, padding;
+    };
+    for (const Conv c : {Conv{1, 2, 2, 4, 2, 1}, Conv{1, 4, 4, 4, 2, 1}, Conv{1, 8, 8, 4, 2, 1}, Conv{2, 4, 4, 4, 2, 1},
+                         Conv{1, 6, 5, 4, 2, 1}, Conv{1, 4, 4, 3, 1, 1}})
+        for (const bool bias : {true, false}) {
+            SCOPED_TRACE(::testing::Message() << "conv " << c.n << "x" << c.h << "x" << c.w << " k" << c.k << " s"
+                                              << c.stride << (bias ? " bias" : ""));
+            const at::Tensor x = at::randn({c.n, 24, c.h, c.w}).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::randn({32, 24, c.k, c.k}) / 20.0;
+            const at::Tensor b = bias ? at::randn({32}) : at::Tensor();
+            const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), bias ? b.to(at::kDouble) : at::Tensor(),
+                                              at::IntArrayRef{c.stride}, at::IntArrayRef{c.padding});
+            close(kernels::small_map_conv(x, kernels::pack_small_map_conv(w), c.k, c.stride, c.padding, b), ref);
+        }
+    for (const auto& shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 2, 2}, std::vector<int64_t>{1, 4, 4},
+                              std::vector<int64_t>{2, 2, 2}, std::vector<int64_t>{1, 3, 2}})
+        for (const bool bias : {true, false}) {
+            SCOPED_TRACE(::testing::Message() << "transposed " << shape[0] << "x" << shape[1] << "x" << shape[2]
+                                              << (bias ? " bias" : ""));
+            const at::Tensor x = at::randn({shape[0], 24, shape[1], shape[2]}).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::randn({24, 48, 4, 4}) / 20.0;
+            const at::Tensor b = bias ? at::randn({48}) : at::Tensor();
+            const at::Tensor ref = at::conv_transpose2d(x.to(at::kDouble), w.to(at::kDouble),
+                                                        bias ? b.to(at::kDouble) : at::Tensor(), 2, 1);
+            close(kernels::small_map_conv_transpose(x, kernels::pack_small_map_conv_transpose(w), b), ref);
+        }
+    const at::Tensor wide = at::randn({1, 24, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast); // 25 positions
+    EXPECT_FALSE(kernels::small_map_conv(wide, kernels::pack_small_map_conv(at::randn({32, 24, 4, 4})), 4, 2, 1, {}).defined());
+#else
+    GTEST_SKIP() << "x86-64 only";
+#endif
+}
+
 struct WinogradCase {
     int64_t n, c, h, w, o;
     bool channels_last, bias;
