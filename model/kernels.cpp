@@ -540,9 +540,9 @@ FewKernels few_kernels(bool avx512)
     return {8, P, &few_block_avx2<P, O>, &few_block_avx2<1, O>};
 }
 
-FewKernels pick_few_kernels(int64_t o)
+FewKernels pick_few_kernels(int64_t o, bool avx2_only)
 {
-    static const bool avx512 = __builtin_cpu_supports("avx512f");
+    const bool avx512 = !avx2_only && __builtin_cpu_supports("avx512f");
     static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (avx512) {
         switch (o) {
@@ -566,13 +566,14 @@ FewKernels pick_few_kernels(int64_t o)
 }
 } // namespace
 
-at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias)
+at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias,
+                            bool avx2_only)
 {
     if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.device().is_cpu() || k < 1 || tap_weight.dim() < 2 ||
         tap_weight.scalar_type() != at::kFloat || tap_weight.size(0) % (k * k) != 0 || tap_weight.size(1) != x.size(1))
         return {};
     const int64_t n = x.size(0), c = x.size(1), hp = x.size(2), wp = x.size(3), o = tap_weight.size(0) / (k * k);
-    const FewKernels kernels = pick_few_kernels(o);
+    const FewKernels kernels = pick_few_kernels(o, avx2_only);
     if (!kernels.block || c % kernels.lanes != 0 || hp < k || wp < k)
         return {};
     RECORD_FUNCTION("bft::conv_few_outputs", std::vector<c10::IValue>());
@@ -620,7 +621,7 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
     return out;
 }
 #else
-at::Tensor conv_few_outputs(const at::Tensor&, const at::Tensor&, int64_t, const at::Tensor&)
+at::Tensor conv_few_outputs(const at::Tensor&, const at::Tensor&, int64_t, const at::Tensor&, bool)
 {
     return {};
 }

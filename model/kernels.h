@@ -55,7 +55,9 @@ at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, cons
 // vector registers across all k*k taps and C channels (AVX-512 or AVX2 with FMA, picked at run
 // time), so the taps never reach memory. Undefined where it does not run (no such CPU, C not a
 // multiple of the vector width, O > 4): the caller takes conv2d_by_taps's 1x1 + tap_sum path.
-at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias);
+// avx2_only: the AVX2 kernel even where AVX-512 is there (tests: so that both kernels run here).
+at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias,
+                            bool avx2_only = false);
 
 // Convolutions over small maps (inference, float32, AVX-512): the U-Net's innermost layers, where
 // at batch 1 a 512 -> 512 layer has 1 to 16 output positions and 16-32 MB of weights, so reading the

@@ -553,7 +553,8 @@ INSTANTIATE_TEST_SUITE_P(
                       TapsCase{1, 20, 9, 11, 3, 5, true, true}));  // 20 channels: the 1x1 + tap-sum path
 
 // The direct kernel behind conv2d_by_taps runs wherever the CPU has AVX2 (or AVX-512) and the
-// channels fill its vectors: otherwise the fast path would be silently dead.
+// channels fill its vectors: otherwise the fast path would be silently dead. Its AVX2 twin runs
+// here too (forced), for every output count and rows that end in part blocks, on AVX-512 machines.
 TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
 {
 #if defined(__x86_64__)
@@ -561,12 +562,20 @@ TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
         GTEST_SKIP() << "no AVX2 with FMA on this CPU";
     c10::InferenceMode inference;
     at::manual_seed(5);
+    for (const bool avx2_only : {false, true})
+        for (const int64_t o : {1, 2, 3, 4}) {
+            SCOPED_TRACE(::testing::Message() << o << " outputs" << (avx2_only ? ", AVX2 kernel" : ""));
+            const at::Tensor x = at::randn({1, 64, 13, 19}).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::randn({o, 64, 7, 7}) / std::sqrt(64.0 * 49.0);
+            const at::Tensor b = at::randn({o});
+            const at::Tensor y = kernels::conv_few_outputs(x, tap_weights(w), 7, b, avx2_only);
+            ASSERT_TRUE(y.defined());
+            const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble));
+            EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(),
+                      1e-5 * std::max(1.0, ref.abs().max().item<double>()));
+        }
     const at::Tensor x = at::randn({1, 64, 13, 13}).contiguous(at::MemoryFormat::ChannelsLast);
-    const at::Tensor w = at::randn({3, 64, 7, 7}) / std::sqrt(64.0 * 49.0);
-    const at::Tensor y = kernels::conv_few_outputs(x, tap_weights(w), 7, at::Tensor());
-    ASSERT_TRUE(y.defined());
-    const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble));
-    EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()));
+    const at::Tensor w = at::randn({3, 64, 7, 7});
     // Not for it: more outputs than its registers hold, channels that do not fill a vector.
     EXPECT_FALSE(kernels::conv_few_outputs(x, tap_weights(at::randn({5, 64, 7, 7})), 7, at::Tensor()).defined());
     EXPECT_FALSE(kernels::conv_few_outputs(x.narrow(1, 0, 20), tap_weights(w.narrow(1, 0, 20)), 7, at::Tensor()).defined());
