@@ -593,6 +593,19 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }
 
+bool Ops::padded_trunk(const at::Tensor& x) const
+{
+    return fast_ && cpu_ && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous();
+}
+
+at::Tensor Ops::instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad, const at::Tensor& residual)
+{
+    BFT_LAYER("instance_norm");
+    if (!padded_trunk(x))
+        throw Error("instance_norm_padded: CPU inference in float32 NCHW only");
+    return kernels::instance_norm_padded(x, relu, pad, residual);
+}
+
 at::Tensor Ops::reflect_pad(const at::Tensor& x, int64_t pad)
 {
     BFT_LAYER("reflect_pad");

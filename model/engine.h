@@ -112,6 +112,12 @@ public:
                          bool may_overwrite, const char* dir, int level);
     at::Tensor instance_norm(const at::Tensor& x, bool relu);
     at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+    // Whether a ResNet trunk on x runs on padded maps (CPU inference in float32 NCHW): each block's
+    // instance norms write the next convolution's reflection-padded input, the second one adding
+    // the block's input in place (kernels::instance_norm_padded); no padding or sum passes.
+    bool padded_trunk(const at::Tensor& x) const;
+    // instance_norm then reflect_pad by `pad`; with `residual`: residual's interior += it, in place.
+    at::Tensor instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad, const at::Tensor& residual = {});
     void record(const char* dir, int level, const at::Tensor& gamma_beta);
 
 private:

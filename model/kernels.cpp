@@ -237,6 +237,13 @@ BFT_VECTOR_CLONES void normalize_rows(const uint16_t* x, uint16_t* y, int64_t pi
     normalize_rows_dispatch(x, y, pixels, c, mean, inv, gb, relu);
 }
 
+// y += (x - mean) * inv: a residual block's sum, with its second normalisation.
+BFT_VECTOR_CLONES void normalize_add_plane(const float* __restrict x, float* __restrict y, int64_t n, float mean, float inv)
+{
+    for (int64_t i = 0; i < n; ++i)
+        y[i] += (x[i] - mean) * inv;
+}
+
 // mean and inv of y = (x - mean) * inv, inv = 1 / sqrt(var + 1e-5), var = m2 / (count - unbiased).
 inline std::pair<float, float> mean_inv(const Moments& m, bool unbiased)
 {
@@ -866,6 +873,49 @@ at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place)
 {
     RECORD_FUNCTION("bft::instance_norm", std::vector<c10::IValue>());
     return normalize(x, nullptr, /*unbiased=*/false, relu, in_place);
+}
+
+at::Tensor instance_norm_padded(const at::Tensor& x_in, bool relu, int64_t pad, const at::Tensor& residual)
+{
+    if (x_in.dim() != 4 || x_in.scalar_type() != at::kFloat || pad < 0 || pad >= x_in.size(2) || pad >= x_in.size(3))
+        throw Error("padded instance norm: float32 N x C x H x W input, padding below its size");
+    RECORD_FUNCTION("bft::instance_norm_padded", std::vector<c10::IValue>());
+    const at::Tensor x = x_in.contiguous();
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), hp = h + 2 * pad, wp = w + 2 * pad;
+    at::Tensor out = residual;
+    if (out.defined()) {
+        if (out.sizes() != at::IntArrayRef{n, c, hp, wp} || out.scalar_type() != at::kFloat || !out.is_contiguous())
+            throw Error("padded instance norm: the residual is not the padded map of this size");
+    } else {
+        out = at::empty({n, c, hp, wp}, x.options());
+    }
+    const float* xp = x.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    at::parallel_for(0, n * c, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t plane = begin; plane < end; ++plane) {
+            Moments m;
+            plane_moments(xp + plane * h * w, h * w, m);
+            const auto [mean, inv] = mean_inv(m, /*unbiased=*/false);
+            float* dst = op + plane * hp * wp;
+            for (int64_t y = 0; y < h; ++y) {
+                const float* src = xp + (plane * h + y) * w;
+                float* row = dst + (y + pad) * wp;
+                if (residual.defined())
+                    normalize_add_plane(src, row + pad, w, mean, inv);
+                else
+                    normalize_plane(src, row + pad, w, mean, inv, nullptr, nullptr, relu);
+                for (int64_t j = 1; j <= pad; ++j) {
+                    row[pad - j] = row[pad + j];
+                    row[pad + w - 1 + j] = row[pad + w - 1 - j];
+                }
+            }
+            for (int64_t j = 1; j <= pad; ++j) {
+                std::memcpy(dst + (pad - j) * wp, dst + (pad + j) * wp, static_cast<size_t>(wp) * sizeof(float));
+                std::memcpy(dst + (pad + h - 1 + j) * wp, dst + (pad + h - 1 - j) * wp, static_cast<size_t>(wp) * sizeof(float));
+            }
+        }
+    });
+    return out;
 }
 
 namespace {

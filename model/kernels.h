@@ -19,6 +19,11 @@ namespace bft::kernels {
 // in_place: the result overwrites x (when x is contiguous in its layout), saving a feature map.
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place = false);
 at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
+// The same for float32 NCHW x, written reflection-padded by `pad` (the next 3x3 convolution's
+// input, without a padding pass of its own). With `residual` (a padded map of that size, the
+// ResNet block's input): residual's interior += the normalised x, its border reflected again, in
+// place, and returned (the block's output, padded for the next block).
+at::Tensor instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad, const at::Tensor& residual = {});
 
 // The FiLM modulation in two halves, for a caller that makes gamma and beta a slice of pixels at a
 // time (onednn::pointwise_pair_slices) and never writes them to a map. Per image and channel of a

@@ -47,4 +47,10 @@ at::Tensor ResnetBlockImpl::run(const at::Tensor& x, Ops& ops)
     return x + h;
 }
 
+at::Tensor ResnetBlockImpl::run_padded(const at::Tensor& xp, Ops& ops)
+{
+    const at::Tensor hp = ops.instance_norm_padded(ops.conv(xp, *conv_a_), /*relu=*/true, 1);
+    return ops.instance_norm_padded(ops.conv(hp, *conv_b_), /*relu=*/false, 1, xp);
+}
+
 } // namespace bft

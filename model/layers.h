@@ -19,6 +19,9 @@ public:
     explicit ResnetBlockImpl(int dim);
     at::Tensor forward(const at::Tensor& x);
     at::Tensor run(const at::Tensor& x, Ops& ops);
+    // The same on padded maps (Ops::padded_trunk): xp is the input padded by 1, and becomes the
+    // output padded by 1 (in place).
+    at::Tensor run_padded(const at::Tensor& xp, Ops& ops);
     // Both convolutions feed an InstanceNorm: their biases change nothing (GeneratorImpl::absorbed_biases).
     std::vector<at::Tensor> absorbed_biases() const { return {conv_a_->bias, conv_b_->bias}; }
 

@@ -288,6 +288,32 @@ TEST(FilmTraining, FusedInstanceNormMatchesLibTorchAndItsGradients)
             }
 }
 
+// The ResNet trunk's padded norms (kernels::instance_norm_padded) against LibTorch's instance norm,
+// ReLU, sum and reflection padding: the norms exactly (the same float operations), the sum within
+// one rounding; the residual form in place in the padded map it is given.
+TEST(ReflectPad, PaddedInstanceNormsMatchNormThenPad)
+{
+    at::manual_seed(17);
+    c10::InferenceMode inference;
+    for (const int64_t pad : {1, 2})
+        for (const bool relu : {false, true}) {
+            SCOPED_TRACE(::testing::Message() << "pad " << pad << (relu ? ", ReLU" : ""));
+            const at::Tensor h = at::randn({2, 5, 9, 7}) * 3 + 1;
+            at::Tensor norm = kernels::instance_norm(h, relu);
+            EXPECT_LE((norm - (relu ? at::relu(instance_norm(h)) : instance_norm(h))).abs().max().item<double>(), 1e-5);
+            const at::Tensor padded = kernels::instance_norm_padded(h, relu, pad);
+            EXPECT_TRUE(at::equal(padded, at::reflection_pad2d(norm, {pad, pad, pad, pad})));
+            const at::Tensor x = at::randn({2, 5, 9, 7});
+            at::Tensor residual = at::reflection_pad2d(x, {pad, pad, pad, pad});
+            const at::Tensor sum = kernels::instance_norm_padded(h, false, pad, residual);
+            EXPECT_TRUE(sum.is_same(residual));
+            // The sum may round once (an FMA) where norm-then-add rounds twice.
+            const at::Tensor ref = at::reflection_pad2d(x + kernels::instance_norm(h, false), {pad, pad, pad, pad});
+            EXPECT_LE((sum - ref).abs().max().item<double>(), 1e-6 * ref.abs().max().item<double>());
+        }
+    EXPECT_THROW(kernels::instance_norm_padded(at::randn({1, 2, 3, 3}), false, 1, at::zeros({1, 2, 4, 4})), Error);
+}
+
 // The engine's reflection padding against LibTorch's, in both layouts and precisions.
 TEST(ReflectPad, MatchesLibTorchInEveryLayoutAndPrecision)
 {
