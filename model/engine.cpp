@@ -601,8 +601,9 @@ bool Ops::padded_trunk(const at::Tensor& x) const
 at::Tensor Ops::instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad, const at::Tensor& residual)
 {
     BFT_LAYER("instance_norm");
-    if (!padded_trunk(x))
-        throw Error("instance_norm_padded: CPU inference in float32 NCHW only");
+    // x may come in any layout (oneDNN picks one for some shapes): the kernel reads it as NCHW.
+    if (!fast_ || !cpu_ || x.scalar_type() != at::kFloat)
+        throw Error("instance_norm_padded: CPU inference in float32 only");
     return kernels::instance_norm_padded(x, relu, pad, residual);
 }
 

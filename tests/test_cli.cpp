@@ -242,7 +242,9 @@ TEST(Cli, BenchProfilesEveryLayer)
         EXPECT_EQ(layers["bft::layer::film"], 7);
     }
     EXPECT_GE(layers["bft::layer::instance_norm"], 18);
-    EXPECT_GE(layers["bft::layer::reflect_pad"], 18);
+    // The stems' and the last layer's at least; the trunk's 18 are written by its norms on the CPU
+    // in fp32 (Ops::padded_trunk), padding layers of their own elsewhere.
+    EXPECT_GE(layers["bft::layer::reflect_pad"], 3);
 }
 
 TEST(Cli, ConvertWritesACleanZipCheckpoint)
