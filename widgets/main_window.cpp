@@ -196,7 +196,12 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     });
     connect(session_, &LiveSession::modelChanged, this, [this](bool ready, const QString& description) {
         refreshModelList();
-        modelLabel_->setText(ready ? tr("Model: %1").arg(QFileInfo(doc_->modelPath()).fileName()) : description);
+        // The demo model by the name the model box gives it, others by their file.
+        const QString path = doc_->modelPath();
+        const QString name = !path.isEmpty() && path == demoModel(doc_->task())
+                                 ? tr("Demo model (%1)").arg(QString::fromLatin1(live::task_name(doc_->task())))
+                                 : QFileInfo(path).fileName();
+        modelLabel_->setText(ready ? tr("Model: %1").arg(name) : description);
         modelLabel_->setToolTip(description);
     });
     connect(session_, &LiveSession::deviceChanged, this, [this](const QString& d) {
