@@ -1,5 +1,5 @@
-// Fused kernels: the inference engine's normalisation, tap sums and reflection padding, and the
-// training's Adam update.
+// Fused kernels: the inference engine's normalisation (padded for the ResNet trunk), tap sums,
+// few-output and small-map convolutions and reflection padding, and the training's Adam update.
 // Each normalisation kernel reads its input once for statistics and once for the result, instead of
 // the five or six full passes the ATen formulation makes:
 //   film_modulate:  y = gamma * (x - mean) / sqrt(var_unbiased + 1e-5) + beta   [+ ReLU]
