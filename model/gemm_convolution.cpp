@@ -193,12 +193,12 @@ struct GemmConvTranspose : public torch::autograd::Function<GemmConvTranspose> {
     }
 };
 
-// oneDNN's sgemm for GemmConv1x1; it fails only without oneDNN, which conv1x1_gemm rules out first.
+// oneDNN's sgemm for GemmConv1x1 and GemmConvTaps; it fails only without oneDNN, which their entry points rule out first.
 void sgemm_1x1(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                int64_t ldb, float beta, float* c, int64_t ldc)
 {
     TORCH_CHECK(onednn::sgemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc),
-                "1x1 GEMM convolution: oneDNN's GEMM failed");
+                "GEMM convolution: oneDNN's GEMM failed");
 }
 
 // A 1x1 convolution on NCHW memory is W X per image and group: no im2col, no layout change.
