@@ -543,9 +543,10 @@ at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const t
 {
     const at::ScalarType t = x.scalar_type();
     const auto cl = at::MemoryFormat::ChannelsLast;
-    if (fast_ && cpu_ && !film_ && (t == at::kFloat || t == at::kBFloat16) && source.scalar_type() == t &&
-        x.is_contiguous(cl) && source.is_contiguous(cl) && x.size(0) == source.size(0) && x.size(2) == source.size(2) &&
-        x.size(3) == source.size(3) && x.numel() > 0) {
+    // Only where the slices can run at all (else an empty film_from range precedes film_params and film).
+    if (fast_ && cpu_ && !film_ && onednn::pointwise_slices_available() && (t == at::kFloat || t == at::kBFloat16) &&
+        source.scalar_type() == t && x.is_contiguous(cl) && source.is_contiguous(cl) && x.size(0) == source.size(0) &&
+        x.size(2) == source.size(2) && x.size(3) == source.size(3) && x.numel() > 0) {
         BFT_LAYER("film_from");
         auto conv_at = [](const torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2dImpl>(); };
         auto *a1 = conv_at(alpha, alpha_first), *a2 = conv_at(alpha, alpha_first + 2), *b1 = conv_at(beta, beta_first),

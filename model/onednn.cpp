@@ -250,6 +250,11 @@ bool available()
     return true;
 }
 
+bool pointwise_slices_available()
+{
+    return channels_last_native();
+}
+
 bool winograd_available()
 {
     static const bool yes = [] {
@@ -451,6 +456,11 @@ bool sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const fl
 #else // without oneDNN's headers
 
 bool available()
+{
+    return false;
+}
+
+bool pointwise_slices_available()
 {
     return false;
 }

@@ -52,6 +52,9 @@ at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::T
 // be called from several threads at once. `ready`, where set, runs once before the first slice (to
 // make what consume needs, only where the pair runs). Returns false, having run neither, where
 // pointwise_pair would return undefined.
+// Whether pointwise_pair_slices can run on this CPU at all (oneDNN's channels-last kernels: AVX-512),
+// so that a caller need not open a profile range for an attempt that cannot run.
+bool pointwise_slices_available();
 using SliceConsumer = std::function<void(int64_t first, int64_t pixels, const void* rows)>;
 bool pointwise_pair_slices(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
                            const at::Tensor& c2, int64_t groups, const SliceConsumer& consume,
