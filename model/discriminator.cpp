@@ -2,6 +2,7 @@
 
 #include "fused_training.h"
 #include "gemm_convolution.h"
+#include "layers.h"
 
 #include <torch/nn/functional/instancenorm.h>
 #include <torch/nn/modules/activation.h>
@@ -9,7 +10,6 @@
 #include <torch/nn/modules/instancenorm.h>
 
 #include <algorithm>
-#include <variant>
 
 namespace bft {
 
@@ -41,11 +41,6 @@ PatchDiscriminatorImpl::PatchDiscriminatorImpl(int input_nc, int ndf, int n_laye
     register_module("model", model_);
 }
 
-// Convolution options hold variants: c10's in LibTorch 1.13, std's in 2.x; unqualified calls find
-// either (std's by these declarations, c10's by argument-dependent lookup).
-using std::get_if;
-using std::holds_alternative;
-
 at::Tensor PatchDiscriminatorImpl::forward(const at::Tensor& x)
 {
     if (!x.is_cpu() || x.scalar_type() != at::kFloat)
@@ -67,14 +62,10 @@ at::Tensor PatchDiscriminatorImpl::forward(const at::Tensor& x)
                 continue;
             }
         }
-        if (const auto* conv = m->as<nn::Conv2dImpl>(); conv && i + 1 == n) {
-            const auto& o = conv->options;
-            const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
-            if (o.out_channels() <= 4 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 && (*o.dilation())[0] == 1 &&
-                (*o.dilation())[1] == 1 && o.groups() == 1 && (*o.kernel_size())[0] == (*o.kernel_size())[1] && padding &&
-                (**padding)[0] == (**padding)[1] && holds_alternative<torch::enumtype::kZeros>(o.padding_mode()))
-                return conv2d_taps_gemm(h, conv->weight, conv->bias, (**padding)[0]);
-        }
+        if (const auto* conv = m->as<nn::Conv2dImpl>();
+            conv && i + 1 == n && conv->options.out_channels() <= 4 && (*conv->options.stride())[0] == 1)
+            if (const int64_t padding = square_conv_padding(*conv); padding >= 0)
+                return conv2d_taps_gemm(h, conv->weight, conv->bias, padding);
         h = (model_->begin() + static_cast<std::ptrdiff_t>(i))->forward<at::Tensor>(h);
     }
     return h;

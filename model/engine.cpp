@@ -148,7 +148,6 @@ int64_t WeightCache::bytes()
 // in 2.x: unqualified calls find either (std's here, c10's by argument-dependent lookup).
 using std::get;
 using std::get_if;
-using std::holds_alternative;
 
 namespace {
 // A layer's range in a profile; with ForwardOptions::sync_layers on a GPU, its end waits for the
@@ -316,6 +315,24 @@ at::Tensor pointwise(const at::Tensor& x, int64_t channels, const std::function<
     return in_slices(x, std::max<int64_t>(1, kSliceBytes / row_bytes), f);
 }
 
+// Output rows and columns of a square convolution (square_conv_padding() = p) on x; 0 where none.
+std::pair<int64_t, int64_t> output_size(const at::Tensor& x, const torch::nn::Conv2dImpl& m, int64_t p)
+{
+    const int64_t k = (*m.options.kernel_size())[0], s = (*m.options.stride())[0];
+    auto side = [&](int64_t in) { return in + 2 * p >= k ? (in + 2 * p - k) / s + 1 : 0; };
+    return {side(x.size(2)), side(x.size(3))};
+}
+
+// Output positions (all images) of a square convolution on x; 0 for any other.
+int64_t output_positions(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const int64_t p = square_conv_padding(m);
+    if (p < 0)
+        return 0;
+    const auto [ho, wo] = output_size(x, m, p);
+    return x.size(0) * ho * wo;
+}
+
 // Training on the CPU, where LibTorch's oneDNN path reorders each weight to and fro on every call:
 // im2col and one GEMM over the batch (gemm_convolution.h) for the U-Net's innermost convolutions
 // (at most 16 output positions, 4x4 there; forward and backward at batch 4: 512 -> 512 at 2x2 4.2
@@ -324,32 +341,11 @@ at::Tensor pointwise(const at::Tensor& x, int64_t channels, const std::function<
 // against 49-57; at 16x16 on a par) or into few channels (128 -> 3: 11 against LibTorch's 16).
 bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 {
-    const auto& o = m.options;
-    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
-    auto square = [](const auto& a) { return (*a)[0] == (*a)[1]; };
-    if (!padding || !square(o.kernel_size()) || !square(o.stride()) || !square(*padding) || (*o.dilation())[0] != 1 ||
-        (*o.dilation())[1] != 1 || o.groups() != 1 || x.scalar_type() != at::kFloat)
+    const int64_t p = square_conv_padding(m);
+    if (p < 0 || x.scalar_type() != at::kFloat)
         return false;
-    const int64_t k = (*o.kernel_size())[0], s = (*o.stride())[0], p = (**padding)[0];
-    const int64_t ho = (x.size(2) + 2 * p - k) / s + 1, wo = (x.size(3) + 2 * p - k) / s + 1;
+    const auto [ho, wo] = output_size(x, m, p);
     return ho >= 1 && wo >= 1 && ho * wo <= 16;
-}
-
-// A square, undilated, ungrouped convolution with the same zero padding on every side.
-bool square_kernel(const torch::nn::Conv2dImpl& m)
-{
-    const auto& o = m.options;
-    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
-    auto square = [](const auto& a) { return (*a)[0] == (*a)[1]; };
-    return padding && square(o.kernel_size()) && square(o.stride()) && square(*padding) && (*o.dilation())[0] == 1 &&
-           (*o.dilation())[1] == 1 && o.groups() == 1 && holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
-}
-
-int64_t output_positions(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
-{
-    const auto& o = m.options;
-    const int64_t k = (*o.kernel_size())[0], s = (*o.stride())[0], p = (**get_if<torch::ExpandingArray<2>>(&o.padding()))[0];
-    return x.size(0) * std::max<int64_t>(0, (x.size(2) + 2 * p - k) / s + 1) * std::max<int64_t>(0, (x.size(3) + 2 * p - k) / s + 1);
 }
 
 // BFT_NO_SMALL_MAP=1: the small-map layers through oneDNN, for comparison.
@@ -384,7 +380,7 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
             return in_slices(x, x.size(2), [&](const at::Tensor& xi) { return conv2d_by_taps(xi, taps, k, b); });
         return conv2d_by_taps(x, taps, k, b);
     }
-    if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() && square_kernel(m) &&
+    if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() &&
         kernels::small_map_fits(output_positions(x, m), o.in_channels(), o.out_channels())) {
         const at::Tensor packed =
             cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv(m.weight); });

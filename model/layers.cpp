@@ -5,6 +5,8 @@
 #include <torch/nn/modules/instancenorm.h>
 #include <torch/nn/modules/padding.h>
 
+#include <variant>
+
 namespace bft {
 
 namespace nn = torch::nn;
@@ -18,6 +20,22 @@ at::Tensor instance_norm(const at::Tensor& x)
 at::Tensor reflect_pad(const at::Tensor& x, int64_t pad)
 {
     return at::reflection_pad2d(x, {pad, pad, pad, pad});
+}
+
+// Convolution options hold variants: c10's in LibTorch 1.13, std's in 2.x; unqualified calls find
+// either (std's by these declarations, c10's by argument-dependent lookup).
+using std::get_if;
+using std::holds_alternative;
+
+int64_t square_conv_padding(const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
+    auto square = [](const auto& a) { return (*a)[0] == (*a)[1]; };
+    const bool ok = padding && square(o.kernel_size()) && square(o.stride()) && square(*padding) &&
+                    (*o.dilation())[0] == 1 && (*o.dilation())[1] == 1 && o.groups() == 1 &&
+                    holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
+    return ok ? (**padding)[0] : -1;
 }
 
 ResnetBlockImpl::ResnetBlockImpl(int dim)

@@ -13,6 +13,10 @@ namespace bft {
 // InstanceNorm2d(affine=False, track_running_stats=False): biased variance, eps 1e-5.
 at::Tensor instance_norm(const at::Tensor& x);
 at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+// The padding of a square convolution (kernel and stride), undilated and ungrouped, padded with
+// zeros alike on every side; -1 for any other. What the engine's and the discriminator's own
+// convolution paths (GEMMs, small-map kernels) take.
+int64_t square_conv_padding(const torch::nn::Conv2dImpl& m);
 
 class ResnetBlockImpl : public torch::nn::Module {
 public:
