@@ -639,8 +639,9 @@ namespace {
 constexpr int64_t kSmallMapMaxPositions = 16;
 
 // One block of 16 output channels at M positions: acc[m] = bias + sum over the active taps t and
-// channels c of rows[t][c][m] * w[tap t][c][16]. The weights stream once, prefetched 4 KiB ahead
-// (without: 10 GB/s for a 16 MB layer at 16 positions, with: 17, DRAM 19 on this 2-core guest).
+// channels c of rows[t][c][m] * w[tap t][c][16]. The weights stream once, prefetched into L2 8 KiB
+// ahead and into L1 1 KiB ahead: a 16 MB layer at 16 positions from DRAM at 11 GB/s without
+// prefetching, 17 with 4 KiB into L1 alone, 19 so (this 2-core guest's DRAM: 19); from L3, 21 -> 25.
 template <int M>
 __attribute__((target("avx512f"))) void small_map_block(const float* rows, const int64_t* taps, int64_t active,
                                                         int64_t c, const float* w, const float* bias, int64_t real,
@@ -656,7 +657,8 @@ __attribute__((target("avx512f"))) void small_map_block(const float* rows, const
         const float* r = rows + ta * c * M;
         for (int64_t ch = 0; ch < c; ++ch) {
             const __m512 wv = _mm512_loadu_ps(wt + ch * 16);
-            _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + 2048), _MM_HINT_T1);
+            _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + 256), _MM_HINT_T0);
 #pragma GCC unroll 16
             for (int m = 0; m < M; ++m)
                 acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(r[ch * M + m]), wv, acc[m]);
@@ -826,6 +828,150 @@ at::Tensor pack_small_map_conv_transpose(const at::Tensor&)
 at::Tensor small_map_conv_transpose(const at::Tensor&, const at::Tensor&, const at::Tensor&)
 {
     return {};
+}
+#endif
+
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+namespace {
+// out[p][16v + l] = bias[16v + l] + sum over kk < k of a[p * lda + kk] * w[kk * ldw + 16v + l], for
+// P rows of which the first `real` exist (the others repeat the last and are not stored).
+template <int P, int V>
+__attribute__((target("avx512f"))) inline void pair_block(const float* a, int64_t lda, int64_t real, const float* w,
+                                                          int64_t ldw, int64_t k, const float* bias, float* out,
+                                                          int64_t ldo, bool relu)
+{
+    __m512 acc[P][V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) {
+        const __m512 b = _mm512_loadu_ps(bias + v * 16);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p)
+            acc[p][v] = b;
+    }
+    const float* rows[P];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+        rows[p] = a + (p < real ? p : real - 1) * lda;
+    for (int64_t kk = 0; kk < k; ++kk) {
+        __m512 wv[V];
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            wv[v] = _mm512_loadu_ps(w + kk * ldw + v * 16);
+            // In a register: GCC otherwise folds the load into each row's FMA, P loads where one does
+            // (load-bound: 226 -> 262 GFLOP/s for the first layer, pose level 1).
+            __asm__("" : "+v"(wv[v]));
+        }
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+            const __m512 x = _mm512_set1_ps(rows[p][kk]);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v)
+                acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+        if (p < real) {
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v)
+                // (maskz: _mm512_max_ps's undefined source trips GCC 12's -Wmaybe-uninitialized)
+                _mm512_storeu_ps(out + p * ldo + v * 16, relu ? _mm512_maskz_max_ps(0xffff, acc[p][v], zero) : acc[p][v]);
+        }
+}
+
+// rows x (vectors * 16) = a (rows x k, stride lda) times w (k x ..., stride ldw) plus bias, columns in
+// chunks of 4 vectors by 6 rows (24 sums in registers), the last 5 to 7 vectors as one chunk of
+// fewer rows (the first layer's 13: 4 + 4 + 5), fewer than 4 by 8 rows.
+__attribute__((target("avx512f"))) void pair_gemm(const float* a, int64_t lda, int64_t rows, const float* w,
+                                                  int64_t ldw, int64_t k, const float* bias, float* out, int64_t ldo,
+                                                  int64_t vectors, bool relu)
+{
+    for (int64_t v0 = 0; v0 < vectors;) {
+        const int64_t left = vectors - v0;
+        const int64_t col = v0 * 16;
+        auto sweep = [&](auto block, int64_t p_rows) {
+            for (int64_t p = 0; p < rows; p += p_rows)
+                block(a + p * lda, lda, std::min(p_rows, rows - p), w + col, ldw, k, bias + col, out + p * ldo + col, ldo,
+                      relu);
+        };
+        if (left == 4 || left >= 8) {
+            sweep(pair_block<6, 4>, 6), v0 += 4;
+        } else if (left == 5) {
+            sweep(pair_block<5, 5>, 5), v0 += 5;
+        } else if (left == 6) {
+            sweep(pair_block<4, 6>, 4), v0 += 6;
+        } else if (left == 7) {
+            sweep(pair_block<3, 7>, 3), v0 += 7;
+        } else if (left == 3) {
+            sweep(pair_block<8, 3>, 8), v0 += 3;
+        } else if (left == 2) {
+            sweep(pair_block<8, 2>, 8), v0 += 2;
+        } else {
+            sweep(pair_block<8, 1>, 8), v0 += 1;
+        }
+    }
+}
+} // namespace
+
+bool pointwise_pair_fits(int64_t in, int64_t hidden, int64_t out, int64_t groups)
+{
+    static const bool avx512 = __builtin_cpu_supports("avx512f");
+    return avx512 && in >= 1 && groups >= 1 && hidden >= groups && hidden % groups == 0 && out % groups == 0 &&
+           (out / groups) % 16 == 0;
+}
+
+int64_t pointwise_pair_hidden_stride(int64_t hidden)
+{
+    return (hidden + 15) / 16 * 16;
+}
+
+at::Tensor pack_pointwise_pair_first(const at::Tensor& w1)
+{
+    // [H, C, 1, 1] -> [C][H rounded up to 16], the padding zero
+    const int64_t hidden = w1.size(0), c = w1.size(1);
+    at::Tensor packed = at::zeros({c, pointwise_pair_hidden_stride(hidden)}, at::kFloat);
+    packed.narrow(1, 0, hidden).copy_(w1.detach().to(at::kFloat).reshape({hidden, c}).t());
+    return packed;
+}
+
+at::Tensor pack_pointwise_pair_second(const at::Tensor& w2, int64_t groups)
+{
+    // [O, H/groups, 1, 1] -> [groups][H/groups][O/groups]
+    const int64_t o = w2.size(0), kh = w2.size(1);
+    return w2.detach().to(at::kFloat).reshape({groups, o / groups, kh}).transpose(1, 2).contiguous();
+}
+
+void pointwise_pair_rows(const float* x, int64_t pixels, int64_t in, const float* w1, const float* b1, int64_t hidden,
+                         const float* w2, const float* b2, int64_t groups, int64_t out, float* hid, float* y)
+{
+    const int64_t hp = pointwise_pair_hidden_stride(hidden), kh = hidden / groups, og = out / groups;
+    pair_gemm(x, in, pixels, w1, hp, in, b1, hid, hp, hp / 16, /*relu=*/true);
+    for (int64_t g = 0; g < groups; ++g)
+        pair_gemm(hid + g * kh, hp, pixels, w2 + g * kh * og, og, kh, b2 + g * og, y + g * og, out, og / 16,
+                  /*relu=*/false);
+}
+#else
+bool pointwise_pair_fits(int64_t, int64_t, int64_t, int64_t)
+{
+    return false;
+}
+int64_t pointwise_pair_hidden_stride(int64_t hidden)
+{
+    return (hidden + 15) / 16 * 16;
+}
+at::Tensor pack_pointwise_pair_first(const at::Tensor&)
+{
+    return {};
+}
+at::Tensor pack_pointwise_pair_second(const at::Tensor&, int64_t)
+{
+    return {};
+}
+void pointwise_pair_rows(const float*, int64_t, int64_t, const float*, const float*, int64_t, const float*, const float*,
+                         int64_t, int64_t, float*, float*)
+{
+    throw Error("pointwise_pair_rows: not built for this CPU");
 }
 #endif
 

@@ -82,6 +82,21 @@ at::Tensor small_map_conv_transpose(const at::Tensor& x, const at::Tensor& packe
 // images together) and C in, O out channels; undefined results where they do not.
 bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels);
 
+// The FiLM bottleneck pair (onednn::pointwise_pair's job) on channels-last rows of float32, by hand
+// (AVX-512): hidden = ReLU(x w1 + b1), then per group g of `groups`, y's columns g*O/G.. = hidden's
+// columns g*H/G.. times that group's w2 + b2. oneDNN's 1x1 kernels ran this pair at 61% of this
+// machine's FMA peak (K = 64 and 100-channel groups suit their blocking badly).
+// Where it runs: AVX-512, O/groups a multiple of 16.
+bool pointwise_pair_fits(int64_t in, int64_t hidden, int64_t out, int64_t groups);
+// w1 [H, C, 1, 1] -> [C][hidden stride] (zero-padded), w2 [O, H/G, 1, 1] -> [G][H/G][O/G].
+at::Tensor pack_pointwise_pair_first(const at::Tensor& w1);
+at::Tensor pack_pointwise_pair_second(const at::Tensor& w2, int64_t groups);
+int64_t pointwise_pair_hidden_stride(int64_t hidden); // H rounded up to 16
+// x: pixels x in; b1: hidden stride values (the padding zero); hid: pixels x hidden stride of
+// scratch; y: pixels x out.
+void pointwise_pair_rows(const float* x, int64_t pixels, int64_t in, const float* w1, const float* b1, int64_t hidden,
+                         const float* w2, const float* b2, int64_t groups, int64_t out, float* hid, float* y);
+
 // Reflection padding by `pad` on each side (as at::reflection_pad2d) of an N x C x H x W tensor of
 // any dtype, contiguous in NCHW or channels-last (the result in the same layout): whole rows (or
 // pixels) copied at once. LibTorch's copies element by element (1 ms for each 512 x 32 x 32 map of

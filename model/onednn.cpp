@@ -1,5 +1,7 @@
 #include "onednn.h"
 
+#include "kernels.h"
+
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
 
@@ -16,11 +18,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 #endif
@@ -327,6 +331,16 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
 }
 
 namespace {
+// BFT_ONEDNN_PAIR=1: the FiLM bottleneck pairs through oneDNN in float32 too, for comparison.
+bool own_pair_kernel()
+{
+    static const bool yes = [] {
+        const char* v = std::getenv("BFT_ONEDNN_PAIR");
+        return !v || std::string(v) != "1";
+    }();
+    return yes;
+}
+
 // pointwise_pair, with each slice's result written to y or, where `consume` is set, to a buffer of
 // the thread's own and handed to it. Returns whether it ran.
 bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2, const at::Tensor& c2,
@@ -346,11 +360,20 @@ bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, c
         !c2.defined() || c2.dim() != 1 || c2.size(0) != w2.size(0) || c2.scalar_type() != t)
         return false;
     const int64_t hidden = w1.size(0), out_c = w2.size(0), pixels = n * h * w, esize = x.element_size();
+    // float32 by our own kernels where they run (kernels.h: pointwise_pair_rows), on maps of 256
+    // pixels or more: the Xeon, a pose forward at 256, FiLM 59.6 -> 51.2 ms (level 1: 14.1 -> 12.3
+    // each way, with the modulation). On smaller maps the weights are the work, and oneDNN reads
+    // them once where ours reads them once per 6 pixels (texture at 128, 16 pixels: 0.10-0.15 against
+    // 0.15-0.18 ms). BFT_ONEDNN_PAIR=1 compares.
+    const bool own = t == at::kFloat && pixels >= 256 && own_pair_kernel() &&
+                     kernels::pointwise_pair_fits(c, hidden, out_c, groups);
     // A 1x1 convolution does not care where its pixels sit: a slice of pixels is a 1 x S image. About
-    // 1 MiB of hidden channels per slice (1280 pixels of 200 in fp32; 128 KiB to 4 MiB measured on
-    // the Xeon, pose at 256: 1-2 MiB best in fp32 and bf16), and at least as many slices as threads.
+    // 1 MiB of hidden channels per slice for oneDNN (1280 pixels of 200 in fp32; 128 KiB to 4 MiB
+    // measured on the Xeon, pose at 256: 1-2 MiB best in fp32 and bf16), 256 pixels for ours (its
+    // blocks read the hidden rows from L1/L2: 240 best of 48 to 4096), and at least as many slices
+    // as threads.
     const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
-    const int64_t by_cache = std::max<int64_t>(16, (int64_t{1} << 20) / (hidden * esize) / 16 * 16);
+    const int64_t by_cache = own ? 256 : std::max<int64_t>(16, (int64_t{1} << 20) / (hidden * esize) / 16 * 16);
     const int64_t by_threads = ((pixels + threads - 1) / threads + 15) / 16 * 16;
     const int64_t slice = std::min({by_cache, by_threads, pixels});
     const int64_t slices = (pixels + slice - 1) / slice, tail = pixels - (slices - 1) * slice;
@@ -368,21 +391,50 @@ bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, c
                 return {};
         return p;
     };
-    const Pair full = pair_for(slice), last = tail == slice ? full : pair_for(tail);
-    if (!full.first || !last.first)
-        return false;
+    Pair full, last;
+    if (!own) {
+        full = pair_for(slice);
+        last = tail == slice ? full : pair_for(tail);
+        if (!full.first || !last.first)
+            return false;
+    }
     if (ready && *ready)
         (*ready)();
-    RECORD_FUNCTION("bft::onednn_pointwise_pair", std::vector<c10::IValue>());
-    dnnl::stream stream(cpu_engine());
-    const at::Tensor a = packed_weight(*full.first, w1, stream), b = packed_weight(*full.second, w2, stream);
-    const at::Tensor a_last = packed_weight(*last.first, w1, stream), b_last = packed_weight(*last.second, w2, stream);
-    const at::Tensor bias1 = c1.contiguous(), bias2 = c2.contiguous();
     at::Tensor y;
     if (!consume)
         y = at::empty({n, out_c, h, w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const char* xp = static_cast<const char*>(x.data_ptr());
     char* yp = consume ? nullptr : static_cast<char*>(y.data_ptr());
+    if (own) {
+        RECORD_FUNCTION("bft::pointwise_pair_rows", std::vector<c10::IValue>());
+        // Packed beside oneDNN's, under layouts of their own (negative: no oneDNN key is).
+        const at::Tensor a = packed().get(w1, {-1}, [&] { return kernels::pack_pointwise_pair_first(w1); });
+        const at::Tensor b = packed().get(w2, {-2, groups}, [&] { return kernels::pack_pointwise_pair_second(w2, groups); });
+        const int64_t stride = kernels::pointwise_pair_hidden_stride(hidden);
+        std::vector<float> bias1(static_cast<size_t>(stride), 0.0f);
+        std::copy_n(c1.contiguous().data_ptr<float>(), hidden, bias1.begin());
+        const at::Tensor bias2 = c2.contiguous();
+        at::parallel_for(0, slices, 1, [&](int64_t begin, int64_t end) {
+            std::vector<float> hid(static_cast<size_t>(slice * stride)), out(consume ? static_cast<size_t>(slice * out_c) : 0);
+            for (int64_t i = begin; i < end; ++i) {
+                const int64_t rows = i == slices - 1 ? tail : slice;
+                float* dst = consume ? out.data() : reinterpret_cast<float*>(yp) + i * slice * out_c;
+                kernels::pointwise_pair_rows(reinterpret_cast<const float*>(xp) + i * slice * c, rows, c, a.data_ptr<float>(),
+                                             bias1.data(), hidden, b.data_ptr<float>(), bias2.data_ptr<float>(), groups,
+                                             out_c, hid.data(), dst);
+                if (consume)
+                    (*consume)(i * slice, rows, dst);
+            }
+        });
+        if (result)
+            *result = y;
+        return true;
+    }
+    RECORD_FUNCTION("bft::onednn_pointwise_pair", std::vector<c10::IValue>());
+    dnnl::stream stream(cpu_engine());
+    const at::Tensor a = packed_weight(*full.first, w1, stream), b = packed_weight(*full.second, w2, stream);
+    const at::Tensor a_last = packed_weight(*last.first, w1, stream), b_last = packed_weight(*last.second, w2, stream);
+    const at::Tensor bias1 = c1.contiguous(), bias2 = c2.contiguous();
     // One slice per task: oneDNN runs single-threaded inside a parallel region, and each thread's
     // hidden slice stays in its own cache.
     at::parallel_for(0, slices, 1, [&](int64_t begin, int64_t end) {

@@ -436,6 +436,46 @@ TEST(FusedBottleneck, MatchesTheTwoConvolutions)
                  Error); // channels differ from the weight's
 }
 
+// The pair by our own blocks (kernels::pointwise_pair_rows) against the formula in float64: hidden
+// widths of 1 to 13 vectors and outputs per group of 1 to 8 (every block shape and the column
+// chunking), row counts that leave every block size short, one and two groups, hidden padding.
+TEST(FusedBottleneck, OwnBlocksMatchTheFormula)
+{
+    if (!kernels::pointwise_pair_fits(64, 200, 128, 2))
+        GTEST_SKIP() << "no AVX-512 here: oneDNN's or the GEMM path runs the pair";
+    at::manual_seed(11);
+    struct Case {
+        int64_t in, hidden, groups, out, pixels;
+    };
+    for (const Case k : {Case{64, 200, 2, 128, 37}, Case{3, 40, 1, 16, 1}, Case{16, 96, 2, 64, 5}, Case{7, 112, 1, 96, 13},
+                         Case{5, 16, 1, 112, 8}, Case{9, 32, 2, 160, 19}, Case{512, 200, 2, 1024, 6}, Case{33, 24, 1, 80, 3}}) {
+        ASSERT_TRUE(kernels::pointwise_pair_fits(k.in, k.hidden, k.out, k.groups));
+        const int64_t kh = k.hidden / k.groups, og = k.out / k.groups;
+        const at::Tensor x = at::randn({k.pixels, k.in});
+        const at::Tensor w1 = at::randn({k.hidden, k.in, 1, 1}) / std::sqrt(double(k.in)), c1 = at::randn({k.hidden});
+        const at::Tensor w2 = at::randn({k.out, kh, 1, 1}) / std::sqrt(double(kh)), c2 = at::randn({k.out});
+        const int64_t stride = kernels::pointwise_pair_hidden_stride(k.hidden);
+        at::Tensor bias1 = at::zeros({stride});
+        bias1.narrow(0, 0, k.hidden).copy_(c1);
+        const at::Tensor a = kernels::pack_pointwise_pair_first(w1), b = kernels::pack_pointwise_pair_second(w2, k.groups);
+        at::Tensor hid = at::full({k.pixels, stride}, std::nanf("")), y = at::full({k.pixels, k.out}, std::nanf(""));
+        kernels::pointwise_pair_rows(x.data_ptr<float>(), k.pixels, k.in, a.data_ptr<float>(), bias1.data_ptr<float>(),
+                                     k.hidden, b.data_ptr<float>(), c2.data_ptr<float>(), k.groups, k.out,
+                                     hid.data_ptr<float>(), y.data_ptr<float>());
+        auto d = [](const at::Tensor& t) { return t.to(at::kDouble); };
+        const at::Tensor h = at::relu(at::matmul(d(x), d(w1).reshape({k.hidden, k.in}).t()) + d(c1));
+        std::vector<at::Tensor> parts;
+        for (int64_t g = 0; g < k.groups; ++g)
+            parts.push_back(at::matmul(h.narrow(1, g * kh, kh), d(w2).reshape({k.out, kh}).narrow(0, g * og, og).t()));
+        const at::Tensor ref = at::cat(parts, 1) + d(c2);
+        EXPECT_LE((d(y) - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()))
+            << k.in << " -> " << k.hidden << " -> " << k.out << " in " << k.groups << " groups, " << k.pixels << " rows";
+        EXPECT_LE((d(hid).narrow(1, 0, k.hidden) - h).abs().max().item<double>(), 1e-5 * std::max(1.0, h.abs().max().item<double>()));
+    }
+    EXPECT_FALSE(kernels::pointwise_pair_fits(64, 200, 100, 2)); // 50 outputs per group: no whole vectors
+    EXPECT_FALSE(kernels::pointwise_pair_fits(64, 201, 128, 2)); // hidden channels that do not split in two
+}
+
 // The same pair through oneDNN's channels-last 1x1 kernels, slice by slice of pixels: slices that
 // cross image boundaries, a short last slice, fp32 and bf16.
 TEST(FusedBottleneck, OneDnnSlicesMatchTheTwoConvolutions)
