@@ -590,6 +590,19 @@ at::Tensor Ops::instance_norm(const at::Tensor& x, bool relu)
     return (relu ? at::relu(y) : y).to(x.scalar_type());
 }
 
+at::Tensor Ops::skip_concat(const at::Tensor& skip, const at::Tensor& h)
+{
+    const at::ScalarType t = h.scalar_type();
+    if (fast_ && cpu_ && (t == at::kFloat || t == at::kBFloat16) && skip.scalar_type() == t) {
+        const at::Tensor& x = h; // what BFT_LAYER syncs on, on a GPU
+        BFT_LAYER("skip_concat");
+        return kernels::skip_concat(skip, h);
+    }
+    // In inference the ReLU rewrites the concatenation, which is no one else's.
+    const at::Tensor both = at::cat({skip, instance_norm(h, false)}, 1);
+    return fast_ ? both.relu_() : at::relu(both);
+}
+
 bool Ops::padded_trunk(const at::Tensor& x) const
 {
     return fast_ && cpu_ && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous();

@@ -111,6 +111,8 @@ public:
                          size_t alpha_first, const torch::nn::Sequential& beta, size_t beta_first, bool relu,
                          bool may_overwrite, const char* dir, int level);
     at::Tensor instance_norm(const at::Tensor& x, bool relu);
+    // ReLU(cat(skip, instance_norm(h))) along channels: a U-Net decoder level's input.
+    at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
     at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
     // Whether a ResNet trunk on x runs on padded maps (CPU inference in float32 NCHW): each block's
     // instance norms write the next convolution's reflection-padded input, the second one adding

@@ -168,15 +168,16 @@ __attribute__((always_inline)) inline void normalize_plane_impl(const T* x, T* y
     }
 }
 
-// Channels-last: `pixels` rows of c channels; gamma/beta rows are 2c wide (gamma, then beta).
+// Channels-last: `pixels` rows of c channels, y's rows y_stride apart (wider where y is part of a
+// concatenation); gamma/beta rows are 2c wide (gamma, then beta).
 template <typename T, bool Film, bool Relu>
 __attribute__((always_inline)) inline void normalize_rows_impl(const T* x, T* y, int64_t pixels, int64_t c,
-                                                               const float* __restrict mean, const float* __restrict inv,
-                                                               const T* __restrict gb)
+                                                               int64_t y_stride, const float* __restrict mean,
+                                                               const float* __restrict inv, const T* __restrict gb)
 {
     for (int64_t p = 0; p < pixels; ++p) {
         const T* xr = x + p * c;
-        T* yr = y + p * c;
+        T* yr = y + p * y_stride;
         for (int64_t i = 0; i < c; ++i) {
             float v = (load(xr, i) - mean[i]) * inv[i];
             if constexpr (Film)
@@ -202,15 +203,15 @@ __attribute__((always_inline)) inline void normalize_plane_dispatch(const T* x, 
 
 template <typename T>
 __attribute__((always_inline)) inline void normalize_rows_dispatch(const T* x, T* y, int64_t pixels, int64_t c,
-                                                                   const float* mean, const float* inv, const T* gb,
-                                                                   bool relu)
+                                                                   int64_t y_stride, const float* mean, const float* inv,
+                                                                   const T* gb, bool relu)
 {
     if (gb)
-        relu ? normalize_rows_impl<T, true, true>(x, y, pixels, c, mean, inv, gb)
-             : normalize_rows_impl<T, true, false>(x, y, pixels, c, mean, inv, gb);
+        relu ? normalize_rows_impl<T, true, true>(x, y, pixels, c, y_stride, mean, inv, gb)
+             : normalize_rows_impl<T, true, false>(x, y, pixels, c, y_stride, mean, inv, gb);
     else
-        relu ? normalize_rows_impl<T, false, true>(x, y, pixels, c, mean, inv, gb)
-             : normalize_rows_impl<T, false, false>(x, y, pixels, c, mean, inv, gb);
+        relu ? normalize_rows_impl<T, false, true>(x, y, pixels, c, y_stride, mean, inv, gb)
+             : normalize_rows_impl<T, false, false>(x, y, pixels, c, y_stride, mean, inv, gb);
 }
 
 BFT_VECTOR_CLONES void normalize_plane(const float* x, float* y, int64_t n, float mean, float inv, const float* gamma,
@@ -225,16 +226,16 @@ BFT_VECTOR_CLONES void normalize_plane(const uint16_t* x, uint16_t* y, int64_t n
     normalize_plane_dispatch(x, y, n, mean, inv, gamma, beta, relu);
 }
 
-BFT_VECTOR_CLONES void normalize_rows(const float* x, float* y, int64_t pixels, int64_t c, const float* mean,
-                                      const float* inv, const float* gb, bool relu)
+BFT_VECTOR_CLONES void normalize_rows(const float* x, float* y, int64_t pixels, int64_t c, int64_t y_stride,
+                                      const float* mean, const float* inv, const float* gb, bool relu)
 {
-    normalize_rows_dispatch(x, y, pixels, c, mean, inv, gb, relu);
+    normalize_rows_dispatch(x, y, pixels, c, y_stride, mean, inv, gb, relu);
 }
 
-BFT_VECTOR_CLONES void normalize_rows(const uint16_t* x, uint16_t* y, int64_t pixels, int64_t c, const float* mean,
-                                      const float* inv, const uint16_t* gb, bool relu)
+BFT_VECTOR_CLONES void normalize_rows(const uint16_t* x, uint16_t* y, int64_t pixels, int64_t c, int64_t y_stride,
+                                      const float* mean, const float* inv, const uint16_t* gb, bool relu)
 {
-    normalize_rows_dispatch(x, y, pixels, c, mean, inv, gb, relu);
+    normalize_rows_dispatch(x, y, pixels, c, y_stride, mean, inv, gb, relu);
 }
 
 // y += (x - mean) * inv: a residual block's sum, with its second normalisation.
@@ -314,7 +315,7 @@ void normalize_typed(const at::Tensor& x, const at::Tensor& gb, at::Tensor& y, b
         image_statistics(xs, HW, C, unbiased, mean.data(), inv.data());
         at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
             const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
-            normalize_rows(xs + p * C, ys + p * C, rows, C, mean.data(), inv.data(), gs ? gs + p * 2 * C : nullptr,
+            normalize_rows(xs + p * C, ys + p * C, rows, C, C, mean.data(), inv.data(), gs ? gs + p * 2 * C : nullptr,
                            relu);
         });
     }
@@ -379,15 +380,56 @@ void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s
         const float* inv = s.inv.data() + n * C;
         if (bf16)
             normalize_rows(static_cast<const uint16_t*>(x.data_ptr()) + first * C,
-                           static_cast<uint16_t*>(y.data_ptr()) + first * C, rows, C, mean, inv,
+                           static_cast<uint16_t*>(y.data_ptr()) + first * C, rows, C, C, mean, inv,
                            static_cast<const uint16_t*>(gamma_beta), relu);
         else
-            normalize_rows(x.data_ptr<float>() + first * C, y.data_ptr<float>() + first * C, rows, C, mean, inv,
+            normalize_rows(x.data_ptr<float>() + first * C, y.data_ptr<float>() + first * C, rows, C, C, mean, inv,
                            static_cast<const float*>(gamma_beta), relu);
         gamma_beta = static_cast<const char*>(gamma_beta) + rows * 2 * C * x.element_size();
         first += rows;
         pixels -= rows;
     }
+}
+
+namespace {
+template <typename T>
+void skip_concat_typed(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& y)
+{
+    const int64_t N = h.size(0), Cs = skip.size(1), Ch = h.size(1), HW = h.size(2) * h.size(3), Cy = Cs + Ch;
+    const T* sp = static_cast<const T*>(skip.data_ptr());
+    const T* hp = static_cast<const T*>(h.data_ptr());
+    T* yp = static_cast<T*>(y.data_ptr());
+    // The skip passes through normalize_rows as (x - 0) * 1 (exact) for its ReLU.
+    const std::vector<float> zeros(static_cast<size_t>(Cs), 0.0f), ones(static_cast<size_t>(Cs), 1.0f);
+    std::vector<float> mean(static_cast<size_t>(Ch)), inv(static_cast<size_t>(Ch));
+    for (int64_t n = 0; n < N; ++n) {
+        image_statistics(hp + n * HW * Ch, HW, Ch, /*unbiased=*/false, mean.data(), inv.data());
+        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+            const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
+            T* dst = yp + (n * HW + p) * Cy;
+            normalize_rows(sp + (n * HW + p) * Cs, dst, rows, Cs, Cy, zeros.data(), ones.data(), nullptr, /*relu=*/true);
+            normalize_rows(hp + (n * HW + p) * Ch, dst + Cs, rows, Ch, Cy, mean.data(), inv.data(), nullptr,
+                           /*relu=*/true);
+        });
+    }
+}
+} // namespace
+
+at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h)
+{
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    const at::ScalarType t = h.scalar_type();
+    if (skip.dim() != 4 || h.dim() != 4 || skip.size(0) != h.size(0) || skip.size(2) != h.size(2) ||
+        skip.size(3) != h.size(3) || skip.scalar_type() != t || (t != at::kFloat && t != at::kBFloat16))
+        throw Error("skip_concat: float32 or bfloat16 maps of one size expected");
+    RECORD_FUNCTION("bft::skip_concat", std::vector<c10::IValue>());
+    const at::Tensor s = skip.contiguous(cl), x = h.contiguous(cl);
+    at::Tensor y = at::empty({h.size(0), skip.size(1) + h.size(1), h.size(2), h.size(3)}, h.options().memory_format(cl));
+    if (t == at::kBFloat16)
+        skip_concat_typed<uint16_t>(s, x, y);
+    else
+        skip_concat_typed<float>(s, x, y);
+    return y;
 }
 
 namespace {

@@ -39,6 +39,12 @@ Statistics channel_statistics(const at::Tensor& x, bool unbiased);
 void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s, int64_t first, int64_t pixels,
                    const void* gamma_beta, bool relu);
 
+// The U-Net decoder's input, ReLU(cat(skip, instance_norm(h))) along channels, in one pass after
+// h's statistics, where the norm, LibTorch's cat and a ReLU made three (64 + 64 channels at 128 x
+// 128, in cache: 1.23 -> 0.77 ms). skip and h: float32 or bfloat16 maps of one size, any layout;
+// the result channels-last.
+at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
+
 // A FiLM bottleneck pair (both 1x1 convolutions, nc -> 2*depth, ReLU, grouped 2*depth -> 2*nc) in
 // blocks of pixels whose hidden channels stay in cache: x N x C x H x W float32 channels-last, w1
 // [2D, C, 1, 1], c1 [2D], w2 [2C', D, 1, 1] (two groups), c2 [2C']; the result N x 2C' x H x W

@@ -142,14 +142,14 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
     auto upconv = [&](int j, const at::Tensor& h) {
         return ops.conv_transpose(h, *up_[j], /*padding=*/1, /*output_padding=*/0);
     };
-    at::Tensor up = ops.instance_norm(upconv(0, relu(ops.conv(leaky(x), *inner_))), false);
+    // Each level: ReLU(cat(skip, norm(h))) into the next transposed convolution.
+    at::Tensor h = upconv(0, relu(ops.conv(leaky(x), *inner_)));
     for (int j = 1; j < n; ++j) {
-        auto h = upconv(j, relu(at::cat({skips[n - 1 - j], up}, 1)));
-        up = j + 1 < n ? ops.instance_norm(h, false) : at::tanh(h);
+        h = upconv(j, ops.skip_concat(skips[n - 1 - j], h));
         if (ops.cancelled())
             return {};
     }
-    return ops.output(up);
+    return ops.output(at::tanh(h));
 }
 
 std::vector<at::Tensor> UnetGeneratorBase::absorbed_biases() const

@@ -369,6 +369,15 @@ TEST_P(FusedKernels, MatchTheAtenFormulation)
     EXPECT_LE((ours.to(at::kFloat) - ref).abs().max().item<double>(), tol * std::max(1.0, ref.abs().max().item<double>()));
     const at::Tensor ref_in = instance_norm(xf);
     EXPECT_LE((kernels::instance_norm(x, false).to(at::kFloat) - ref_in).abs().max().item<double>(), tol * 4);
+    // The U-Net decoder's input: the skip's ReLU exactly, the norm's as above; channels-last out.
+    const at::Tensor skip = at::randn({k.n, k.c + 3, k.h, k.w}).to(k.dtype).contiguous(fmt);
+    const at::Tensor both = kernels::skip_concat(skip, x);
+    ASSERT_EQ(both.sizes(), (std::vector<int64_t>{k.n, 2 * k.c + 3, k.h, k.w}));
+    EXPECT_EQ(both.scalar_type(), k.dtype);
+    EXPECT_TRUE(both.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(at::equal(both.narrow(1, 0, k.c + 3).to(at::kFloat), at::relu(skip.to(at::kFloat))));
+    EXPECT_LE((both.narrow(1, k.c + 3, k.c).to(at::kFloat) - at::relu(ref_in)).abs().max().item<double>(), tol * 4);
+    EXPECT_THROW(kernels::skip_concat(skip.narrow(2, 0, k.h - 1), x), Error); // maps of two sizes
 }
 
 INSTANTIATE_TEST_SUITE_P(
