@@ -221,6 +221,51 @@ std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t paddi
     return {phases.begin(), phases.end()};
 }
 
+std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding)
+{
+    std::vector<at::Tensor> packed;
+    for (const at::Tensor& phase : subpixel_weights(weight.detach().to(at::kFloat), padding))
+        packed.push_back(phase.defined() ? kernels::pack_small_map_conv(phase) : at::Tensor());
+    return packed;
+}
+
+at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<at::Tensor>& packed_phases, int64_t k,
+                                         const at::Tensor& bias, int64_t padding, int64_t output_padding)
+{
+    if (x.dim() != 4 || packed_phases.size() != 4)
+        return {};
+    const int64_t h_out = (x.size(2) - 1) * 2 - 2 * padding + k + output_padding;
+    const int64_t w_out = (x.size(3) - 1) * 2 - 2 * padding + k + output_padding;
+    int64_t o = 0;
+    for (const at::Tensor& p : packed_phases)
+        if (p.defined())
+            o = p.size(0) * 16;
+    // Phase 0 has the most positions: where it fits, all do.
+    if (h_out <= 0 || w_out <= 0 || o == 0 || x.scalar_type() != at::kFloat ||
+        !kernels::small_map_fits(x.size(0) * ((h_out + 1) / 2) * ((w_out + 1) / 2), x.size(1), o))
+        return {};
+    at::Tensor y = at::empty({x.size(0), o, h_out, w_out}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    for (int64_t a = 0; a < 2; ++a)
+        for (int64_t b = 0; b < 2; ++b) {
+            const PhaseTaps rows = phase_taps(k, padding, a), cols = phase_taps(k, padding, b);
+            const int64_t out_rows = (h_out - a + 1) / 2, out_cols = (w_out - b + 1) / 2;
+            const at::Tensor& packed = packed_phases[static_cast<size_t>(2 * a + b)];
+            if (out_rows == 0 || out_cols == 0)
+                continue;
+            if (!packed.defined()) { // no tap reaches this phase: bias only
+                at::Tensor part = y.slice(2, a, h_out, 2).slice(3, b, w_out, 2);
+                bias.defined() ? part.copy_(bias.view({1, -1, 1, 1}).expand_as(part)) : part.zero_();
+                continue;
+            }
+            // Output row m of the phase reads input rows m + first_d onwards (phase_conv).
+            if (!kernels::small_map_conv_into(x, packed, static_cast<int64_t>(rows.taps.size()),
+                                              static_cast<int64_t>(cols.taps.size()), 1, -rows.first_d, -cols.first_d,
+                                              out_rows, out_cols, bias, y, a, b, 2))
+                return {};
+        }
+    return y;
+}
+
 namespace {
 
 at::Tensor phases_forward(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t padding,

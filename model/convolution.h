@@ -38,4 +38,12 @@ std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t paddi
 at::Tensor conv_transpose2d_s2(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t padding,
                                int64_t output_padding, const std::vector<at::Tensor>& phase_weights = {});
 
+// The same where each output phase has at most 16 positions (the U-Net's innermost levels at
+// batch 1), float32 inference on AVX-512: each phase by kernels::small_map_conv_into straight into
+// its rows and columns of the output, the phase weights packed once by small_map_phases(weight,
+// padding) (undefined where no tap reaches a phase). Undefined where it does not run.
+std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding);
+at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<at::Tensor>& packed_phases, int64_t k,
+                                         const at::Tensor& bias, int64_t padding, int64_t output_padding);
+
 } // namespace bft

@@ -424,12 +424,17 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     // products and their sum took 3 (texture forward at 256: 133 -> 125 ms, at 128: 43 -> 41).
     if (gemm_fits && o.out_channels() <= 4)
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
-    if (dtype_ == at::kFloat && small_map_enabled() && (*o.kernel_size())[0] == 4 && padding == 1 &&
-        output_padding == 0 && gemm_fits && kernels::small_map_fits(x.size(0) * x.size(2) * x.size(3), o.in_channels(), o.out_channels())) {
-        const at::Tensor packed =
-            cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv_transpose(m.weight); });
-        if (at::Tensor y = kernels::small_map_conv_transpose(x, packed, cast(m.bias, kCast)); y.defined())
-            return y;
+    const int64_t k = (*o.kernel_size())[0];
+    if (dtype_ == at::kFloat && small_map_enabled() && gemm_fits) {
+        // Phase (0, 0) has the most output positions.
+        const int64_t rows = ((x.size(2) - 1) * 2 - 2 * padding + k + output_padding + 1) / 2;
+        const int64_t cols = ((x.size(3) - 1) * 2 - 2 * padding + k + output_padding + 1) / 2;
+        if (kernels::small_map_fits(x.size(0) * rows * cols, o.in_channels(), o.out_channels())) {
+            const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });
+            if (at::Tensor y = conv_transpose2d_s2_small_map(x, packed, k, cast(m.bias, kCast), padding, output_padding);
+                y.defined())
+                return y;
+        }
     }
     const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
     return conv_transpose2d_s2(x, m.weight, cast(m.bias, kCast), padding, output_padding, phases);

@@ -775,80 +775,48 @@ bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels
 
 at::Tensor pack_small_map_conv(const at::Tensor& weight)
 {
-    // [O, C, k, k] -> [O/16][k*k][C][16]
-    const int64_t o = weight.size(0), c = weight.size(1), k = weight.size(2);
-    return weight.detach().to(at::kFloat).reshape({o / 16, 16, c, k * k}).permute({0, 3, 2, 1}).contiguous();
+    // [O, C, kh, kw] -> [O/16][kh*kw][C][16]
+    const int64_t o = weight.size(0), c = weight.size(1), taps = weight.size(2) * weight.size(3);
+    return weight.detach().to(at::kFloat).reshape({o / 16, 16, c, taps}).permute({0, 3, 2, 1}).contiguous();
 }
 
-at::Tensor small_map_conv(const at::Tensor& x_any, const at::Tensor& packed, int64_t k, int64_t stride, int64_t padding,
-                          const at::Tensor& bias)
+bool small_map_conv_into(const at::Tensor& x_any, const at::Tensor& packed, int64_t kh, int64_t kw, int64_t stride,
+                         int64_t pad_top, int64_t pad_left, int64_t out_rows, int64_t out_cols, const at::Tensor& bias,
+                         const at::Tensor& y, int64_t row0, int64_t col0, int64_t step)
 {
     const int64_t n = x_any.size(0), c = x_any.size(1), h = x_any.size(2), w = x_any.size(3), o = packed.size(0) * 16;
-    const int64_t ho = (h + 2 * padding - k) / stride + 1, wo = (w + 2 * padding - k) / stride + 1;
-    if (x_any.scalar_type() != at::kFloat || packed.size(2) != c || packed.size(1) != k * k || ho < 1 || wo < 1 ||
-        !small_map_fits(n * ho * wo, c, o))
-        return {};
+    if (x_any.scalar_type() != at::kFloat || packed.dim() != 4 || packed.size(1) != kh * kw || packed.size(2) != c ||
+        out_rows < 1 || out_cols < 1 || !small_map_fits(n * out_rows * out_cols, c, o) || y.scalar_type() != at::kFloat ||
+        y.dim() != 4 || y.size(0) != n || y.size(1) != o || !y.is_contiguous(at::MemoryFormat::ChannelsLast) ||
+        row0 + (out_rows - 1) * step >= y.size(2) || col0 + (out_cols - 1) * step >= y.size(3))
+        return false;
     RECORD_FUNCTION("bft::small_map_conv", std::vector<c10::IValue>());
     const at::Tensor x = x_any.contiguous(at::MemoryFormat::ChannelsLast);
-    at::Tensor y = at::empty({n, o, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const at::Tensor b = bias_or_zeros(bias, o);
     const float* xp = x.data_ptr<float>();
+    const int64_t yh = y.size(2), yw = y.size(3);
     std::vector<float*> out;
-    for (int64_t m = 0; m < n * ho * wo; ++m)
-        out.push_back(y.data_ptr<float>() + m * o);
-    small_map_run(n * ho * wo, k * k, c, o, packed.data_ptr<float>(), b.data_ptr<float>(), out,
+    for (int64_t m = 0; m < n * out_rows * out_cols; ++m) {
+        const int64_t img = m / (out_rows * out_cols), r = (m / out_cols) % out_rows, col = m % out_cols;
+        out.push_back(y.data_ptr<float>() + ((img * yh + row0 + r * step) * yw + col0 + col * step) * o);
+    }
+    small_map_run(n * out_rows * out_cols, kh * kw, c, o, packed.data_ptr<float>(), b.data_ptr<float>(), out,
                   [&](int64_t m, int64_t t) -> const float* {
-                      const int64_t img = m / (ho * wo), oy = (m / wo) % ho, ox = m % wo;
-                      const int64_t iy = oy * stride - padding + t / k, ix = ox * stride - padding + t % k;
+                      const int64_t img = m / (out_rows * out_cols), r = (m / out_cols) % out_rows, col = m % out_cols;
+                      const int64_t iy = r * stride - pad_top + t / kw, ix = col * stride - pad_left + t % kw;
                       return iy >= 0 && iy < h && ix >= 0 && ix < w ? xp + ((img * h + iy) * w + ix) * c : nullptr;
                   });
-    return y;
+    return true;
 }
 
-at::Tensor pack_small_map_conv_transpose(const at::Tensor& weight)
+at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t k, int64_t stride, int64_t padding,
+                          const at::Tensor& bias)
 {
-    // Phase (a, b) of the output (rows 2i + a, columns 2j + b) reads input (i - 1 + a + dy,
-    // j - 1 + b + dx) through kernel tap (3 - a - 2dy, 3 - b - 2dx): [4 phases][O/16][4 taps][C][16].
-    const int64_t c = weight.size(0), o = weight.size(1);
-    const at::Tensor w = weight.detach().to(at::kFloat);
-    std::vector<at::Tensor> phases;
-    for (int64_t a = 0; a < 2; ++a)
-        for (int64_t b = 0; b < 2; ++b) {
-            std::vector<at::Tensor> taps;
-            for (int64_t dy = 0; dy < 2; ++dy)
-                for (int64_t dx = 0; dx < 2; ++dx)
-                    taps.push_back(w.select(3, 3 - b - 2 * dx).select(2, 3 - a - 2 * dy)); // [C, O]
-            // [4, C, O] -> [O/16][4][C][16]
-            phases.push_back(at::stack(taps).reshape({4, c, o / 16, 16}).permute({2, 0, 1, 3}));
-        }
-    return at::stack(phases).contiguous();
-}
-
-at::Tensor small_map_conv_transpose(const at::Tensor& x_any, const at::Tensor& packed, const at::Tensor& bias)
-{
-    const int64_t n = x_any.size(0), c = x_any.size(1), h = x_any.size(2), w = x_any.size(3), o = packed.size(1) * 16;
-    if (x_any.scalar_type() != at::kFloat || packed.size(0) != 4 || packed.size(3) != c || !small_map_fits(n * h * w, c, o))
+    const int64_t ho = (x.size(2) + 2 * padding - k) / stride + 1, wo = (x.size(3) + 2 * padding - k) / stride + 1;
+    if (ho < 1 || wo < 1 || x.scalar_type() != at::kFloat || packed.dim() != 4 || !small_map_fits(x.size(0) * ho * wo, x.size(1), packed.size(0) * 16))
         return {};
-    RECORD_FUNCTION("bft::small_map_conv_transpose", std::vector<c10::IValue>());
-    const at::Tensor x = x_any.contiguous(at::MemoryFormat::ChannelsLast);
-    at::Tensor y = at::empty({n, o, 2 * h, 2 * w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
-    const at::Tensor b = bias_or_zeros(bias, o);
-    const float* xp = x.data_ptr<float>();
-    for (int64_t a = 0; a < 2; ++a)
-        for (int64_t bx = 0; bx < 2; ++bx) {
-            std::vector<float*> out;
-            for (int64_t m = 0; m < n * h * w; ++m) {
-                const int64_t img = m / (h * w), i = (m / w) % h, j = m % w;
-                out.push_back(y.data_ptr<float>() + ((img * 2 * h + 2 * i + a) * 2 * w + 2 * j + bx) * o);
-            }
-            small_map_run(n * h * w, 4, c, o, packed[a * 2 + bx].data_ptr<float>(), b.data_ptr<float>(), out,
-                          [&](int64_t m, int64_t t) -> const float* {
-                              const int64_t img = m / (h * w), i = (m / w) % h, j = m % w;
-                              const int64_t iy = i - 1 + a + t / 2, ix = j - 1 + bx + t % 2;
-                              return iy >= 0 && iy < h && ix >= 0 && ix < w ? xp + ((img * h + iy) * w + ix) * c : nullptr;
-                          });
-        }
-    return y;
+    at::Tensor y = at::empty({x.size(0), packed.size(0) * 16, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    return small_map_conv_into(x, packed, k, k, stride, padding, padding, ho, wo, bias, y, 0, 0, 1) ? y : at::Tensor();
 }
 #else
 bool small_map_fits(int64_t, int64_t, int64_t)
@@ -859,15 +827,12 @@ at::Tensor pack_small_map_conv(const at::Tensor&)
 {
     return {};
 }
+bool small_map_conv_into(const at::Tensor&, const at::Tensor&, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         int64_t, const at::Tensor&, const at::Tensor&, int64_t, int64_t, int64_t)
+{
+    return false;
+}
 at::Tensor small_map_conv(const at::Tensor&, const at::Tensor&, int64_t, int64_t, int64_t, const at::Tensor&)
-{
-    return {};
-}
-at::Tensor pack_small_map_conv_transpose(const at::Tensor&)
-{
-    return {};
-}
-at::Tensor small_map_conv_transpose(const at::Tensor&, const at::Tensor&, const at::Tensor&)
 {
     return {};
 }

@@ -71,19 +71,24 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
                             bool avx2_only = false);
 
 // Convolutions over small maps (inference, float32, AVX-512): the U-Net's innermost layers, where
-// at batch 1 a 512 -> 512 layer has 1 to 16 output positions and 16-32 MB of weights, so reading the
+// at batch 1 a 512 -> 512 layer has 1 to 16 output positions (per phase, for a transposed one) and 16-32 MB of weights, so reading the
 // weights is the work. oneDNN's kernels read them at 11-14 GB/s here; these make one pass over
 // weights packed by blocks of 16 output channels, prefetched ahead, with every position's sums in
 // registers.
 // A strided convolution (k x k, stride s, zero padding p) of a channels-last x: weights packed by
-// pack_small_map_conv(weight [O, C, k, k]), the result N x O x Ho x Wo channels-last plus bias.
+// pack_small_map_conv(weight [O, C, kh, kw]), the result N x O x Ho x Wo channels-last plus bias.
 at::Tensor pack_small_map_conv(const at::Tensor& weight);
 at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t k, int64_t stride, int64_t padding,
                           const at::Tensor& bias);
-// A transposed convolution, kernel 4, stride 2, padding 1 (the U-Net's decoder), as its four
-// output phases (2x2 convolutions): weights packed by pack_small_map_conv_transpose(weight [C, O, 4, 4]).
-at::Tensor pack_small_map_conv_transpose(const at::Tensor& weight);
-at::Tensor small_map_conv_transpose(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& bias);
+// The general form, written into part of a larger map: an out_rows x out_cols convolution with a
+// kh x kw kernel, whose output (r, c) reads x from (r * stride - pad_top, c * stride - pad_left)
+// (padding may be negative: an offset; zeros wherever x ends), goes to pixel (row0 + r * step,
+// col0 + c * step) of y (N x O x H' x W' float32 channels-last): a transposed convolution's output
+// phases interleave so (convolution.h, conv_transpose2d_s2_small_map). False, y untouched, where
+// it does not run.
+bool small_map_conv_into(const at::Tensor& x, const at::Tensor& packed, int64_t kh, int64_t kw, int64_t stride,
+                         int64_t pad_top, int64_t pad_left, int64_t out_rows, int64_t out_cols, const at::Tensor& bias,
+                         const at::Tensor& y, int64_t row0, int64_t col0, int64_t step);
 // Whether these run here (AVX-512) for a layer with `positions` output positions per phase (all
 // images together) and C in, O out channels; undefined results where they do not.
 bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels);

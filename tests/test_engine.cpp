@@ -660,9 +660,9 @@ TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
 }
 
 // The small-map kernels (the U-Net's innermost layers at batch 1) against LibTorch in float64: the
-// encoder's 4x4 stride-2 convolutions and the decoder's transposed ones from 1 to 16 output
-// positions (a batch of two included, rows padded to a power of two, taps that only reach padding
-// skipped), a 3x3 stride-1 one, with and without a bias; and not where positions exceed 16.
+// encoder's 4x4 stride-2 convolutions and stride-2 transposed ones (phase by phase) from 1 to 16
+// output positions (a batch of two included, rows padded to a power of two, taps that only reach
+// padding skipped), a 3x3 stride-1 one, with and without a bias; and not where positions exceed 16.
 TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
 {
 #if defined(__x86_64__)
@@ -691,18 +691,32 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
                                               at::IntArrayRef{c.stride}, at::IntArrayRef{c.padding});
             close(kernels::small_map_conv(x, kernels::pack_small_map_conv(w), c.k, c.stride, c.padding, b), ref);
         }
-    for (const auto& shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 2, 2}, std::vector<int64_t>{1, 4, 4},
-                              std::vector<int64_t>{2, 2, 2}, std::vector<int64_t>{1, 3, 2}})
-        for (const bool bias : {true, false}) {
-            SCOPED_TRACE(::testing::Message() << "transposed " << shape[0] << "x" << shape[1] << "x" << shape[2]
-                                              << (bias ? " bias" : ""));
-            const at::Tensor x = at::randn({shape[0], 24, shape[1], shape[2]}).contiguous(at::MemoryFormat::ChannelsLast);
-            const at::Tensor w = at::randn({24, 48, 4, 4}) / 20.0;
-            const at::Tensor b = bias ? at::randn({48}) : at::Tensor();
-            const at::Tensor ref = at::conv_transpose2d(x.to(at::kDouble), w.to(at::kDouble),
-                                                        bias ? b.to(at::kDouble) : at::Tensor(), 2, 1);
-            close(kernels::small_map_conv_transpose(x, kernels::pack_small_map_conv_transpose(w), b), ref);
-        }
+    // Transposed, stride 2: the U-Net's (k 4, padding 1) and every other kernel, padding and output
+    // padding phase_taps handles (first taps that start before or after the input, phases no tap
+    // reaches: k 1), through the phase weights the engine's other path uses.
+    struct Transposed {
+        int64_t k, padding, output_padding;
+    };
+    for (const Transposed t : {Transposed{4, 1, 0}, Transposed{3, 1, 1}, Transposed{1, 0, 1}, Transposed{5, 2, 1},
+                               Transposed{2, 0, 0}})
+        for (const auto& shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 2, 2}, std::vector<int64_t>{1, 4, 4},
+                                  std::vector<int64_t>{2, 2, 2}, std::vector<int64_t>{1, 3, 2}})
+            for (const bool bias : {true, false}) {
+                SCOPED_TRACE(::testing::Message() << "transposed k" << t.k << " p" << t.padding << " op" << t.output_padding
+                                                  << " " << shape[0] << "x" << shape[1] << "x" << shape[2]
+                                                  << (bias ? " bias" : ""));
+                const at::Tensor x = at::randn({shape[0], 24, shape[1], shape[2]}).contiguous(at::MemoryFormat::ChannelsLast);
+                const at::Tensor w = at::randn({24, 48, t.k, t.k}) / 20.0;
+                const at::Tensor b = bias ? at::randn({48}) : at::Tensor();
+                const at::Tensor ref = at::conv_transpose2d(x.to(at::kDouble), w.to(at::kDouble),
+                                                            bias ? b.to(at::kDouble) : at::Tensor(), 2, t.padding,
+                                                            t.output_padding);
+                close(conv_transpose2d_s2_small_map(x, small_map_phases(w, t.padding), t.k, b, t.padding, t.output_padding),
+                      ref);
+            }
+    EXPECT_FALSE(conv_transpose2d_s2_small_map(at::randn({1, 24, 5, 5}).contiguous(at::MemoryFormat::ChannelsLast),
+                                               small_map_phases(at::randn({24, 48, 4, 4}), 1), 4, {}, 1, 0)
+                     .defined()); // 25 positions per phase
     const at::Tensor wide = at::randn({1, 24, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast); // 25 positions
     EXPECT_FALSE(kernels::small_map_conv(wide, kernels::pack_small_map_conv(at::randn({32, 24, 4, 4})), 4, 2, 1, {}).defined());
 #else
