@@ -241,9 +241,10 @@ at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<
         if (p.defined())
             o = p.size(0) * 16;
     // Phase 0 has the most positions: where it fits, all do.
-    if (h_out <= 0 || w_out <= 0 || o == 0 || x.scalar_type() != at::kFloat ||
+    if (h_out <= 0 || w_out <= 0 || o == 0 || x.scalar_type() != at::kFloat || !x.is_cpu() ||
         !kernels::small_map_fits(x.size(0) * ((h_out + 1) / 2) * ((w_out + 1) / 2), x.size(1), o))
         return {};
+    const at::Tensor x_cl = x.contiguous(at::MemoryFormat::ChannelsLast); // once, not per phase
     at::Tensor y = at::empty({x.size(0), o, h_out, w_out}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     for (int64_t a = 0; a < 2; ++a)
         for (int64_t b = 0; b < 2; ++b) {
@@ -258,7 +259,7 @@ at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<
                 continue;
             }
             // Output row m of the phase reads input rows m + first_d onwards (phase_conv).
-            if (!kernels::small_map_conv_into(x, packed, static_cast<int64_t>(rows.taps.size()),
+            if (!kernels::small_map_conv_into(x_cl, packed, static_cast<int64_t>(rows.taps.size()),
                                               static_cast<int64_t>(cols.taps.size()), 1, -rows.first_d, -cols.first_d,
                                               out_rows, out_cols, bias, y, a, b, 2))
                 return {};

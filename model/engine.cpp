@@ -473,8 +473,8 @@ at::Tensor Ops::film_params(const at::Tensor& x, const torch::nn::Sequential& al
     // Both bottlenecks read the same features: one conv nc -> 2*depth, ReLU, one grouped conv back.
     const std::array<at::Tensor, 4> pair = fused_pair(*a1, *a2, *b1, *b2);
     const at::Tensor &w1 = pair[0], &c1 = pair[1], &w2 = pair[2], &c2 = pair[3];
-    // In slices of pixels whose hidden channels stay in cache, by oneDNN's channels-last kernels
-    // (AVX-512); without them (AVX2) by blocks on its GEMM (Zen 2, level 1 of a pose forward at 256:
+    // In slices of pixels whose hidden channels stay in cache, by oneDNN's channels-last kernels or
+    // ours (AVX-512; onednn.h); without them (AVX2) by blocks on its GEMM (Zen 2, level 1 of a pose forward at 256:
     // 40 -> 30 ms); where neither runs (CUDA, NCHW), the two convolutions below.
     if (at::Tensor y = onednn::pointwise_pair(x, w1, c1, w2, c2, /*groups=*/2); y.defined())
         return y;

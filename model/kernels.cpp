@@ -399,7 +399,8 @@ void skip_concat_typed(const at::Tensor& skip, const at::Tensor& h, const at::Te
     const T* sp = static_cast<const T*>(skip.data_ptr());
     const T* hp = static_cast<const T*>(h.data_ptr());
     T* yp = static_cast<T*>(y.data_ptr());
-    // The skip passes through normalize_rows as (x - 0) * 1 (exact) for its ReLU.
+    // The skip passes through normalize_rows as (x - 0) * 1 (exact) for its ReLU (which, as this
+    // file's other ReLUs, makes NaN 0).
     const std::vector<float> zeros(static_cast<size_t>(Cs), 0.0f), ones(static_cast<size_t>(Cs), 1.0f);
     std::vector<float> mean(static_cast<size_t>(Ch)), inv(static_cast<size_t>(Ch));
     for (int64_t n = 0; n < N; ++n) {
@@ -420,8 +421,9 @@ at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h)
     const auto cl = at::MemoryFormat::ChannelsLast;
     const at::ScalarType t = h.scalar_type();
     if (skip.dim() != 4 || h.dim() != 4 || skip.size(0) != h.size(0) || skip.size(2) != h.size(2) ||
-        skip.size(3) != h.size(3) || skip.scalar_type() != t || (t != at::kFloat && t != at::kBFloat16))
-        throw Error("skip_concat: float32 or bfloat16 maps of one size expected");
+        skip.size(3) != h.size(3) || skip.scalar_type() != t || (t != at::kFloat && t != at::kBFloat16) ||
+        !skip.is_cpu() || !h.is_cpu())
+        throw Error("skip_concat: float32 or bfloat16 CPU maps of one size expected");
     RECORD_FUNCTION("bft::skip_concat", std::vector<c10::IValue>());
     const at::Tensor s = skip.contiguous(cl), x = h.contiguous(cl);
     at::Tensor y = at::empty({h.size(0), skip.size(1) + h.size(1), h.size(2), h.size(3)}, h.options().memory_format(cl));
@@ -786,7 +788,8 @@ bool small_map_conv_into(const at::Tensor& x_any, const at::Tensor& packed, int6
 {
     const int64_t n = x_any.size(0), c = x_any.size(1), h = x_any.size(2), w = x_any.size(3), o = packed.size(0) * 16;
     if (x_any.scalar_type() != at::kFloat || packed.dim() != 4 || packed.size(1) != kh * kw || packed.size(2) != c ||
-        out_rows < 1 || out_cols < 1 || !small_map_fits(n * out_rows * out_cols, c, o) || y.scalar_type() != at::kFloat ||
+        out_rows < 1 || out_cols < 1 || stride < 1 || step < 1 || row0 < 0 || col0 < 0 || !x_any.is_cpu() ||
+        !small_map_fits(n * out_rows * out_cols, c, o) || y.scalar_type() != at::kFloat || !y.is_cpu() ||
         y.dim() != 4 || y.size(0) != n || y.size(1) != o || !y.is_contiguous(at::MemoryFormat::ChannelsLast) ||
         row0 + (out_rows - 1) * step >= y.size(2) || col0 + (out_cols - 1) * step >= y.size(3))
         return false;
@@ -882,8 +885,9 @@ __attribute__((target("avx512f"))) inline void pair_block(const float* a, int64_
         if (p < real) {
 #pragma GCC unroll 8
             for (int v = 0; v < V; ++v)
-                // (maskz: _mm512_max_ps's undefined source trips GCC 12's -Wmaybe-uninitialized)
-                _mm512_storeu_ps(out + p * ldo + v * 16, relu ? _mm512_maskz_max_ps(0xffff, acc[p][v], zero) : acc[p][v]);
+                // max(0, x) returns x where x is NaN (the second operand), as oneDNN's ReLU keeps it;
+                // maskz: _mm512_max_ps's undefined source trips GCC 12's -Wmaybe-uninitialized.
+                _mm512_storeu_ps(out + p * ldo + v * 16, relu ? _mm512_maskz_max_ps(0xffff, zero, acc[p][v]) : acc[p][v]);
         }
 }
 

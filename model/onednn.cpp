@@ -344,7 +344,8 @@ bool own_pair_kernel()
 // pointwise_pair, with each slice's result written to y or, where `consume` is set, to a buffer of
 // the thread's own and handed to it. Returns whether it ran.
 bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2, const at::Tensor& c2,
-              int64_t groups, at::Tensor* result, const SliceConsumer* consume, const std::function<void()>* ready)
+              int64_t groups, at::Tensor* result, const SliceConsumer* consume, const std::function<void()>* ready,
+              bool allow_own)
 {
     const at::ScalarType t = x.scalar_type();
     // AVX2's 1x1 kernels were not measured this way; there kernels::film_bottleneck runs instead.
@@ -365,7 +366,7 @@ bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, c
     // each way, with the modulation). On smaller maps the weights are the work, and oneDNN reads
     // them once where ours reads them once per 6 pixels (texture at 128, 16 pixels: 0.10-0.15 against
     // 0.15-0.18 ms). BFT_ONEDNN_PAIR=1 compares.
-    const bool own = t == at::kFloat && pixels >= 256 && own_pair_kernel() &&
+    const bool own = allow_own && t == at::kFloat && pixels >= 256 && own_pair_kernel() &&
                      kernels::pointwise_pair_fits(c, hidden, out_c, groups);
     // A 1x1 convolution does not care where its pixels sit: a slice of pixels is a 1 x S image. About
     // 1 MiB of hidden channels per slice for oneDNN (1280 pixels of 200 in fp32; 128 KiB to 4 MiB
@@ -475,18 +476,18 @@ bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, c
 } // namespace
 
 at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
-                          const at::Tensor& c2, int64_t groups)
+                          const at::Tensor& c2, int64_t groups, bool own_kernel)
 {
     at::Tensor y;
-    run_pair(x, w1, c1, w2, c2, groups, &y, nullptr, nullptr);
+    run_pair(x, w1, c1, w2, c2, groups, &y, nullptr, nullptr, own_kernel);
     return y;
 }
 
 bool pointwise_pair_slices(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
                            const at::Tensor& c2, int64_t groups, const SliceConsumer& consume,
-                           const std::function<void()>& ready)
+                           const std::function<void()>& ready, bool own_kernel)
 {
-    return run_pair(x, w1, c1, w2, c2, groups, nullptr, &consume, &ready);
+    return run_pair(x, w1, c1, w2, c2, groups, nullptr, &consume, &ready, own_kernel);
 }
 
 PackedStats packed_weights()
@@ -528,13 +529,14 @@ at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::I
     return {};
 }
 
-at::Tensor pointwise_pair(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t)
+at::Tensor pointwise_pair(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t,
+                          bool)
 {
     return {};
 }
 
 bool pointwise_pair_slices(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                           int64_t, const SliceConsumer&, const std::function<void()>&)
+                           int64_t, const SliceConsumer&, const std::function<void()>&, bool)
 {
     return false;
 }

@@ -39,11 +39,12 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
 // The FiLM bottleneck pair, y = conv1x1(relu(conv1x1(x, w1) + c1), w2, groups) + c2, over a
 // channels-last x (float32 or bfloat16, weights and biases alike), run slice by slice of pixels so
 // that the hidden map (the widest of a ResNet forward: 2 x 100 channels at full size) stays in a
-// core's cache, by oneDNN's channels-last 1x1 kernels with packed weights. Returns an undefined tensor
-// where those kernels are missing (CPUs without AVX-512) or x does not fit: the caller runs another
-// path. The same caveat on weights as conv2d's.
+// core's cache, by oneDNN's channels-last 1x1 kernels with packed weights, or, in float32 on maps
+// of 256 pixels or more, by ours (kernels::pointwise_pair_rows; own_kernel = false: oneDNN's
+// always, for tests). Returns an undefined tensor where those kernels are missing (CPUs without
+// AVX-512) or x does not fit: the caller runs another path. The same caveat on weights as conv2d's.
 at::Tensor pointwise_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
-                          const at::Tensor& c2, int64_t groups);
+                          const at::Tensor& c2, int64_t groups, bool own_kernel = true);
 
 // The same pair where its result is only an input to one more per-pixel pass (the FiLM modulation
 // of the other stream): each slice's rows (pixels x 2C', channels-last, x's dtype) are handed to
@@ -58,7 +59,7 @@ bool pointwise_slices_available();
 using SliceConsumer = std::function<void(int64_t first, int64_t pixels, const void* rows)>;
 bool pointwise_pair_slices(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, const at::Tensor& w2,
                            const at::Tensor& c2, int64_t groups, const SliceConsumer& consume,
-                           const std::function<void()>& ready = {});
+                           const std::function<void()>& ready = {}, bool own_kernel = true);
 
 // The packed weights kept now (for tests and reports).
 struct PackedStats {

@@ -32,6 +32,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <mutex>
 #include <thread>
 #include <tuple>
 
@@ -479,14 +481,17 @@ TEST(FusedBottleneck, OwnBlocksMatchTheFormula)
         const at::Tensor ref = at::cat(parts, 1) + d(c2);
         EXPECT_LE((d(y) - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()))
             << k.in << " -> " << k.hidden << " -> " << k.out << " in " << k.groups << " groups, " << k.pixels << " rows";
-        EXPECT_LE((d(hid).narrow(1, 0, k.hidden) - h).abs().max().item<double>(), 1e-5 * std::max(1.0, h.abs().max().item<double>()));
+        EXPECT_LE((d(hid).narrow(1, 0, k.hidden) - h).abs().max().item<double>(),
+                  1e-5 * std::max(1.0, h.abs().max().item<double>()));
     }
     EXPECT_FALSE(kernels::pointwise_pair_fits(64, 200, 100, 2)); // 50 outputs per group: no whole vectors
     EXPECT_FALSE(kernels::pointwise_pair_fits(64, 201, 128, 2)); // hidden channels that do not split in two
 }
 
-// The same pair through oneDNN's channels-last 1x1 kernels, slice by slice of pixels: slices that
-// cross image boundaries, a short last slice, fp32 and bf16.
+// The same pair slice by slice of pixels, through oneDNN's channels-last 1x1 kernels and (fp32 on
+// maps of 256+ pixels: the first and last shapes) through ours: slices that cross image
+// boundaries, a short last slice, fp32 and bf16; and the slices handed to a consumer, which must
+// together be the whole result.
 TEST(FusedBottleneck, OneDnnSlicesMatchTheTwoConvolutions)
 {
     if (!onednn::available())
@@ -501,20 +506,38 @@ TEST(FusedBottleneck, OneDnnSlicesMatchTheTwoConvolutions)
             const at::Tensor x = at::randn({n, c, h, w}).to(t).contiguous(at::MemoryFormat::ChannelsLast);
             const at::Tensor w1 = (at::randn({2 * depth, c, 1, 1}) / std::sqrt(double(c))).to(t), c1 = at::randn({2 * depth}).to(t);
             const at::Tensor w2 = (at::randn({2 * c, depth, 1, 1}) / std::sqrt(double(depth))).to(t), c2 = at::randn({2 * c}).to(t);
-            const at::Tensor ours = onednn::pointwise_pair(x, w1, c1, w2, c2, 2);
-            if (!ours.defined())
-                continue; // no channels-last 1x1 kernels on this CPU (AVX2): kernels::film_bottleneck runs
-            ran = true;
-            // The reference in fp32 from the same (rounded) values; bf16 rounds the hidden map too.
-            auto f = [](const at::Tensor& v) { return v.to(at::kFloat).contiguous(); };
-            const at::Tensor ref =
-                at::conv2d(at::relu(at::conv2d(f(x), f(w1), f(c1))), f(w2), f(c2), one, zero, one, /*groups=*/2);
-            ASSERT_EQ(ours.sizes(), ref.sizes());
-            EXPECT_EQ(ours.scalar_type(), t);
-            EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
-            const double tol = t == at::kFloat ? 1e-5 : 2e-2;
-            EXPECT_LE((f(ours) - ref).abs().max().item<double>(), tol * std::max(1.0, ref.abs().max().item<double>()))
-                << at::toString(t) << " " << n << "x" << c << "x" << h << "x" << w;
+            for (const bool own : {true, false}) {
+                SCOPED_TRACE(own ? "our kernel where it runs" : "oneDNN's");
+                const at::Tensor ours = onednn::pointwise_pair(x, w1, c1, w2, c2, 2, own);
+                if (!ours.defined())
+                    continue; // no channels-last 1x1 kernels on this CPU (AVX2): kernels::film_bottleneck runs
+                ran = true;
+                // The reference in fp32 from the same (rounded) values; bf16 rounds the hidden map too.
+                auto f = [](const at::Tensor& v) { return v.to(at::kFloat).contiguous(); };
+                const at::Tensor ref =
+                    at::conv2d(at::relu(at::conv2d(f(x), f(w1), f(c1))), f(w2), f(c2), one, zero, one, /*groups=*/2);
+                ASSERT_EQ(ours.sizes(), ref.sizes());
+                EXPECT_EQ(ours.scalar_type(), t);
+                EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+                const double tol = t == at::kFloat ? 1e-5 : 2e-2;
+                EXPECT_LE((f(ours) - ref).abs().max().item<double>(), tol * std::max(1.0, ref.abs().max().item<double>()))
+                    << at::toString(t) << " " << n << "x" << c << "x" << h << "x" << w;
+                // The consumer's slices, from several threads, laid side by side: exactly the result.
+                at::Tensor rows = at::full({n * h * w, 2 * c}, std::nanf("")).to(t);
+                std::mutex m;
+                int readies = 0;
+                const bool sliced = onednn::pointwise_pair_slices(
+                    x, w1, c1, w2, c2, 2,
+                    [&](int64_t first, int64_t pixels, const void* data) {
+                        std::lock_guard<std::mutex> lock(m);
+                        std::memcpy(static_cast<char*>(rows.data_ptr()) + first * 2 * c * rows.element_size(), data,
+                                    static_cast<size_t>(pixels * 2 * c * rows.element_size()));
+                    },
+                    [&] { ++readies; }, own);
+                ASSERT_TRUE(sliced);
+                EXPECT_EQ(readies, 1);
+                EXPECT_TRUE(at::equal(rows, ours.permute({0, 2, 3, 1}).reshape({n * h * w, 2 * c})));
+            }
         }
     }
     if (!ran)
@@ -692,13 +715,14 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
             close(kernels::small_map_conv(x, kernels::pack_small_map_conv(w), c.k, c.stride, c.padding, b), ref);
         }
     // Transposed, stride 2: the U-Net's (k 4, padding 1) and every other kernel, padding and output
-    // padding phase_taps handles (first taps that start before or after the input, phases no tap
-    // reaches: k 1), through the phase weights the engine's other path uses.
+    // padding phase_taps handles (first taps that start before or after the input, phases of unequal
+    // size: k 3 without output padding, phases no tap reaches: k 1), through the phase weights the
+    // engine's other path uses.
     struct Transposed {
         int64_t k, padding, output_padding;
     };
-    for (const Transposed t : {Transposed{4, 1, 0}, Transposed{3, 1, 1}, Transposed{1, 0, 1}, Transposed{5, 2, 1},
-                               Transposed{2, 0, 0}})
+    for (const Transposed t : {Transposed{4, 1, 0}, Transposed{3, 1, 1}, Transposed{3, 1, 0}, Transposed{1, 0, 1},
+                               Transposed{5, 2, 1}, Transposed{2, 0, 0}})
         for (const auto& shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 2, 2}, std::vector<int64_t>{1, 4, 4},
                                   std::vector<int64_t>{2, 2, 2}, std::vector<int64_t>{1, 3, 2}})
             for (const bool bias : {true, false}) {
