@@ -96,6 +96,9 @@ public:
     at::Tensor output(const at::Tensor& y) const; // back to float32, NCHW
 
     at::Tensor conv(const at::Tensor& x, torch::nn::Conv2dImpl& conv);
+    // conv() of an input that may be almost all zeros (keypoint maps): their contributions alone
+    // where it is (kernels::sparse_input_conv), conv() where not.
+    at::Tensor conv_sparse_input(const at::Tensor& x, torch::nn::Conv2dImpl& conv);
     at::Tensor conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dImpl& conv, int64_t padding,
                               int64_t output_padding);
     // gamma and beta of one direction at one level, stacked: N x 2C x H x W.

@@ -986,6 +986,100 @@ void pointwise_pair_rows(const float*, int64_t, int64_t, const float*, const flo
 }
 #endif
 
+at::Tensor pack_sparse_input_conv(const at::Tensor& weight)
+{
+    // [O, C, k, k] -> [C][k][k][O]: each tap's O weights side by side
+    return weight.detach().to(at::kFloat).permute({1, 2, 3, 0}).contiguous();
+}
+
+namespace {
+// Whether n floats are all +0 or -0: their bits without the sign, ORed (vectorises; no branch per value).
+BFT_VECTOR_CLONES bool all_zero(const float* x, int64_t n)
+{
+    uint32_t bits = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t b;
+        std::memcpy(&b, x + i, sizeof b);
+        bits |= b << 1;
+    }
+    return bits == 0;
+}
+
+// dst[o] += v * w[o]: one input value's contribution through one tap.
+BFT_VECTOR_CLONES void add_scaled(float* __restrict dst, const float* __restrict w, float v, int64_t o)
+{
+    for (int64_t i = 0; i < o; ++i)
+        dst[i] += v * w[i];
+}
+} // namespace
+
+SparseInput sparse_input(const at::Tensor& x_any, double max_density)
+{
+    SparseInput in;
+    if (x_any.dim() != 4 || x_any.scalar_type() != at::kFloat || !x_any.is_cpu())
+        return in;
+    const at::Tensor x = x_any.contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    const int64_t limit = static_cast<int64_t>(max_density * static_cast<double>(x.numel()));
+    std::vector<std::vector<SparseInput::Value>> rows(static_cast<size_t>(n * h));
+    const float* xp = x.data_ptr<float>();
+    int64_t count = 0;
+    for (int64_t r = 0; r < n * h; ++r) {
+        const float* row = xp + r * w * c;
+        for (int64_t i0 = 0; i0 < w * c; i0 += 64) {
+            const int64_t len = std::min<int64_t>(64, w * c - i0);
+            if (all_zero(row + i0, len)) // most of a keypoint map: 64 values at a time
+                continue;
+            for (int64_t i = i0; i < i0 + len; ++i)
+                if (row[i] != 0.0f) { // NaN too: it must reach the output as in the dense convolution
+                    if (++count > limit)
+                        return in;
+                    rows[static_cast<size_t>(r)].push_back(
+                        {static_cast<int32_t>(i / c), static_cast<int32_t>(i % c), row[i]});
+                }
+        }
+    }
+    in.sizes = {n, c, h, w};
+    in.rows = std::move(rows);
+    in.valid = true;
+    return in;
+}
+
+at::Tensor sparse_input_conv(const SparseInput& in, const at::Tensor& packed, const at::Tensor& bias)
+{
+    if (!in.valid || packed.dim() != 4 || packed.size(0) != in.sizes[1] || packed.size(1) != packed.size(2) ||
+        in.sizes[2] < packed.size(1) || in.sizes[3] < packed.size(1))
+        return {};
+    const int64_t n = in.sizes[0], h = in.sizes[2], w = in.sizes[3], k = packed.size(1), o = packed.size(3);
+    const int64_t ho = h - k + 1, wo = w - k + 1;
+    const auto& rows = in.rows;
+    using Nonzero = SparseInput::Value;
+    RECORD_FUNCTION("bft::sparse_input_conv", std::vector<c10::IValue>());
+    at::Tensor y = at::empty({n, o, ho, wo}, packed.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const at::Tensor b = bias.defined() ? bias.to(at::kFloat).contiguous() : at::zeros({o}, at::kFloat);
+    const float* bp = b.data_ptr<float>();
+    const float* wp = packed.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    // Each output row is one thread's: it reads the k input rows below it, so no two threads write
+    // one pixel.
+    at::parallel_for(0, n * ho, 8, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const int64_t img = r / ho, oy = r % ho;
+            float* out = yp + r * wo * o;
+            for (int64_t ox = 0; ox < wo; ++ox)
+                std::copy_n(bp, o, out + ox * o);
+            for (int64_t ky = 0; ky < k; ++ky)
+                for (const Nonzero& z : rows[static_cast<size_t>(img * h + oy + ky)])
+                    for (int64_t kx = 0; kx < k; ++kx) {
+                        const int64_t ox = z.col - kx;
+                        if (ox >= 0 && ox < wo)
+                            add_scaled(out + ox * o, wp + ((z.channel * k + ky) * k + kx) * o, z.value, o);
+                    }
+        }
+    });
+    return y;
+}
+
 at::Tensor reflect_pad(const at::Tensor& x, int64_t pad)
 {
     RECORD_FUNCTION("bft::reflect_pad", std::vector<c10::IValue>());

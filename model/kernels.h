@@ -10,6 +10,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <vector>
 
 namespace bft::kernels {
@@ -107,6 +108,25 @@ int64_t pointwise_pair_hidden_stride(int64_t hidden); // H rounded up to 16
 // scratch; y: pixels x out.
 void pointwise_pair_rows(const float* x, int64_t pixels, int64_t in, const float* w1, const float* b1, int64_t hidden,
                          const float* w2, const float* b2, int64_t groups, int64_t out, float* hid, float* y);
+
+// A stride-1 convolution (k x k, no padding: x comes padded) of an input that is almost all zeros
+// (the pose guide's keypoint maps: about 900 of 1.2 M values nonzero at 256 x 256) as the sum of
+// each nonzero value's contributions, for float32 x on the CPU: weights packed by
+// pack_sparse_input_conv(weight [O, C, k, k]); the result N x O x Ho x Wo channels-last plus bias.
+// sparse_input(x, max_density) lists x's nonzero values (float32 N x C x H x W on the CPU), row by
+// row; not valid where more than max_density of them are nonzero (the caller runs the dense one).
+struct SparseInput {
+    struct Value {
+        int32_t col, channel;
+        float value;
+    };
+    bool valid = false;
+    std::array<int64_t, 4> sizes{};
+    std::vector<std::vector<Value>> rows; // per image and row
+};
+SparseInput sparse_input(const at::Tensor& x, double max_density);
+at::Tensor pack_sparse_input_conv(const at::Tensor& weight);
+at::Tensor sparse_input_conv(const SparseInput& x, const at::Tensor& packed, const at::Tensor& bias);
 
 // Reflection padding by `pad` on each side (as at::reflection_pad2d) of an N x C x H x W tensor of
 // any dtype, contiguous in NCHW or channels-last (the result in the same layout): whole rows (or

@@ -682,6 +682,41 @@ TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
 #endif
 }
 
+// A convolution of keypoint-like maps (a few small discs, the rest zeros) by the nonzero values'
+// contributions, against LibTorch in float64: discs at the borders (the reflection padding's copies),
+// a batch of two, with and without a bias; dense maps are refused.
+TEST(SparseInputConv, MatchesTheDenseConvolution)
+{
+    c10::InferenceMode inference;
+    at::manual_seed(12);
+    for (const int64_t n : {1, 2})
+        for (const bool bias : {true, false}) {
+            SCOPED_TRACE(::testing::Message() << "batch " << n << (bias ? " bias" : ""));
+            at::Tensor maps = at::zeros({n, 18, 40, 37});
+            for (int64_t i = 0; i < n; ++i)
+                for (int64_t c = 0; c < 18; ++c) {
+                    const int64_t y = (c * 7 + i * 3) % 40, x = (c * 11 + i * 5) % 37; // corners and edges included
+                    maps[i][c].narrow(0, std::max<int64_t>(0, y - 2), 3).narrow(1, std::max<int64_t>(0, x - 2), 3).fill_(1.0);
+                }
+            maps[0][3][0][0] = -0.5; // a value of the other sign
+            const at::Tensor x = at::reflection_pad2d(maps, {3, 3, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::randn({16, 18, 7, 7}) / 20.0, b = bias ? at::randn({16}) : at::Tensor();
+            const kernels::SparseInput in = kernels::sparse_input(x, 0.05);
+            ASSERT_TRUE(in.valid);
+            const at::Tensor y = kernels::sparse_input_conv(in, kernels::pack_sparse_input_conv(w), b);
+            const at::Tensor ref =
+                at::conv2d(x.to(at::kDouble), w.to(at::kDouble), bias ? b.to(at::kDouble) : at::Tensor());
+            ASSERT_TRUE(y.defined());
+            ASSERT_EQ(y.sizes(), ref.sizes());
+            EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+            EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(), 1e-5 * std::max(1.0, ref.abs().max().item<double>()));
+            EXPECT_GT(ref.abs().max().item<double>(), 0.1); // the discs reach the output
+        }
+    EXPECT_FALSE(kernels::sparse_input(at::randn({1, 3, 16, 16}), 0.01).valid); // an image: dense
+    EXPECT_FALSE(kernels::sparse_input(at::zeros({1, 3, 16, 16}, at::kDouble), 0.01).valid); // float32 only
+    EXPECT_TRUE(kernels::sparse_input(at::zeros({1, 3, 16, 16}), 0.01).valid); // nothing at all: bias only
+}
+
 // The small-map kernels (the U-Net's innermost layers at batch 1) against LibTorch in float64: the
 // encoder's 4x4 stride-2 convolutions and stride-2 transposed ones (phase by phase) from 1 to 16
 // output positions (a batch of two included, rows padded to a power of two, taps that only reach
