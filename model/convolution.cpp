@@ -221,6 +221,24 @@ std::vector<at::Tensor> subpixel_weights(const at::Tensor& weight, int64_t paddi
     return {phases.begin(), phases.end()};
 }
 
+namespace {
+// Rows (or columns) of a stride-2 transposed convolution's output from `in` input ones.
+int64_t transposed_size(int64_t in, int64_t k, int64_t padding, int64_t output_padding)
+{
+    return (in - 1) * 2 - 2 * padding + k + output_padding;
+}
+} // namespace
+
+bool small_map_transpose_fits(const at::Tensor& x, int64_t out_channels, int64_t k, int64_t padding,
+                              int64_t output_padding)
+{
+    const int64_t h_out = transposed_size(x.size(2), k, padding, output_padding);
+    const int64_t w_out = transposed_size(x.size(3), k, padding, output_padding);
+    // Phase 0 has the most positions: where it fits, all do.
+    return x.dim() == 4 && h_out > 0 && w_out > 0 && x.scalar_type() == at::kFloat && x.is_cpu() &&
+           kernels::small_map_fits(x.size(0) * ((h_out + 1) / 2) * ((w_out + 1) / 2), x.size(1), out_channels);
+}
+
 std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding)
 {
     std::vector<at::Tensor> packed;
@@ -232,18 +250,14 @@ std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t paddi
 at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<at::Tensor>& packed_phases, int64_t k,
                                          const at::Tensor& bias, int64_t padding, int64_t output_padding)
 {
-    if (x.dim() != 4 || packed_phases.size() != 4)
-        return {};
-    const int64_t h_out = (x.size(2) - 1) * 2 - 2 * padding + k + output_padding;
-    const int64_t w_out = (x.size(3) - 1) * 2 - 2 * padding + k + output_padding;
     int64_t o = 0;
     for (const at::Tensor& p : packed_phases)
         if (p.defined())
             o = p.size(0) * 16;
-    // Phase 0 has the most positions: where it fits, all do.
-    if (h_out <= 0 || w_out <= 0 || o == 0 || x.scalar_type() != at::kFloat || !x.is_cpu() ||
-        !kernels::small_map_fits(x.size(0) * ((h_out + 1) / 2) * ((w_out + 1) / 2), x.size(1), o))
+    if (x.dim() != 4 || packed_phases.size() != 4 || o == 0 || !small_map_transpose_fits(x, o, k, padding, output_padding))
         return {};
+    const int64_t h_out = transposed_size(x.size(2), k, padding, output_padding);
+    const int64_t w_out = transposed_size(x.size(3), k, padding, output_padding);
     const at::Tensor x_cl = x.contiguous(at::MemoryFormat::ChannelsLast); // once, not per phase
     at::Tensor y = at::empty({x.size(0), o, h_out, w_out}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     for (int64_t a = 0; a < 2; ++a)
@@ -324,8 +338,8 @@ at::Tensor phases_forward(const at::Tensor& x, const at::Tensor& weight, const a
     const int64_t k = weight.size(2);
     if (weight.dim() != 4 || weight.size(3) != k || x.dim() != 4 || x.size(1) != weight.size(0))
         throw Error("conv_transpose2d_s2: unsupported shapes");
-    const int64_t h_out = (x.size(2) - 1) * 2 - 2 * padding + k + output_padding;
-    const int64_t w_out = (x.size(3) - 1) * 2 - 2 * padding + k + output_padding;
+    const int64_t h_out = transposed_size(x.size(2), k, padding, output_padding);
+    const int64_t w_out = transposed_size(x.size(3), k, padding, output_padding);
     if (h_out <= 0 || w_out <= 0)
         throw Error("conv_transpose2d_s2: empty output");
     const std::vector<at::Tensor> derived = phase_weights.empty() ? subpixel_weights(weight, padding) : std::vector<at::Tensor>{};

@@ -405,12 +405,9 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
 
 at::Tensor Ops::conv_sparse_input(const at::Tensor& x, torch::nn::Conv2dImpl& m)
 {
-    const auto& o = m.options;
-    const auto& padding = get<torch::ExpandingArray<2>>(o.padding());
-    // CPU fp32 inference, stride 1, no padding of its own, square: the ResNet stems.
-    if (fast_ && cpu_ && dtype_ == at::kFloat && x.scalar_type() == at::kFloat && (*o.stride())[0] == 1 &&
-        (*o.stride())[1] == 1 && (*padding)[0] == 0 && (*padding)[1] == 0 && (*o.dilation())[0] == 1 &&
-        (*o.dilation())[1] == 1 && o.groups() == 1 && (*o.kernel_size())[0] == (*o.kernel_size())[1]) {
+    // CPU fp32 inference, a square kernel at stride 1 without padding of its own: the ResNet stems.
+    if (fast_ && cpu_ && dtype_ == at::kFloat && x.scalar_type() == at::kFloat && square_conv_padding(m) == 0 &&
+        (*m.options.stride())[0] == 1) {
         // Up to 1% nonzero: the scatter does k*k*O multiply-adds per nonzero value where the dense
         // convolution does C times that per pixel, on 4-6x faster kernels.
         const kernels::SparseInput in = kernels::sparse_input(x, 0.01);
@@ -448,16 +445,12 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (gemm_fits && o.out_channels() <= 4)
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
     const int64_t k = (*o.kernel_size())[0];
-    if (dtype_ == at::kFloat && small_map_enabled() && gemm_fits) {
-        // Phase (0, 0) has the most output positions.
-        const int64_t rows = ((x.size(2) - 1) * 2 - 2 * padding + k + output_padding + 1) / 2;
-        const int64_t cols = ((x.size(3) - 1) * 2 - 2 * padding + k + output_padding + 1) / 2;
-        if (kernels::small_map_fits(x.size(0) * rows * cols, o.in_channels(), o.out_channels())) {
-            const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });
-            if (at::Tensor y = conv_transpose2d_s2_small_map(x, packed, k, cast(m.bias, kCast), padding, output_padding);
-                y.defined())
-                return y;
-        }
+    if (dtype_ == at::kFloat && small_map_enabled() && gemm_fits &&
+        small_map_transpose_fits(x, o.out_channels(), k, padding, output_padding)) {
+        const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });
+        if (at::Tensor y = conv_transpose2d_s2_small_map(x, packed, k, cast(m.bias, kCast), padding, output_padding);
+            y.defined())
+            return y;
     }
     const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });
     return conv_transpose2d_s2(x, m.weight, cast(m.bias, kCast), padding, output_padding, phases);

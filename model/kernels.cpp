@@ -816,9 +816,11 @@ at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t
                           const at::Tensor& bias)
 {
     const int64_t ho = (x.size(2) + 2 * padding - k) / stride + 1, wo = (x.size(3) + 2 * padding - k) / stride + 1;
-    if (ho < 1 || wo < 1 || x.scalar_type() != at::kFloat || packed.dim() != 4 || !small_map_fits(x.size(0) * ho * wo, x.size(1), packed.size(0) * 16))
+    if (ho < 1 || wo < 1 || x.scalar_type() != at::kFloat || packed.dim() != 4 ||
+        !small_map_fits(x.size(0) * ho * wo, x.size(1), packed.size(0) * 16))
         return {};
-    at::Tensor y = at::empty({x.size(0), packed.size(0) * 16, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    at::Tensor y =
+        at::empty({x.size(0), packed.size(0) * 16, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     return small_map_conv_into(x, packed, k, k, stride, padding, padding, ho, wo, bias, y, 0, 0, 1) ? y : at::Tensor();
 }
 #else
