@@ -561,7 +561,7 @@ at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const t
     const at::ScalarType t = x.scalar_type();
     const auto cl = at::MemoryFormat::ChannelsLast;
     // Only where the slices can run at all (else an empty film_from range precedes film_params and film).
-    if (fast_ && cpu_ && !film_ && onednn::pointwise_slices_available() && (t == at::kFloat || t == at::kBFloat16) &&
+    if (fast_ && cpu_ && onednn::pointwise_slices_available() && (t == at::kFloat || t == at::kBFloat16) &&
         source.scalar_type() == t && x.is_contiguous(cl) && source.is_contiguous(cl) && x.size(0) == source.size(0) &&
         x.size(2) == source.size(2) && x.size(3) == source.size(3) && x.numel() > 0) {
         BFT_LAYER("film_from");
@@ -575,17 +575,27 @@ at::Tensor Ops::film_from(const at::Tensor& x, const at::Tensor& source, const t
             // first write: writing over x is safe where x is no one else's.
             kernels::Statistics stats;
             at::Tensor y;
+            // Recording (the editor's gamma/beta viewer): each slice's rows also go to planar float32
+            // maps while in cache, where materialising gamma and beta for the unfused path and
+            // copying them to NCHW cost a ResNet at 256 about 130 ms.
+            at::Tensor captured;
             const bool ran = onednn::pointwise_pair_slices(
                 source, w1, c1, w2, c2, /*groups=*/2,
                 [&](int64_t first, int64_t pixels, const void* rows) {
+                    if (captured.defined())
+                        kernels::rows_to_planar(rows, t, first, pixels, captured);
                     kernels::modulate_rows(x, y, stats, first, pixels, rows, relu);
                 },
                 [&] {
                     stats = kernels::channel_statistics(x, /*unbiased=*/true);
                     y = may_overwrite && sole_owner(x) ? x : at::empty_like(x, x.options().memory_format(cl));
+                    if (film_)
+                        captured = at::empty({x.size(0), 2 * x.size(1), x.size(2), x.size(3)}, x.options().dtype(at::kFloat));
                 });
-            if (ran)
+            if (ran) {
+                record(dir, level, captured);
                 return y;
+            }
         }
     }
     const at::Tensor gamma_beta = film_params(source, alpha, alpha_first, beta, beta_first);
@@ -668,7 +678,11 @@ void Ops::record(const char* dir, int level, const at::Tensor& gamma_beta)
     if (!film_)
         return;
     const int64_t c = gamma_beta.size(1) / 2;
-    record_film(film_, dir, level, output(gamma_beta.narrow(1, 0, c)), output(gamma_beta.narrow(1, c, c)));
+    if (cpu_) // gamma/beta are mostly channels-last here: LibTorch's copy to NCHW gathers value by value
+        record_film(film_, dir, level, kernels::planar_float(gamma_beta.narrow(1, 0, c)),
+                    kernels::planar_float(gamma_beta.narrow(1, c, c)));
+    else
+        record_film(film_, dir, level, output(gamma_beta.narrow(1, 0, c)), output(gamma_beta.narrow(1, c, c)));
 }
 
 } // namespace bft

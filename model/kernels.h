@@ -40,6 +40,18 @@ Statistics channel_statistics(const at::Tensor& x, bool unbiased);
 void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s, int64_t first, int64_t pixels,
                    const void* gamma_beta, bool relu);
 
+// x (N x C x H x W, any dtype and strides, on the CPU) as contiguous NCHW float32. Where channels
+// are adjacent in memory (channels-last maps, and channel ranges of them: the gamma/beta halves the
+// editor's viewer records), by tiles of 16 x 16 values per image row, where LibTorch's copy gathers
+// value by value (a ResNet's recorded maps at 256: about 120 MB a forward).
+at::Tensor planar_float(const at::Tensor& x);
+
+// Pixels first .. first + pixels - 1 (counted over N x H x W) of channels-last rows (`rows`: pixels x
+// C values of type t, float32 or bfloat16) into y (N x C x H x W float32, contiguous NCHW), by tiles:
+// the FiLM slices' gamma/beta rows recorded for the viewer while in cache. Safe to call from several
+// threads on disjoint runs.
+void rows_to_planar(const void* rows, at::ScalarType t, int64_t first, int64_t pixels, const at::Tensor& y);
+
 // The U-Net decoder's input, ReLU(cat(skip, instance_norm(h))) along channels, in one pass after
 // h's statistics, where the norm, LibTorch's cat and a ReLU made three (64 + 64 channels at 128 x
 // 128, in cache: 1.23 -> 0.77 ms). skip and h: float32 or bfloat16 maps of one size, any layout;

@@ -1047,6 +1047,68 @@ TEST(EngineSlices, WideIntermediatesMadeInSlicesKeepEveryPixel)
     EXPECT_LE((net->forward(x1, g1).detach() - one).abs().max().item<double>(), 1e-4);
 }
 
+// The gamma/beta maps the editor's viewer records: taken from the fused FiLM slices' rows while in
+// cache (kernels::rows_to_planar), or turned to NCHW by tiles where the unfused path made them
+// channels-last (kernels::planar_float). Both exact copies; the recorded maps match the training
+// formulation's, and recording changes nothing in the output.
+TEST(FilmCapture, RowsAndChannelsLastMapsBecomePlanarExactly)
+{
+    at::manual_seed(21);
+    for (const at::ScalarType t : {at::kFloat, at::kBFloat16}) {
+        SCOPED_TRACE(t == at::kFloat ? "float32" : "bfloat16");
+        // 2 images of 5 x 7 (35 pixels: not a multiple of 16), 40 channels (neither), runs of 13
+        // pixels that cross the images' boundary and leave a short last run.
+        const int64_t n = 2, c = 40, h = 5, w = 7;
+        const at::Tensor rows = at::randn({n * h * w, c}).to(t);
+        const at::Tensor y = at::full({n, c, h, w}, std::nanf(""));
+        for (int64_t first = 0; first < n * h * w; first += 13)
+            kernels::rows_to_planar(static_cast<const char*>(rows.data_ptr()) + first * c * rows.element_size(), t, first,
+                                    std::min<int64_t>(13, n * h * w - first), y);
+        EXPECT_TRUE(at::equal(y, rows.to(at::kFloat).view({n, h, w, c}).permute({0, 3, 1, 2})));
+        EXPECT_THROW(kernels::rows_to_planar(rows.data_ptr(), t, 60, 11, y), Error); // past the map's 70 pixels
+
+        // A channel range of a channels-last map (strides of 64 channels), and a plain NCHW map.
+        const at::Tensor x = at::randn({n, 64, 9, 11}).to(t).contiguous(at::MemoryFormat::ChannelsLast);
+        for (const at::Tensor& part : {x.narrow(1, 16, 24), x, x.contiguous()}) {
+            const at::Tensor planar = kernels::planar_float(part);
+            EXPECT_TRUE(planar.is_contiguous());
+            EXPECT_EQ(planar.scalar_type(), at::kFloat);
+            EXPECT_TRUE(at::equal(planar, part.to(at::kFloat)));
+        }
+    }
+}
+
+TEST(FilmCapture, RecordedMapsMatchTheTrainingFormulation)
+{
+    Generator net = small_resnet(1);
+    at::manual_seed(22);
+    // Two images: the FiLM slices count pixels over the batch and cross from one image to the next.
+    const at::Tensor x = at::rand({2, 3, 48, 40}) * 2 - 1, g = at::rand({2, 18, 48, 40}) * 2 - 1;
+    FilmMaps recorded, reference;
+    at::Tensor with, without;
+    {
+        c10::InferenceMode inference;
+        ForwardOptions o;
+        o.winograd = false;
+        without = net->run(x, g, o);
+        o.film = &recorded;
+        with = net->run(x, g, o);
+    }
+    EXPECT_TRUE(at::equal(with, without)); // recording changes nothing
+    const at::Tensor plain = net->forward(x, g, &reference).detach(); // autograd's formulation
+    EXPECT_LE((plain - with).abs().max().item<double>(), 1e-4);
+    ASSERT_EQ(recorded.size(), reference.size());
+    EXPECT_GE(recorded.size(), 10u); // gamma and beta, both directions, every level
+    for (const auto& [name, ref] : reference) {
+        SCOPED_TRACE(name);
+        ASSERT_TRUE(recorded.count(name));
+        const at::Tensor& m = recorded.at(name);
+        ASSERT_EQ(m.sizes(), ref.sizes());
+        EXPECT_EQ(m.scalar_type(), at::kFloat);
+        EXPECT_LE((m - ref.detach()).abs().max().item<double>(), 1e-4);
+    }
+}
+
 class EngineOnFixture : public ::testing::Test {
 protected:
     void SetUp() override

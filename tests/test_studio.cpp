@@ -189,7 +189,7 @@ private Q_SLOTS:
             maps[name] = bft::live::read_npy((kFixtures + QStringLiteral("/pose_resnet/") + QLatin1String(name) + QStringLiteral(".npy")).toStdString());
         FilmViewer viewer;
         viewer.resize(500, 500);
-        viewer.setMaps(maps, QImage());
+        viewer.setMaps(std::make_shared<const std::map<std::string, bft::live::Raster>>(maps), QImage());
         viewer.select(2, QStringLiteral("g2i"), QStringLiteral("beta"), FilmViewer::Channel, 3);
         QCOMPARE(viewer.currentKey(), QStringLiteral("beta_g2i_L2"));
         const bft::live::Raster& m = maps["beta_g2i_L2"];

@@ -149,9 +149,9 @@ FilmViewer::FilmViewer(QWidget* parent) : QWidget(parent)
     rebuildChoices();
 }
 
-void FilmViewer::setMaps(const std::map<std::string, live::Raster>& maps, const QImage& image)
+void FilmViewer::setMaps(Maps maps, const QImage& image)
 {
-    maps_ = maps;
+    maps_ = maps && !maps->empty() ? std::move(maps) : nullptr;
     image_ = image;
     rebuildChoices();
     recompute();
@@ -160,11 +160,12 @@ void FilmViewer::setMaps(const std::map<std::string, live::Raster>& maps, const 
 void FilmViewer::rebuildChoices()
 {
     std::set<int> levels;
-    for (const auto& kv : maps_) {
-        const auto pos = kv.first.rfind("_L");
-        if (pos != std::string::npos)
-            levels.insert(std::atoi(kv.first.c_str() + pos + 2));
-    }
+    if (maps_)
+        for (const auto& kv : *maps_) {
+            const auto pos = kv.first.rfind("_L");
+            if (pos != std::string::npos)
+                levels.insert(std::atoi(kv.first.c_str() + pos + 2));
+        }
     const int keep = level_->currentData().toInt();
     const QSignalBlocker block(level_);
     level_->clear();
@@ -172,8 +173,8 @@ void FilmViewer::rebuildChoices()
         level_->addItem(tr("Level %1").arg(l), l);
     const int i = level_->findData(keep);
     level_->setCurrentIndex(i >= 0 ? i : 0);
-    empty_->setVisible(maps_.empty());
-    view_->setVisible(!maps_.empty());
+    empty_->setVisible(!hasMaps());
+    view_->setVisible(hasMaps());
 }
 
 void FilmViewer::select(int level, const QString& direction, const QString& kind, Summary summary, int channel)
@@ -197,12 +198,18 @@ void FilmViewer::recompute()
 {
     shown_ = {};
     picture_ = {};
-    const auto it = maps_.find(currentKey().toStdString());
+    if (!hasMaps()) {
+        view_->setBackground(QImage());
+        hover_->setText(QString());
+        legend_->setRange(0, 0, QString());
+        return;
+    }
+    const auto it = maps_->find(currentKey().toStdString());
     // The input -> guide direction has one level fewer in the ResNet (the deepest guide features
     // are not modulated): say so rather than show nothing.
-    if (it == maps_.end() || it->second.empty()) {
+    if (it == maps_->end() || it->second.empty()) {
         view_->setBackground(QImage());
-        hover_->setText(maps_.empty() ? QString() : tr("not predicted at this level"));
+        hover_->setText(tr("not predicted at this level"));
         legend_->setRange(0, 0, QString());
         return;
     }

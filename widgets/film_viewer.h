@@ -11,6 +11,7 @@
 #include <QWidget>
 
 #include <map>
+#include <memory>
 #include <string>
 
 class QCheckBox;
@@ -30,8 +31,11 @@ public:
     enum Summary { Channel, Mean, MaxAbs, Pca };
     explicit FilmViewer(QWidget* parent = nullptr);
 
-    void setMaps(const std::map<std::string, live::Raster>& maps, const QImage& image);
-    bool hasMaps() const { return !maps_.empty(); }
+    // Shared, not copied: a full-size ResNet's maps are about 120 MB, which a copy on the GUI thread
+    // took tens of milliseconds to make (null: none).
+    using Maps = std::shared_ptr<const std::map<std::string, live::Raster>>;
+    void setMaps(Maps maps, const QImage& image);
+    bool hasMaps() const { return maps_ && !maps_->empty(); }
     // Selection, by the fixtures' names: level 1.., "g2i" or "i2g", "gamma" or "beta".
     void select(int level, const QString& direction, const QString& kind, Summary summary, int channel = 0);
     QString currentKey() const; // e.g. "gamma_g2i_L2"
@@ -54,7 +58,7 @@ private:
     void compose();   // the picture over (or without) the image
     void exportDialog();
 
-    std::map<std::string, live::Raster> maps_;
+    Maps maps_;
     QImage image_;
     live::Raster shown_;
     float lo_ = 0, hi_ = 1;

@@ -769,7 +769,7 @@ void MainWindow::showResult(const ResultPtr& result, bool preview)
     latencyLabel_->setText(preview ? tr("Preview %1 ms%2").arg(result->milliseconds, 0, 'f', 0).arg(result->bf16 ? tr(" (bf16)") : QString())
                                    : tr("Result %1 ms").arg(result->milliseconds, 0, 'f', 0));
     if (!preview && !result->film.empty())
-        film_->setMaps(result->film, doc_->source());
+        film_->setMaps(FilmViewer::Maps(result, &result->film), doc_->source()); // shares the result
 }
 
 void MainWindow::refreshGuideView()
@@ -800,7 +800,7 @@ void MainWindow::refreshGuideView()
     compare_->setImages(doc_->task() == Task::Texture ? doc_->sketchImage() : doc_->source(), QImage());
     resultView_->scene()->setSceneRect(QRectF(QPointF(0, 0), QSizeF(doc_->source().size())));
     resultView_->fitToWindow();
-    film_->setMaps({}, QImage());
+    film_->setMaps(nullptr, QImage());
     latencyLabel_->clear();
     refreshTitle();
 }
