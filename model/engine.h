@@ -107,8 +107,9 @@ public:
     // may_overwrite: the result may take x's memory where nothing else refers to it.
     at::Tensor film(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool may_overwrite = true);
     // film(x, film_params(source, ...), relu) with the maps recorded as `dir` at `level`; in CPU
-    // inference, where nothing records the maps, the bottleneck's slices modulate x as they are made
-    // (gamma and beta, twice x's size, are never written: pose at 256, about 5 ms a forward).
+    // inference the bottleneck's slices modulate x as they are made (gamma and beta, twice x's size,
+    // are never written as channels-last maps: pose at 256, about 5 ms a forward), and go straight
+    // to the recorded planar maps where recording.
     // alpha_first, beta_first: where each bottleneck starts in its Sequential, as for film_params.
     at::Tensor film_from(const at::Tensor& x, const at::Tensor& source, const torch::nn::Sequential& alpha,
                          size_t alpha_first, const torch::nn::Sequential& beta, size_t beta_first, bool relu,

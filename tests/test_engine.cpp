@@ -717,6 +717,31 @@ TEST(SparseInputConv, MatchesTheDenseConvolution)
     EXPECT_TRUE(kernels::sparse_input(at::zeros({1, 3, 16, 16}), 0.01).valid); // nothing at all: bias only
 }
 
+// The bf16 preview's guide stem: the float32 scatter, its result rounded once to bf16 (the dense bf16
+// convolution would round the weights as well), the layout the encoder expects.
+TEST(SparseInputConv, Bf16PreviewStemIsTheFloat32OneRounded)
+{
+    if (!bf16_supported(c10::Device(c10::kCPU)))
+        GTEST_SKIP() << "this CPU has no AVX512-BF16";
+    at::manual_seed(13);
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(18, 64, 7)); // a parameter, as the stems' (outside inference mode)
+    c10::InferenceMode inference;
+    at::Tensor maps = at::zeros({1, 18, 40, 37});
+    for (int64_t c = 0; c < 18; ++c)
+        maps[0][c].narrow(0, (c * 7) % 38, 3).narrow(1, (c * 11) % 35, 3).fill_(1.0);
+    WeightCache cache;
+    ForwardOptions o;
+    o.precision = Precision::BF16;
+    Ops ops(o, cache, maps);
+    const at::Tensor y = ops.conv_sparse_input(ops.prepare(maps, /*channels_last=*/true), *conv);
+    EXPECT_EQ(y.scalar_type(), at::kBFloat16);
+    EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+    const at::Tensor ref = at::conv2d(maps.to(at::kDouble), conv->weight.to(at::kDouble), conv->bias.to(at::kDouble));
+    ASSERT_EQ(y.sizes(), ref.sizes());
+    const at::Tensor err = (y.to(at::kDouble) - ref).abs() - ref.abs() * std::ldexp(1.0, -8); // one rounding
+    EXPECT_LE(err.max().item<double>(), 1e-6);
+}
+
 // The small-map kernels (the U-Net's innermost layers at batch 1) against LibTorch in float64: the
 // encoder's 4x4 stride-2 convolutions and stride-2 transposed ones (phase by phase) from 1 to 16
 // output positions (a batch of two included, rows padded to a power of two, taps that only reach
