@@ -414,6 +414,29 @@ void write_npy(const std::string& path, const Raster& raster) { bft::write_npy(p
 Raster read_image(const std::string& path, int channels) { return to_raster(bft::read_image(path, channels)); }
 void write_image(const std::string& path, const Raster& unit, int bit_depth) { bft::write_image(path, to_tensor(unit), bit_depth); }
 
+Raster principal_components(const Raster& maps, int k)
+{
+    const int64_t c = maps.channels, n = static_cast<int64_t>(maps.height) * maps.width;
+    if (c < 1 || n < 1 || k < 1 || static_cast<int64_t>(maps.values.size()) != c * n)
+        throw Error("principal components of an empty or inconsistent map");
+    const at::Tensor x = at::from_blob(const_cast<float*>(maps.values.data()), {c, n}, at::kFloat);
+    const at::Tensor centred = (x - x.mean(1, true)).contiguous(); // ATen's sums are pairwise: float will do
+    // onednn::gemm: Debian's OpenBLAS may take the CPU for an older one (onednn.h).
+    at::Tensor cov = at::empty({c, c}, at::kFloat);
+    onednn::gemm(false, true, c, c, n, centred.data_ptr<float>(), n, centred.data_ptr<float>(), n, cov.data_ptr<float>());
+    const int64_t m = std::min<int64_t>(k, c);
+    // eigh: ascending eigenvalues; the largest m, largest first.
+    at::Tensor v = std::get<1>(at::linalg_eigh(cov.to(at::kDouble) / static_cast<double>(n))).narrow(1, c - m, m).flip({1});
+    v = (v * at::where(v.sum(0) < 0, -1.0, 1.0)).t().to(at::kFloat).contiguous(); // m x c
+    Raster out;
+    out.channels = static_cast<int>(m);
+    out.height = maps.height;
+    out.width = maps.width;
+    out.values.resize(static_cast<size_t>(m * n));
+    onednn::gemm(false, false, m, n, c, v.data_ptr<float>(), c, centred.data_ptr<float>(), n, out.values.data());
+    return out;
+}
+
 Raster sketch_from(const Rgb8& image) { return to_raster(texture::sketch_from_image(rgb_unit(image).add(1.0).div_(2.0))); }
 
 Raster read_sketch(const std::string& path)

@@ -1103,6 +1103,40 @@ TEST(FilmCapture, RowsAndChannelsLastMapsBecomePlanarExactly)
     }
 }
 
+// The viewer's principal components: two known directions of a 5-channel map, the stronger first,
+// each pixel's projection on them, the sign rule, and no more components than channels.
+TEST(FilmCapture, PrincipalComponentsFindTheDirectionsOfMostVariance)
+{
+    at::manual_seed(23);
+    const int64_t h = 40, w = 30, n = h * w;
+    // Latent values with zero mean and no correlation in this very sample: the covariance is then
+    // exactly 9-ish u1 u1' + 1-ish u2 u2', whose eigenvectors are u1 and u2.
+    at::Tensor a = at::randn({n}, at::kDouble), b = at::randn({n}, at::kDouble);
+    a = (a - a.mean()) * 3;
+    b = b - b.mean();
+    b = b - a * (a.dot(b) / a.dot(a));
+    const at::Tensor u1 = at::tensor({1.0, 2.0, 0.0, 0.0, 1.0}, at::kDouble) / std::sqrt(6.0); // sums > 0
+    const at::Tensor u2 = at::tensor({0.0, 0.0, -1.0, 1.0, 0.0}, at::kDouble) / std::sqrt(2.0);
+    const at::Tensor offsets = at::tensor({5.0, -2.0, 0.5, 0.0, 1.0}, at::kDouble).unsqueeze(1);
+    const at::Tensor maps = (offsets + u1.unsqueeze(1) * a + u2.unsqueeze(1) * b).to(at::kFloat).contiguous();
+    live::Raster r;
+    r.channels = 5;
+    r.height = static_cast<int>(h);
+    r.width = static_cast<int>(w);
+    r.values.assign(maps.data_ptr<float>(), maps.data_ptr<float>() + maps.numel());
+    const live::Raster pcs = live::principal_components(r, 3);
+    ASSERT_EQ(pcs.channels, 3);
+    ASSERT_EQ(pcs.height, h);
+    ASSERT_EQ(pcs.width, w);
+    const at::Tensor got = at::from_blob(const_cast<float*>(pcs.values.data()), {3, n}, at::kFloat).to(at::kDouble);
+    // The projections are the latent values (the first's sign by the rule; u2 sums to zero).
+    EXPECT_LE((got[0] - a).abs().max().item<double>(), 1e-3);
+    EXPECT_LE((got[1].abs() - b.abs()).abs().max().item<double>(), 1e-3);
+    EXPECT_LE(got[2].abs().max().item<double>(), 1e-3); // nothing left
+    EXPECT_EQ(live::principal_components(r, 8).channels, 5);
+    EXPECT_THROW(live::principal_components(live::Raster{}, 3), Error);
+}
+
 TEST(FilmCapture, RecordedMapsMatchTheTrainingFormulation)
 {
     Generator net = small_resnet(1);

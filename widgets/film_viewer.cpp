@@ -25,66 +25,6 @@
 
 namespace bft::studio {
 
-namespace {
-
-// The first `k` principal components of C channels over N pixels, projected: k x N.
-std::vector<float> principal_components(const live::Raster& r, int k)
-{
-    const int c = r.channels;
-    const size_t n = static_cast<size_t>(r.height) * r.width;
-    std::vector<double> mean(c, 0.0);
-    for (int i = 0; i < c; ++i) {
-        for (size_t p = 0; p < n; ++p)
-            mean[i] += r.values[i * n + p];
-        mean[i] /= static_cast<double>(n);
-    }
-    std::vector<double> cov(static_cast<size_t>(c) * c, 0.0);
-    for (int i = 0; i < c; ++i)
-        for (int j = i; j < c; ++j) {
-            double s = 0;
-            for (size_t p = 0; p < n; ++p)
-                s += (r.values[i * n + p] - mean[i]) * (r.values[j * n + p] - mean[j]);
-            cov[i * c + j] = cov[j * c + i] = s / static_cast<double>(n);
-        }
-    std::vector<float> out(static_cast<size_t>(k) * n, 0.0f);
-    for (int comp = 0; comp < k && comp < c; ++comp) {
-        // Power iteration, then deflation: C <= 512, so this is quick and needs no LAPACK.
-        std::vector<double> v(c), w(c);
-        for (int i = 0; i < c; ++i)
-            v[i] = 1.0 + 0.01 * i;
-        double lambda = 0;
-        for (int it = 0; it < 200; ++it) {
-            for (int i = 0; i < c; ++i) {
-                double s = 0;
-                for (int j = 0; j < c; ++j)
-                    s += cov[i * c + j] * v[j];
-                w[i] = s;
-            }
-            double norm = 0;
-            for (double x : w)
-                norm += x * x;
-            norm = std::sqrt(norm);
-            if (norm < 1e-20)
-                break;
-            for (int i = 0; i < c; ++i)
-                v[i] = w[i] / norm;
-            lambda = norm;
-        }
-        for (int i = 0; i < c; ++i)
-            for (int j = 0; j < c; ++j)
-                cov[i * c + j] -= lambda * v[i] * v[j];
-        for (size_t p = 0; p < n; ++p) {
-            double s = 0;
-            for (int i = 0; i < c; ++i)
-                s += (r.values[i * n + p] - mean[i]) * v[i];
-            out[comp * n + p] = static_cast<float>(s);
-        }
-    }
-    return out;
-}
-
-} // namespace
-
 FilmViewer::FilmViewer(QWidget* parent) : QWidget(parent)
 {
     level_ = new QComboBox;
@@ -236,7 +176,15 @@ void FilmViewer::recompute()
             for (size_t p = 0; p < n; ++p)
                 shown_.values[p] = std::max(shown_.values[p], std::abs(m.values[c * n + p]));
         break;
-    case Pca: shown_.values = principal_components(m, 3); break;
+    case Pca:
+        // Fewer components than 3 where the map has fewer channels: the rest stay zero.
+        try {
+            const live::Raster pcs = live::principal_components(m, 3);
+            std::copy(pcs.values.begin(), pcs.values.end(), shown_.values.begin());
+        } catch (const std::exception& e) { // LAPACK refuses NaN (a diverged model's maps)
+            Q_EMIT message(tr("No principal components of this map: %1").arg(QString::fromStdString(e.what())));
+        }
+        break;
     }
     const auto [lo, hi] = std::minmax_element(shown_.values.begin(), shown_.values.end());
     lo_ = *lo;
