@@ -435,14 +435,14 @@ void rows_to_planar(const void* rows, at::ScalarType t, int64_t first, int64_t p
         for (int64_t c0 = 0; c0 < c; c0 += kTile) {
             const int64_t width = std::min(kTile, c - c0);
             for (int64_t p0 = 0; p0 < pixels;) {
-                const int64_t img = (first + p0) / plane, at = (first + p0) % plane;
-                const int64_t count = std::min({kTile, pixels - p0, plane - at}); // a run may cross images
+                const int64_t img = (first + p0) / plane, pos = (first + p0) % plane;
+                const int64_t count = std::min({kTile, pixels - p0, plane - pos}); // a run may cross images
                 for (int64_t p = 0; p < count; ++p) {
                     const auto* in = src + (p0 + p) * c + c0;
                     for (int64_t ch = 0; ch < width; ++ch)
                         tile[ch][p] = static_cast<float>(in[ch]);
                 }
-                float* o = out + (img * c + c0) * plane + at;
+                float* o = out + (img * c + c0) * plane + pos;
                 for (int64_t ch = 0; ch < width; ++ch)
                     std::memcpy(o + ch * plane, tile[ch], static_cast<size_t>(count) * sizeof(float));
                 p0 += count;

@@ -40,7 +40,8 @@ Statistics channel_statistics(const at::Tensor& x, bool unbiased);
 void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s, int64_t first, int64_t pixels,
                    const void* gamma_beta, bool relu);
 
-// x (N x C x H x W, any dtype and strides, on the CPU) as contiguous NCHW float32. Where channels
+// x (N x C x H x W, any dtype and strides, on the CPU) as contiguous NCHW float32 (x itself where it
+// is that already: not always a copy). Where channels
 // are adjacent in memory (channels-last maps, and channel ranges of them: the gamma/beta halves the
 // editor's viewer records), by tiles of 16 x 16 values per image row, where LibTorch's copy gathers
 // value by value (a ResNet's recorded maps at 256: about 120 MB a forward).

@@ -420,20 +420,28 @@ Raster principal_components(const Raster& maps, int k)
     if (c < 1 || n < 1 || k < 1 || static_cast<int64_t>(maps.values.size()) != c * n)
         throw Error("principal components of an empty or inconsistent map");
     const at::Tensor x = at::from_blob(const_cast<float*>(maps.values.data()), {c, n}, at::kFloat);
-    const at::Tensor centred = (x - x.mean(1, true)).contiguous(); // ATen's sums are pairwise: float will do
-    // onednn::gemm: Debian's OpenBLAS may take the CPU for an older one (onednn.h).
-    at::Tensor cov = at::empty({c, c}, at::kFloat);
-    onednn::gemm(false, true, c, c, n, centred.data_ptr<float>(), n, centred.data_ptr<float>(), n, cov.data_ptr<float>());
-    const int64_t m = std::min<int64_t>(k, c);
-    // eigh: ascending eigenvalues; the largest m, largest first.
-    at::Tensor v = std::get<1>(at::linalg_eigh(cov.to(at::kDouble) / static_cast<double>(n))).narrow(1, c - m, m).flip({1});
-    v = (v * at::where(v.sum(0) < 0, -1.0, 1.0)).t().to(at::kFloat).contiguous(); // m x c
+    // LAPACK may answer NaN with NaN eigenvectors rather than an error.
+    if (!at::isfinite(x).all().item<bool>())
+        throw Error("the map has NaN or infinite values");
     Raster out;
-    out.channels = static_cast<int>(m);
-    out.height = maps.height;
-    out.width = maps.width;
-    out.values.resize(static_cast<size_t>(m * n));
-    onednn::gemm(false, false, m, n, c, v.data_ptr<float>(), c, centred.data_ptr<float>(), n, out.values.data());
+    try {
+        const at::Tensor centred = (x - x.mean(1, true)).contiguous(); // ATen's sums are pairwise: float will do
+        // LibTorch's BLAS, not oneDNN's GEMM: this runs on the GUI thread, which takes signals, and
+        // oneDNN's JIT GEMM must not be interrupted by one (runtime.h).
+        const at::Tensor cov = at::mm(centred, centred.t()).to(at::kDouble) / static_cast<double>(n);
+        const int64_t m = std::min<int64_t>(k, c);
+        // eigh: ascending eigenvalues; the largest m, largest first.
+        at::Tensor v = std::get<1>(at::linalg_eigh(cov)).narrow(1, c - m, m).flip({1});
+        v = (v * at::where(v.sum(0) < 0, -1.0, 1.0)).t().to(at::kFloat).contiguous(); // m x c
+        out.channels = static_cast<int>(m);
+        out.height = maps.height;
+        out.width = maps.width;
+        out.values.resize(static_cast<size_t>(m * n));
+        at::Tensor projected = at::from_blob(out.values.data(), {m, n}, at::kFloat);
+        at::mm_out(projected, v, centred);
+    } catch (const c10::Error& e) {
+        throw Error(std::string("principal components: ") + e.what_without_backtrace());
+    }
     return out;
 }
 

@@ -155,6 +155,7 @@ Raster unit_from_rgb8(const Rgb8& image);                     // 8-bit RGB -> 3 
 // them: k x H x W (fewer where the map has fewer channels). The covariance by one multithreaded
 // GEMM and its eigenvectors by LAPACK: the viewer's per-pixel loops took about 100 ms on the GUI
 // thread for an ngf-64 map at 256. Each component's sign: its weights sum to a positive number.
+// Throws bft::Error on an empty map or NaN/infinite values. Safe on a thread that takes signals.
 Raster principal_components(const Raster& maps, int k);
 Raster read_sketch(const std::string& path);                  // a grey drawing as L', as datasets load it
 Raster area_downsample(const Raster& metres, int factor);     // zero readings ignored

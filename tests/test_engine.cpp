@@ -1135,10 +1135,14 @@ TEST(FilmCapture, PrincipalComponentsFindTheDirectionsOfMostVariance)
     EXPECT_LE(got[2].abs().max().item<double>(), 1e-3); // nothing left
     EXPECT_EQ(live::principal_components(r, 8).channels, 5);
     EXPECT_THROW(live::principal_components(live::Raster{}, 3), Error);
+    r.values[17] = std::nanf("");
+    EXPECT_THROW(live::principal_components(r, 3), Error); // a diverged model's maps
 }
 
 TEST(FilmCapture, RecordedMapsMatchTheTrainingFormulation)
 {
+    if (!onednn::pointwise_slices_available())
+        GTEST_SKIP() << "no fused FiLM slices here (AVX-512 and oneDNN's API): recording takes the unfused path";
     Generator net = small_resnet(1);
     at::manual_seed(22);
     // Two images: the FiLM slices count pixels over the batch and cross from one image to the next.
@@ -1165,6 +1169,28 @@ TEST(FilmCapture, RecordedMapsMatchTheTrainingFormulation)
         ASSERT_EQ(m.sizes(), ref.sizes());
         EXPECT_EQ(m.scalar_type(), at::kFloat);
         EXPECT_LE((m - ref.detach()).abs().max().item<double>(), 1e-4);
+    }
+
+    // The bf16 preview's slices record too (rows of bf16, maps of float32), changing nothing.
+    if (!bf16_supported(c10::Device(c10::kCPU)))
+        return;
+    FilmMaps preview;
+    at::Tensor with16, without16;
+    {
+        c10::InferenceMode inference;
+        ForwardOptions o;
+        o.precision = Precision::BF16;
+        without16 = net->run(x, g, o);
+        o.film = &preview;
+        with16 = net->run(x, g, o);
+    }
+    EXPECT_TRUE(at::equal(with16, without16));
+    ASSERT_EQ(preview.size(), recorded.size());
+    for (const auto& [name, exact] : recorded) {
+        SCOPED_TRACE(name + " (bf16)");
+        ASSERT_TRUE(preview.count(name));
+        EXPECT_EQ(preview.at(name).scalar_type(), at::kFloat);
+        EXPECT_LE((preview.at(name) - exact).abs().max().item<double>(), 0.05 * std::max(1.0, exact.abs().max().item<double>()));
     }
 }
 

@@ -181,7 +181,7 @@ void FilmViewer::recompute()
         try {
             const live::Raster pcs = live::principal_components(m, 3);
             std::copy(pcs.values.begin(), pcs.values.end(), shown_.values.begin());
-        } catch (const std::exception& e) { // LAPACK refuses NaN (a diverged model's maps)
+        } catch (const std::exception& e) { // NaN in a diverged model's maps
             Q_EMIT message(tr("No principal components of this map: %1").arg(QString::fromStdString(e.what())));
         }
         break;
