@@ -222,7 +222,9 @@ at::Tensor Ops::prepare(const at::Tensor& x, bool channels_last) const
 
 at::Tensor Ops::output(const at::Tensor& y) const
 {
-    return y.to(at::kFloat).contiguous();
+    // On the CPU the maps are mostly channels-last (or channel ranges of them: recorded gamma/beta),
+    // which LibTorch's copy to NCHW gathers value by value.
+    return kernels::planar_float(y);
 }
 
 at::Tensor Ops::cast(const at::Tensor& w, int tag)
@@ -682,11 +684,7 @@ void Ops::record(const char* dir, int level, const at::Tensor& gamma_beta)
     if (!film_)
         return;
     const int64_t c = gamma_beta.size(1) / 2;
-    if (cpu_) // gamma/beta are mostly channels-last here: LibTorch's copy to NCHW gathers value by value
-        record_film(film_, dir, level, kernels::planar_float(gamma_beta.narrow(1, 0, c)),
-                    kernels::planar_float(gamma_beta.narrow(1, c, c)));
-    else
-        record_film(film_, dir, level, output(gamma_beta.narrow(1, 0, c)), output(gamma_beta.narrow(1, c, c)));
+    record_film(film_, dir, level, output(gamma_beta.narrow(1, 0, c)), output(gamma_beta.narrow(1, c, c)));
 }
 
 } // namespace bft

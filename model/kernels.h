@@ -41,10 +41,10 @@ void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s
                    const void* gamma_beta, bool relu);
 
 // x (N x C x H x W, any dtype and strides, on the CPU) as contiguous NCHW float32 (x itself where it
-// is that already: not always a copy). Where channels
-// are adjacent in memory (channels-last maps, and channel ranges of them: the gamma/beta halves the
-// editor's viewer records), by tiles of 16 x 16 values per image row, where LibTorch's copy gathers
-// value by value (a ResNet's recorded maps at 256: about 120 MB a forward).
+// is that already: not always a copy). Where channels are adjacent in memory (channels-last maps,
+// and channel ranges of them: the gamma/beta halves the editor's viewer records), image row by
+// image row as rows_to_planar's runs, where LibTorch's copy gathers value by value (a ResNet's
+// recorded maps at 256: about 120 MB a forward).
 at::Tensor planar_float(const at::Tensor& x);
 
 // Pixels first .. first + pixels - 1 (counted over N x H x W) of channels-last rows (`rows`: pixels x
