@@ -8,6 +8,7 @@
 #include "layers.h"
 #include "onednn.h"
 #include "winograd.h"
+#include "winograd_stride2.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -180,7 +181,8 @@ enum Tag {
     kTaps,
     kWinograd,
     kSmallMap,
-    kSparseInput
+    kSparseInput,
+    kWinogradS2
 };
 }
 
@@ -199,6 +201,7 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     const bool winograd = options.winograd && fast_ && cpu_ && dtype_ == at::kFloat;
     winograd_ = winograd && !options.own_winograd && onednn::winograd_available();
     own_winograd_ = winograd && !winograd_ && onednn::available();
+    winograd_s2_ = winograd && onednn::available();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
     // Callers fall back to fp32 with a notice (bf16_supported); here it would fail deep in oneDNN.
@@ -361,6 +364,34 @@ bool small_map_enabled()
     return on;
 }
 
+// F(4x4, 2x2) (winograd_stride2.h) runs 25 products as tall as the batch has 4x4 output tiles, over
+// weights 6.25x the direct ones': with few tiles they stream more weight than they save arithmetic.
+// The Xeon, 2 threads, per layer with cold caches against oneDNN's direct kernels (ms), batch 1:
+// transposed 256 -> 64 from 64x64 4.6 vs 6.3 (289 tiles), 512 -> 128 from 32x32 4.9 vs 6.4 (81),
+// 256 -> 64 from 32x32 1.4 vs 1.8 (81), 512 -> 128 from 16x16 2.4 vs 1.8 (25); convolutions
+// 64 -> 128 into 64x64 2.8 vs 3.2 (256), 128 -> 256 into 32x32 2.2 vs 3.4 (64), 64 -> 128 into 32x32
+// 0.80 vs 0.97 (64), 128 -> 256 into 16x16 1.2 vs 0.95 (16); batch 4: 256 -> 512 into 16x16 7.8 vs
+// 12.4 (64), 1024 -> 256 from 8x8 10.3 vs 7.4 (36), 512 -> 512 into 8x8 8.5 vs 7.1 (16).
+constexpr int64_t kWinogradS2MinTiles = 64;
+
+int64_t winograd_s2_tiles(int64_t rows, int64_t cols)
+{
+    return ((rows + 3) / 4) * ((cols + 3) / 4);
+}
+
+bool use_winograd_s2(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
+{
+    const auto& o = m.options;
+    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
+    if (!(all(o.kernel_size(), 4) && all(o.stride(), 2) && all(o.dilation(), 1) && o.groups() == 1 && padding &&
+          all(*padding, 1) && winograd_s2_fits(x, o.in_channels(), o.out_channels())))
+        return false;
+    const auto [ho, wo] = output_size(x, m, 1);
+    const int64_t tiles = x.size(0) * winograd_s2_tiles(ho, wo);
+    return tiles >= kWinogradS2MinTiles;
+}
+
 } // namespace
 
 at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
@@ -382,6 +413,10 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
         if (x.size(0) > 1 && intermediate_bytes(x, taps.size(0)) > kWideBytes)
             return in_slices(x, x.size(2), [&](const at::Tensor& xi) { return conv2d_by_taps(xi, taps, k, b); });
         return conv2d_by_taps(x, taps, k, b);
+    }
+    if (winograd_s2_ && use_winograd_s2(x, m)) {
+        const at::Tensor u = cache_.get_one(tag(kWinogradS2), {m.weight}, [&] { return winograd_s2_conv_weights(m.weight); });
+        return winograd_s2_conv(x, u, b);
     }
     if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() &&
         kernels::small_map_fits(output_positions(x, m), o.in_channels(), o.out_channels())) {
@@ -451,6 +486,11 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (gemm_fits && o.out_channels() <= 4)
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
     const int64_t k = (*o.kernel_size())[0];
+    if (winograd_s2_ && gemm_fits && k == 4 && padding == 1 && output_padding == 0 &&
+        winograd_s2_fits(x, o.in_channels(), o.out_channels()) && x.size(0) * winograd_s2_tiles(x.size(2) + 1, x.size(3) + 1) >= kWinogradS2MinTiles) {
+        const at::Tensor u = cache_.get_one(tag(kWinogradS2), {m.weight}, [&] { return winograd_s2_transpose_weights(m.weight); });
+        return winograd_s2_conv_transpose(x, u, cast(m.bias, kCast));
+    }
     if (dtype_ == at::kFloat && small_map_enabled() && gemm_fits &&
         small_map_transpose_fits(x, o.out_channels(), k, padding, output_padding)) {
         const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });

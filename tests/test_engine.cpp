@@ -20,6 +20,7 @@
 #include "onednn.h"
 #include "runtime.h"
 #include "winograd.h"
+#include "winograd_stride2.h"
 
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -911,6 +912,113 @@ TEST(OwnWinograd, RefusesWhatItCannotRun)
     EXPECT_THROW(winograd_conv3x3(at::randn({1, 4, 2, 8}), u, at::Tensor()), Error); // under 3x3
     EXPECT_THROW(winograd_conv3x3(at::randn({1, 4, 8, 8}).to(at::kDouble), u, at::Tensor()), Error);
     EXPECT_THROW(winograd_weights(at::randn({8, 4, 5, 5})), Error);
+}
+
+// winograd_stride2.h's F(4x4, 2x2) for the U-Net's 4x4 stride-2 layers (padding 1), both ways.
+class WinogradStride2 : public ::testing::TestWithParam<WinogradCase> {};
+
+TEST_P(WinogradStride2, TransposedMatchesConvTranspose2d)
+{
+    const auto k = GetParam();
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: no F(4x4, 2x2)";
+    at::manual_seed(12);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
+    const at::Tensor w = at::randn({k.c, k.o, 4, 4}) / std::sqrt(4.0 * static_cast<double>(k.c));
+    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    c10::InferenceMode inference;
+    const at::Tensor u = winograd_s2_transpose_weights(w);
+    const at::Tensor ours = winograd_s2_conv_transpose(x, u, b);
+    const at::Tensor ref = at::conv_transpose2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
+                                                b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    // Against float64: measured 4-13e-6 of the largest output at 256 to 1024 channels; a phase's
+    // tile one pixel off, a tap swapped or a missing bias is off by far more.
+    const double scale = ref.abs().max().item<double>();
+    EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+}
+
+TEST_P(WinogradStride2, ConvolutionMatchesConv2d)
+{
+    const auto k = GetParam();
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: no F(4x4, 2x2)";
+    at::manual_seed(13);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
+    const at::Tensor w = at::randn({k.o, k.c, 4, 4}) / std::sqrt(16.0 * static_cast<double>(k.c));
+    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    c10::InferenceMode inference;
+    const at::Tensor u = winograd_s2_conv_weights(w);
+    if (k.h < 2 || k.w < 2) { // no output (conv2d refuses it too)
+        EXPECT_THROW(winograd_s2_conv(x, u, b), Error);
+        return;
+    }
+    const at::Tensor ours = winograd_s2_conv(x, u, b);
+    const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
+                                      b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    const double scale = ref.abs().max().item<double>();
+    EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, WinogradStride2,
+    ::testing::Values(WinogradCase{1, 512, 32, 32, 128, true, true},  // the authors' U-Net at 256: 81 tiles
+                      WinogradCase{2, 64, 16, 16, 32, true, false},   // a batch, whole tiles
+                      WinogradCase{1, 32, 9, 14, 48, false, true},    // odd and uneven sizes: partial tiles
+                      WinogradCase{3, 16, 5, 7, 16, true, true},      // a batch of partial tiles
+                      WinogradCase{1, 16, 2, 3, 32, false, true},     // the least: one tile, mostly padding
+                      WinogradCase{1, 16, 1, 1, 16, true, false}));   // a single pixel
+
+TEST(WinogradStride2, RefusesWhatItCannotRun)
+{
+    const at::Tensor ut = winograd_s2_transpose_weights(at::randn({16, 32, 4, 4}));
+    const at::Tensor uc = winograd_s2_conv_weights(at::randn({32, 16, 4, 4}));
+    EXPECT_THROW(winograd_s2_conv_transpose(at::randn({1, 32, 8, 8}), ut, at::Tensor()), Error); // channels differ
+    EXPECT_THROW(winograd_s2_conv_transpose(at::randn({1, 16, 8, 8}).to(at::kDouble), ut, at::Tensor()), Error);
+    EXPECT_THROW(winograd_s2_conv_transpose(at::randn({1, 16, 8, 8}), ut, at::randn({5})), Error); // bias
+    EXPECT_THROW(winograd_s2_conv(at::randn({1, 16, 1, 1}), uc, at::Tensor()), Error);             // under 2x2
+    EXPECT_THROW(winograd_s2_conv(at::randn({1, 8, 8, 8}), uc, at::Tensor()), Error);              // channels differ
+    EXPECT_THROW(winograd_s2_conv_weights(at::randn({32, 16, 3, 3})), Error);
+    EXPECT_THROW(winograd_s2_transpose_weights(at::randn({16, 32, 3, 3})), Error);
+    // Channels that are not multiples of 16: the engine keeps such layers direct.
+    EXPECT_FALSE(winograd_s2_fits(at::randn({1, 24, 8, 8}), 24, 32));
+    EXPECT_FALSE(winograd_s2_fits(at::randn({1, 16, 8, 8}).to(at::kDouble), 16, 32));
+}
+
+// The texture U-Net at 256 (ngf 16): its second to fourth levels and their transposed
+// counterparts have 64 tiles or more and run F(4x4, 2x2); the forward stays within parity of the
+// direct path and of autograd's formulation, and follows its weights.
+TEST(WinogradInTheEngine, UnetStride2LayersStayWithinParity)
+{
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: no F(4x4, 2x2)";
+    ArchSpec spec = task_preset("texture");
+    spec.ngf = 16;
+    Generator net = make_generator(spec);
+    net->eval();
+    at::manual_seed(7);
+    const at::Tensor x = at::rand({1, 1, 256, 256}) * 2 - 1, g = at::rand({1, 4, 256, 256}) * 2 - 1;
+    auto run = [&](bool winograd) {
+        c10::InferenceMode inference;
+        ForwardOptions o;
+        o.winograd = winograd;
+        return net->run(x, g, o);
+    };
+    const at::Tensor direct = run(false), wino = run(true);
+    EXPECT_FALSE(at::equal(direct, wino)); // F(4x4, 2x2) really ran
+    EXPECT_LE((direct - wino).abs().max().item<double>(), 1e-4);
+    EXPECT_LE((net->forward(x, g).detach() - wino).abs().max().item<double>(), 1e-4);
+    {
+        torch::NoGradGuard no_grad; // an optimizer step: the transformed weights must follow
+        for (auto& p : net->parameters())
+            p.mul_(1.01);
+    }
+    const at::Tensor after = run(true);
+    EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
+    EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
 }
 
 // onednn::gemm serves Winograd's products and the GEMM convolutions: oneDNN's sgemm and the

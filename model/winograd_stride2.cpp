@@ -1,0 +1,322 @@
+#include "winograd_stride2.h"
+
+#include "errors.h"
+#include "onednn.h"
+#include "vectorize.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+namespace bft {
+
+namespace {
+
+// F(4, 2) by Toom-Cook with the points 0, 1, -1, 2 and infinity: a window d of 5 gives the 4
+// outputs y(u) = g0 d(u) + g1 d(u + 1) as A^T [(G g) . (B^T d)] (A^T the evaluation of a degree-3
+// polynomial at the points, B^T the transposed inverse of the degree-4 one). In 2D, B^T d B and so on.
+// Float32 rounding: at most 3e-6 of the largest output over 256 channels of random data.
+constexpr int kTile = 4, kWindow = 5, kPoints = 25, kLanes = 16;
+//   B^T = [1 -1/2 -1 1/2 0; 0 1 1/2 -1/2 0; 0 -1/3 1/2 -1/6 0; 0 -1/6 0 1/6 0; 0 2 -1 -2 1],
+//   A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 0; 0 1 -1 8 1] (written out in the macros below),
+//   G   = [1 0; 1 1; 1 -1; 1 2; 0 1].
+constexpr double kG[kWindow][2] = {{1, 0}, {1, 1}, {1, -1}, {1, 2}, {0, 1}};
+
+alignas(64) const float kZeros[kLanes] = {};
+
+// 16 channels as one value (GCC's vector extension: one AVX-512 register in the x86-64-v4 clone,
+// two or four narrower ones in the others); loads and stores need only float alignment.
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+typedef float UnalignedVec __attribute__((vector_size(kLanes * sizeof(float)), aligned(alignof(float))));
+
+// (Macros: functions taking or returning Vec would change the ABI between the clones.)
+#define BFT_LOAD(p) (*reinterpret_cast<const UnalignedVec*>(p))
+#define BFT_STORE(p, v) (*reinterpret_cast<UnalignedVec*>(p) = (v))
+
+// B^T and A^T's rows written out (the zeros of the matrices above skipped).
+#define BFT_WINOGRAD2_BT(d, r)                                                                           \
+    {                                                                                                    \
+        r[0] = d(0) - 0.5f * d(1) - d(2) + 0.5f * d(3);                                                  \
+        r[1] = d(1) + 0.5f * d(2) - 0.5f * d(3);                                                         \
+        r[2] = (-1.0f / 3) * d(1) + 0.5f * d(2) + (-1.0f / 6) * d(3);                                    \
+        r[3] = (1.0f / 6) * (d(3) - d(1));                                                               \
+        r[4] = 2.0f * (d(1) - d(3)) - d(2) + d(4);                                                       \
+    }
+#define BFT_WINOGRAD2_AT(m, r)                                                                           \
+    {                                                                                                    \
+        r[0] = m(0) + m(1) + m(2) + m(3);                                                                \
+        r[1] = m(1) - m(2) + 2.0f * m(3);                                                                \
+        r[2] = m(1) + m(2) + 4.0f * m(3);                                                                \
+        r[3] = m(1) - m(2) + 8.0f * m(3) + m(4);                                                         \
+    }
+
+// B^T d B for 16 channels: d[r * 5 + s] points at window pixel (r, s)'s 16 values (kZeros outside
+// the map); point p goes to v + p * point_stride.
+BFT_VECTOR_CLONES void input_tile(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
+{
+    Vec t[kWindow][kWindow]; // [point row][window column]
+    for (int s = 0; s < kWindow; ++s) {
+        Vec col[kWindow];
+#define BFT_D(r) BFT_LOAD(d[(r) * kWindow + s])
+        BFT_WINOGRAD2_BT(BFT_D, col)
+#undef BFT_D
+        for (int a = 0; a < kWindow; ++a)
+            t[a][s] = col[a];
+    }
+    for (int a = 0; a < kWindow; ++a) {
+        Vec row[kWindow];
+#define BFT_D(s) t[a][s]
+        BFT_WINOGRAD2_BT(BFT_D, row)
+#undef BFT_D
+        for (int b = 0; b < kWindow; ++b)
+            BFT_STORE(v + (a * kWindow + b) * point_stride, row[b]);
+    }
+}
+
+// A^T m A for 16 channels, plus the bias: point p at m + p * point_stride; y[u * 4 + w] the outputs.
+BFT_VECTOR_CLONES void output_tile(const float* __restrict m, int64_t point_stride, const float* __restrict bias,
+                                   float* __restrict y)
+{
+    Vec t[kTile][kWindow]; // [output row][point column]
+    for (int b = 0; b < kWindow; ++b) {
+        Vec col[kTile];
+#define BFT_M(a) BFT_LOAD(m + ((a) * kWindow + b) * point_stride)
+        BFT_WINOGRAD2_AT(BFT_M, col)
+#undef BFT_M
+        for (int u = 0; u < kTile; ++u)
+            t[u][b] = col[u];
+    }
+    const Vec bv = BFT_LOAD(bias);
+    for (int u = 0; u < kTile; ++u) {
+        Vec row[kTile];
+#define BFT_M(b) t[u][b]
+        BFT_WINOGRAD2_AT(BFT_M, row)
+#undef BFT_M
+        for (int w = 0; w < kTile; ++w)
+            BFT_STORE(y + (u * kTile + w) * kLanes, row[w] + bv);
+    }
+}
+
+// G g G^T for a batch of 2x2 kernels [..., 2, 2] (double): [..., 25].
+at::Tensor to_winograd_domain(const at::Tensor& g)
+{
+    const at::Tensor gm = at::from_blob(const_cast<double*>(&kG[0][0]), {kWindow, 2}, at::kDouble);
+    const auto sizes = g.sizes().vec();
+    const at::Tensor flat = g.reshape({-1, 2, 2});
+    const at::Tensor u = at::matmul(at::matmul(gm, flat), gm.t()); // n x 5 x 5
+    std::vector<int64_t> out(sizes.begin(), sizes.end() - 2);
+    out.push_back(kPoints);
+    return u.reshape(out);
+}
+
+// The 25 products as one grouped 1x1 convolution over the tiles, a group per point: v is
+// [1, 25 inner, tiles, 1] channels-last (tile t, point p's row at t * 25 inner + p * inner), u
+// [25 cols, inner, 1, 1] (point p's product rows p * cols ...). oneDNN keeps u packed and runs all
+// 25 in one parallel pass.
+at::Tensor products(const at::Tensor& v, const at::Tensor& u)
+{
+    const int64_t one[] = {1, 1}, zero[] = {0, 0};
+    at::Tensor m = onednn::conv2d(v, u, at::Tensor(), one, zero, kPoints);
+    if (!m.defined())
+        throw Error("Winograd F(4x4, 2x2): oneDNN has no kernel for its products");
+    return m.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+at::Tensor channels_last_input(const at::Tensor& x)
+{
+    return x.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+void check(const at::Tensor& x, const at::Tensor& u, int64_t inner, const at::Tensor& bias, int64_t out_channels,
+           const char* what)
+{
+    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || u.dim() != 4 || u.size(0) % kPoints != 0 ||
+        u.size(1) != inner || u.scalar_type() != at::kFloat || !u.is_contiguous() || x.size(1) % kLanes != 0 ||
+        out_channels % kLanes != 0 || (bias.defined() && bias.numel() != out_channels))
+        throw Error(std::string(what) + ": unsupported input");
+}
+
+// The tiles in chunks, each transformed, multiplied and transformed back before the next: the
+// chunk's transformed inputs and products (25 points each) stay near kChunkBytes: whole, the
+// texture U-Net's at 256 x 256 took 15 MB and put its forward's peak above PyTorch's. (Chunks of
+// 2-4 MB were no faster: each streams the weights again.)
+// input(t, v) writes tile t's 25 rows of `inner` values at v (point p at v + p * inner);
+// output(t, m) reads its 25 rows of `cols` products at m.
+constexpr int64_t kChunkBytes = 4 << 20;
+
+template <class Input, class Output>
+void in_chunks(int64_t tiles, int64_t inner, int64_t cols, const at::Tensor& u, const at::TensorOptions& options,
+               const Input& input, const Output& output)
+{
+    const int64_t tile_bytes = kPoints * (inner + cols) * static_cast<int64_t>(sizeof(float));
+    const int64_t chunks = std::max<int64_t>(1, (tiles * tile_bytes + kChunkBytes / 2) / kChunkBytes);
+    const int64_t size = (tiles + chunks - 1) / chunks;
+    const at::Tensor v = at::empty({1, kPoints * inner, size, 1}, options.memory_format(at::MemoryFormat::ChannelsLast));
+    for (int64_t first = 0; first < tiles; first += size) {
+        const int64_t count = std::min(size, tiles - first);
+        const at::Tensor vc = count == size ? v : v.narrow(2, 0, count);
+        float* vp = vc.data_ptr<float>();
+        at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t t = begin; t < end; ++t)
+                input(t, vp + (t - first) * kPoints * inner);
+        });
+        const at::Tensor m = products(vc, u);
+        const float* mp = m.data_ptr<float>();
+        at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t t = begin; t < end; ++t)
+                output(t, mp + (t - first) * kPoints * cols);
+        });
+    }
+}
+
+} // namespace
+
+bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_channels)
+{
+    return x.dim() == 4 && x.is_cpu() && x.scalar_type() == at::kFloat && in_channels % kLanes == 0 &&
+           out_channels % kLanes == 0 && onednn::available();
+}
+
+at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight)
+{
+    if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
+        throw Error("Winograd F(4x4, 2x2): expected a 4x4 transposed-convolution weight");
+    const int64_t c = weight.size(0), k = weight.size(1);
+    const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
+    // Padding 1: output row 2i reads input rows i - 1, i through taps 3, 1; row 2i + 1 reads i, i + 1
+    // through taps 2, 0 (window positions u, u + 1 of its tile, which sits a row behind).
+    const int64_t taps[2][2] = {{3, 1}, {2, 0}};
+    std::vector<at::Tensor> phases;
+    for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 2; ++b) {
+            const at::Tensor rows = at::tensor({taps[a][0], taps[a][1]}, at::kLong);
+            const at::Tensor cols = at::tensor({taps[b][0], taps[b][1]}, at::kLong);
+            phases.push_back(w.index_select(2, rows).index_select(3, cols)); // C, K, 2, 2
+        }
+    const at::Tensor g = at::stack(phases, 2);                 // C, K, 4, 2, 2
+    const at::Tensor u = to_winograd_domain(g);                // C, K, 4, 25
+    return u.permute({3, 2, 1, 0}).reshape({kPoints * 4 * k, c, 1, 1}).to(at::kFloat).contiguous();
+}
+
+at::Tensor winograd_s2_conv_weights(const at::Tensor& weight)
+{
+    if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
+        throw Error("Winograd F(4x4, 2x2): expected a 4x4 convolution weight");
+    const int64_t k = weight.size(0), c = weight.size(1);
+    const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
+    // Tap 2 dy + p of the 2x2 kernel over (row parity p, window row dy): K, C, dy, p, dx, q.
+    const at::Tensor g = w.view({k, c, 2, 2, 2, 2}).permute({0, 3, 5, 1, 2, 4}); // K, p, q, C, dy, dx
+    const at::Tensor u = to_winograd_domain(g);                                     // K, p, q, C, 25
+    return u.permute({4, 0, 1, 2, 3}).reshape({kPoints * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
+}
+
+at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias)
+{
+    const int64_t c = x_in.size(1), k = u.size(0) / (4 * kPoints);
+    check(x_in, u, c, bias, k, "Winograd F(4x4, 2x2) transposed convolution");
+    RECORD_FUNCTION("bft::winograd_s2_conv_transpose", std::vector<c10::IValue>());
+    const at::Tensor x = channels_last_input(x_in);
+    const int64_t n = x.size(0), h = x.size(2), w = x.size(3), ho = 2 * h, wo = 2 * w;
+    // Tile (ty, tx) reads input rows 4 ty - 1 .. 4 ty + 3: phase 0's output rows i = 4 ty + u and
+    // phase 1's i = 4 ty + u - 1, so ceil((h + 1) / 4) tiles cover both.
+    const int64_t th = (h + kTile) / kTile, tw = (w + kTile) / kTile;
+    at::Tensor out = at::empty({n, k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const at::Tensor b = bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options());
+    const float* xp = x.data_ptr<float>();
+    const float* bp = b.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    auto input = [&](int64_t t, float* v) {
+        const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
+        std::array<const float*, kPoints> d;
+        for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
+            for (int r = 0; r < kWindow; ++r)
+                for (int s = 0; s < kWindow; ++s) {
+                    const int64_t row = kTile * ty - 1 + r, col = kTile * tx - 1 + s;
+                    d[static_cast<size_t>(r * kWindow + s)] =
+                        row >= 0 && row < h && col >= 0 && col < w ? xp + ((img * h + row) * w + col) * c + c0 : kZeros;
+                }
+            input_tile(d.data(), v + c0, c);
+        }
+    };
+    auto output = [&](int64_t t, const float* m) {
+        const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
+        alignas(64) float y[kTile * kTile * kLanes];
+        for (int64_t phase = 0; phase < 4; ++phase) {
+            const int64_t a = phase / 2, bb = phase % 2;
+            for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
+                output_tile(m + phase * k + k0, 4 * k, bp + k0, y);
+                for (int64_t uu = 0; uu < kTile; ++uu) {
+                    const int64_t i = kTile * ty + uu - a;
+                    if (i < 0 || i >= h)
+                        continue;
+                    for (int64_t ww = 0; ww < kTile; ++ww) {
+                        const int64_t j = kTile * tx + ww - bb;
+                        if (j < 0 || j >= w)
+                            continue;
+                        float* dst = op + ((img * ho + 2 * i + a) * wo + 2 * j + bb) * k + k0;
+                        std::memcpy(dst, y + (uu * kTile + ww) * kLanes, sizeof(float) * kLanes);
+                    }
+                }
+            }
+        }
+    };
+    in_chunks(n * th * tw, c, 4 * k, u, x.options(), input, output);
+    return out;
+}
+
+at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias)
+{
+    const int64_t c = x_in.size(1), k = u.size(0) / kPoints;
+    check(x_in, u, 4 * c, bias, k, "Winograd F(4x4, 2x2) convolution");
+    RECORD_FUNCTION("bft::winograd_s2_conv", std::vector<c10::IValue>());
+    const at::Tensor x = channels_last_input(x_in);
+    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+    if (h < 2 || w < 2)
+        throw Error("Winograd F(4x4, 2x2) convolution: input smaller than the kernel");
+    const int64_t ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1;
+    const int64_t th = (ho + kTile - 1) / kTile, tw = (wo + kTile - 1) / kTile, inner = 4 * c;
+    at::Tensor out = at::empty({n, k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const at::Tensor b = bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options());
+    const float* xp = x.data_ptr<float>();
+    const float* bp = b.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    // Output o reads input rows 2o - 1 .. 2o + 2: window row r of tile ty, parity p, is input row
+    // 2 (4 ty + r) - 1 + p.
+    auto input = [&](int64_t t, float* v) {
+        const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
+        std::array<const float*, kPoints> d;
+        for (int64_t p = 0; p < 2; ++p)
+            for (int64_t q = 0; q < 2; ++q)
+                for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
+                    for (int r = 0; r < kWindow; ++r)
+                        for (int s = 0; s < kWindow; ++s) {
+                            const int64_t row = 2 * (kTile * ty + r) - 1 + p, col = 2 * (kTile * tx + s) - 1 + q;
+                            d[static_cast<size_t>(r * kWindow + s)] =
+                                row >= 0 && row < h && col >= 0 && col < w ? xp + ((img * h + row) * w + col) * c + c0
+                                                                           : kZeros;
+                        }
+                    input_tile(d.data(), v + (p * 2 + q) * c + c0, inner);
+                }
+    };
+    auto output = [&](int64_t t, const float* m) {
+        const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
+        alignas(64) float y[kTile * kTile * kLanes];
+        for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
+            output_tile(m + k0, k, bp + k0, y);
+            for (int64_t uu = 0; uu < kTile && kTile * ty + uu < ho; ++uu)
+                for (int64_t ww = 0; ww < kTile && kTile * tx + ww < wo; ++ww) {
+                    float* dst = op + ((img * ho + kTile * ty + uu) * wo + kTile * tx + ww) * k + k0;
+                    std::memcpy(dst, y + (uu * kTile + ww) * kLanes, sizeof(float) * kLanes);
+                }
+        }
+    };
+    in_chunks(n * th * tw, inner, k, u, x.options(), input, output);
+    return out;
+}
+
+} // namespace bft
