@@ -1,5 +1,6 @@
 #include "onednn.h"
 
+#include "errors.h"
 #include "kernels.h"
 
 #include <ATen/ATen.h>
@@ -273,7 +274,8 @@ bool winograd_available()
 }
 
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
-                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm, bool relu, at::IntArrayRef padding_after)
+                  at::IntArrayRef padding, int64_t groups, Algorithm algorithm, bool relu, at::IntArrayRef padding_after,
+                  const at::Tensor& into)
 {
     const at::ScalarType t = x.scalar_type();
     if (padding_after.empty())
@@ -307,8 +309,12 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     const at::Tensor w = packed_weight(*plan, weight, stream);
     const at::Tensor src_user = x.contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
     const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
-    at::Tensor out = at::empty({x.size(0), weight.size(0), oh, ow},
-                               x.options().memory_format(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+    const auto out_format = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const std::vector<int64_t> out_sizes{x.size(0), weight.size(0), oh, ow};
+    if (into.defined() && (into.sizes() != at::IntArrayRef(out_sizes) || into.scalar_type() != t || !into.is_cpu() ||
+                           !into.is_contiguous(out_format)))
+        throw Error("onednn::conv2d: `into` is not the result's shape and layout");
+    at::Tensor out = into.defined() ? into : at::empty(out_sizes, x.options().memory_format(out_format));
     thread_local Workspace work;
     memory src_m = wrap(plan->user_src, src_user), out_m = wrap(plan->user_dst, out);
     if (plan->reorder_src) {
@@ -524,7 +530,7 @@ bool winograd_available()
 }
 
 at::Tensor conv2d(const at::Tensor&, const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef, int64_t, Algorithm,
-                  bool, at::IntArrayRef)
+                  bool, at::IntArrayRef, const at::Tensor&)
 {
     return {};
 }

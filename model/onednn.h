@@ -32,9 +32,11 @@ enum class Algorithm { Direct, Winograd };
 // relu: the result's ReLU applied as the kernel writes it (no second pass over memory).
 // padding_after: the bottom and right padding where they differ from padding's top and left (empty:
 // the same); a transposed convolution's sub-pixel phases compute exactly their own outputs that way.
+// into: where defined, the result is written there (the result's shape, dtype and layout, dense)
+// and returned, instead of into fresh memory.
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::IntArrayRef stride,
                   at::IntArrayRef padding, int64_t groups, Algorithm algorithm = Algorithm::Direct, bool relu = false,
-                  at::IntArrayRef padding_after = {});
+                  at::IntArrayRef padding_after = {}, const at::Tensor& into = {});
 
 // The FiLM bottleneck pair, y = conv1x1(relu(conv1x1(x, w1) + c1), w2, groups) + c2, over a
 // channels-last x (float32 or bfloat16, weights and biases alike), run slice by slice of pixels so

@@ -114,17 +114,21 @@ at::Tensor to_winograd_domain(const at::Tensor& g)
     return u.reshape(out);
 }
 
-// The 25 products as one grouped 1x1 convolution over the tiles, a group per point: v is
+// The 25 products as one grouped 1x1 convolution over the tiles, a group per point, into m: v is
 // [1, 25 inner, tiles, 1] channels-last (tile t, point p's row at t * 25 inner + p * inner), u
 // [25 cols, inner, 1, 1] (point p's product rows p * cols ...). oneDNN keeps u packed and runs all
 // 25 in one parallel pass.
-at::Tensor products(const at::Tensor& v, const at::Tensor& u)
+void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m)
 {
     const int64_t one[] = {1, 1}, zero[] = {0, 0};
-    at::Tensor m = onednn::conv2d(v, u, at::Tensor(), one, zero, kPoints);
-    if (!m.defined())
+    if (!onednn::conv2d(v, u, at::Tensor(), one, zero, kPoints, onednn::Algorithm::Direct, false, {}, m).defined())
         throw Error("Winograd F(4x4, 2x2): oneDNN has no kernel for its products");
-    return m.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+// [1, channels, tiles, 1] channels-last over `data`.
+at::Tensor tile_rows(float* data, int64_t channels, int64_t tiles)
+{
+    return at::from_blob(data, {1, channels, tiles, 1}, {channels * tiles, 1, channels, channels}, at::kFloat);
 }
 
 at::Tensor channels_last_input(const at::Tensor& x)
@@ -156,17 +160,21 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, const at::Tensor& u, 
     const int64_t tile_bytes = kPoints * (inner + cols) * static_cast<int64_t>(sizeof(float));
     const int64_t chunks = std::max<int64_t>(1, (tiles * tile_bytes + kChunkBytes / 2) / kChunkBytes);
     const int64_t size = (tiles + chunks - 1) / chunks;
-    const at::Tensor v = at::empty({1, kPoints * inner, size, 1}, options.memory_format(at::MemoryFormat::ChannelsLast));
+    // The chunk's buffers, kept by the thread from call to call (a few MB): fresh ones at every layer
+    // raised the forward's peak (heap fragmentation) by 10 MB at batch 4.
+    thread_local at::Tensor work;
+    const int64_t v_size = kPoints * inner * size, m_size = kPoints * cols * size;
+    if (!work.defined() || work.numel() < v_size + m_size)
+        work = at::empty({v_size + m_size}, options.memory_format(at::MemoryFormat::Contiguous));
+    float* vp = work.data_ptr<float>();
+    float* mp = vp + v_size;
     for (int64_t first = 0; first < tiles; first += size) {
         const int64_t count = std::min(size, tiles - first);
-        const at::Tensor vc = count == size ? v : v.narrow(2, 0, count);
-        float* vp = vc.data_ptr<float>();
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
                 input(t, vp + (t - first) * kPoints * inner);
         });
-        const at::Tensor m = products(vc, u);
-        const float* mp = m.data_ptr<float>();
+        products(tile_rows(vp, kPoints * inner, count), u, tile_rows(mp, kPoints * cols, count));
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
                 output(t, mp + (t - first) * kPoints * cols);

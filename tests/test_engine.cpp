@@ -972,6 +972,33 @@ INSTANTIATE_TEST_SUITE_P(
                       WinogradCase{1, 16, 2, 3, 32, false, true},     // the least: one tile, mostly padding
                       WinogradCase{1, 16, 1, 1, 16, true, false}));   // a single pixel
 
+// Winograd's products land in a buffer the caller keeps (onednn::conv2d's `into`).
+TEST(PackedConvolutionInto, WritesTheResultWhereAsked)
+{
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API";
+    at::manual_seed(14);
+    const at::Tensor x = at::randn({1, 32, 6, 5}).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor w = at::randn({48, 8, 1, 1}); // 4 groups
+    const int64_t one[] = {1, 1}, zero[] = {0, 0};
+    c10::InferenceMode inference;
+    const at::Tensor fresh = onednn::conv2d(x, w, at::Tensor(), one, zero, 4);
+    ASSERT_TRUE(fresh.defined());
+    at::Tensor into = at::full({1, 48, 6, 5}, std::nanf("")).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor got = onednn::conv2d(x, w, at::Tensor(), one, zero, 4, onednn::Algorithm::Direct, false, {}, into);
+    EXPECT_EQ(got.data_ptr(), into.data_ptr());
+    EXPECT_TRUE(at::equal(into, fresh));
+    const int64_t dilation[] = {1, 1};
+    const at::Tensor want = at::conv2d(x, w, at::Tensor(), one, zero, dilation, 4);
+    EXPECT_LT((into - want).abs().max().item<float>(), 1e-5f);
+    // Not the result's shape or layout: refused, nothing written.
+    EXPECT_THROW(onednn::conv2d(x, w, at::Tensor(), one, zero, 4, onednn::Algorithm::Direct, false, {},
+                                at::empty({1, 48, 6, 4}).contiguous(at::MemoryFormat::ChannelsLast)),
+                 Error);
+    EXPECT_THROW(onednn::conv2d(x, w, at::Tensor(), one, zero, 4, onednn::Algorithm::Direct, false, {}, at::empty({1, 48, 6, 5})),
+                 Error);
+}
+
 TEST(WinogradStride2, RefusesWhatItCannotRun)
 {
     const at::Tensor ut = winograd_s2_transpose_weights(at::randn({16, 32, 4, 4}));
