@@ -21,11 +21,14 @@ namespace {
 // outputs y(u) = g0 d(u) + g1 d(u + 1) as A^T [(G g) . (B^T d)] (A^T the evaluation of a degree-3
 // polynomial at the points, B^T the transposed inverse of the degree-4 one). In 2D, B^T d B and so on.
 // Float32 rounding: at most 3e-6 of the largest output over 256 channels of random data.
-constexpr int kTile = 4, kWindow = 5, kPoints = 25, kLanes = 16;
 //   B^T = [1 -1/2 -1 1/2 0; 0 1 1/2 -1/2 0; 0 -1/3 1/2 -1/6 0; 0 -1/6 0 1/6 0; 0 2 -1 -2 1],
 //   A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 0; 0 1 -1 8 1] (written out in the macros below),
 //   G   = [1 0; 1 1; 1 -1; 1 2; 0 1].
-constexpr double kG[kWindow][2] = {{1, 0}, {1, 1}, {1, -1}, {1, 2}, {0, 1}};
+// F(2, 2) with the points 0, 1 and infinity, all in integers (exact transforms):
+//   B^T = [1 -1 0; 0 1 0; 0 -1 1], A^T = [1 1 0; 0 1 1], G = [1 0; 1 1; 0 1].
+constexpr int kLanes = 16, kMaxPoints = 25;
+constexpr double kG4[5][2] = {{1, 0}, {1, 1}, {1, -1}, {1, 2}, {0, 1}};
+constexpr double kG2[3][2] = {{1, 0}, {1, 1}, {0, 1}};
 
 alignas(64) const float kZeros[kLanes] = {};
 
@@ -55,10 +58,23 @@ typedef float UnalignedVec __attribute__((vector_size(kLanes * sizeof(float)), a
         r[3] = m(1) - m(2) + 8.0f * m(3) + m(4);                                                         \
     }
 
+#define BFT_WINOGRAD2_BT3(d, r)                                                                          \
+    {                                                                                                    \
+        r[0] = d(0) - d(1);                                                                              \
+        r[1] = d(1);                                                                                     \
+        r[2] = d(2) - d(1);                                                                              \
+    }
+#define BFT_WINOGRAD2_AT2(m, r)                                                                          \
+    {                                                                                                    \
+        r[0] = m(0) + m(1);                                                                              \
+        r[1] = m(1) + m(2);                                                                              \
+    }
+
 // B^T d B for 16 channels: d[r * 5 + s] points at window pixel (r, s)'s 16 values (kZeros outside
 // the map); point p goes to v + p * point_stride.
-BFT_VECTOR_CLONES void input_tile(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
+BFT_VECTOR_CLONES void input_tile4(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
 {
+    constexpr int kWindow = 5;
     Vec t[kWindow][kWindow]; // [point row][window column]
     for (int s = 0; s < kWindow; ++s) {
         Vec col[kWindow];
@@ -79,9 +95,10 @@ BFT_VECTOR_CLONES void input_tile(const float* const* __restrict d, float* __res
 }
 
 // A^T m A for 16 channels, plus the bias: point p at m + p * point_stride; y[u * 4 + w] the outputs.
-BFT_VECTOR_CLONES void output_tile(const float* __restrict m, int64_t point_stride, const float* __restrict bias,
-                                   float* __restrict y)
+BFT_VECTOR_CLONES void output_tile4(const float* __restrict m, int64_t point_stride, const float* __restrict bias,
+                                    float* __restrict y)
 {
+    constexpr int kWindow = 5, kTile = 4;
     Vec t[kTile][kWindow]; // [output row][point column]
     for (int b = 0; b < kWindow; ++b) {
         Vec col[kTile];
@@ -102,27 +119,89 @@ BFT_VECTOR_CLONES void output_tile(const float* __restrict m, int64_t point_stri
     }
 }
 
-// G g G^T for a batch of 2x2 kernels [..., 2, 2] (double): [..., 25].
-at::Tensor to_winograd_domain(const at::Tensor& g)
+// The same for F(2x2, 2x2): 3x3 windows, 2x2 outputs.
+BFT_VECTOR_CLONES void input_tile2(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
 {
-    const at::Tensor gm = at::from_blob(const_cast<double*>(&kG[0][0]), {kWindow, 2}, at::kDouble);
+    Vec t[3][3];
+    for (int s = 0; s < 3; ++s) {
+        Vec col[3];
+#define BFT_D(r) BFT_LOAD(d[(r) * 3 + s])
+        BFT_WINOGRAD2_BT3(BFT_D, col)
+#undef BFT_D
+        for (int a = 0; a < 3; ++a)
+            t[a][s] = col[a];
+    }
+    for (int a = 0; a < 3; ++a) {
+        Vec row[3];
+#define BFT_D(s) t[a][s]
+        BFT_WINOGRAD2_BT3(BFT_D, row)
+#undef BFT_D
+        for (int b = 0; b < 3; ++b)
+            BFT_STORE(v + (a * 3 + b) * point_stride, row[b]);
+    }
+}
+
+BFT_VECTOR_CLONES void output_tile2(const float* __restrict m, int64_t point_stride, const float* __restrict bias,
+                                    float* __restrict y)
+{
+    Vec t[2][3];
+    for (int b = 0; b < 3; ++b) {
+        Vec col[2];
+#define BFT_M(a) BFT_LOAD(m + ((a) * 3 + b) * point_stride)
+        BFT_WINOGRAD2_AT2(BFT_M, col)
+#undef BFT_M
+        for (int u = 0; u < 2; ++u)
+            t[u][b] = col[u];
+    }
+    const Vec bv = BFT_LOAD(bias);
+    for (int u = 0; u < 2; ++u) {
+        Vec row[2];
+#define BFT_M(b) t[u][b]
+        BFT_WINOGRAD2_AT2(BFT_M, row)
+#undef BFT_M
+        for (int w = 0; w < 2; ++w)
+            BFT_STORE(y + (u * 2 + w) * kLanes, row[w] + bv);
+    }
+}
+
+// One tile size's geometry and transforms.
+struct Scheme {
+    int tile, window, points;
+    void (*input)(const float* const*, float*, int64_t);
+    void (*output)(const float*, int64_t, const float*, float*);
+    const double* g; // window x 2
+};
+
+Scheme scheme(int tile)
+{
+    if (tile == 4)
+        return {4, 5, 25, input_tile4, output_tile4, &kG4[0][0]};
+    if (tile == 2)
+        return {2, 3, 9, input_tile2, output_tile2, &kG2[0][0]};
+    throw Error("Winograd F(m x m, 2x2): tiles of 2 or 4 only");
+}
+
+// G g G^T for a batch of 2x2 kernels [..., 2, 2] (double): [..., points].
+at::Tensor to_winograd_domain(const at::Tensor& g, const Scheme& sc)
+{
+    const at::Tensor gm = at::from_blob(const_cast<double*>(sc.g), {sc.window, 2}, at::kDouble);
     const auto sizes = g.sizes().vec();
     const at::Tensor flat = g.reshape({-1, 2, 2});
-    const at::Tensor u = at::matmul(at::matmul(gm, flat), gm.t()); // n x 5 x 5
+    const at::Tensor u = at::matmul(at::matmul(gm, flat), gm.t()); // n x window x window
     std::vector<int64_t> out(sizes.begin(), sizes.end() - 2);
-    out.push_back(kPoints);
+    out.push_back(sc.points);
     return u.reshape(out);
 }
 
-// The 25 products as one grouped 1x1 convolution over the tiles, a group per point, into m: v is
-// [1, 25 inner, tiles, 1] channels-last (tile t, point p's row at t * 25 inner + p * inner), u
-// [25 cols, inner, 1, 1] (point p's product rows p * cols ...). oneDNN keeps u packed and runs all
-// 25 in one parallel pass.
-void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m)
+// The products as one grouped 1x1 convolution over the tiles, a group per point, into m: v is
+// [1, points x inner, tiles, 1] channels-last (tile t, point p's row at (t points + p) inner), u
+// [points x cols, inner, 1, 1] (point p's product rows p cols ...). oneDNN keeps u packed and runs
+// all the points in one parallel pass.
+void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points)
 {
     const int64_t one[] = {1, 1}, zero[] = {0, 0};
-    if (!onednn::conv2d(v, u, at::Tensor(), one, zero, kPoints, onednn::Algorithm::Direct, false, {}, m).defined())
-        throw Error("Winograd F(4x4, 2x2): oneDNN has no kernel for its products");
+    if (!onednn::conv2d(v, u, at::Tensor(), one, zero, points, onednn::Algorithm::Direct, false, {}, m).defined())
+        throw Error("Winograd F(m x m, 2x2): oneDNN has no kernel for its products");
 }
 
 // [1, channels, tiles, 1] channels-last over `data`.
@@ -131,53 +210,55 @@ at::Tensor tile_rows(float* data, int64_t channels, int64_t tiles)
     return at::from_blob(data, {1, channels, tiles, 1}, {channels * tiles, 1, channels, channels}, at::kFloat);
 }
 
-at::Tensor channels_last_input(const at::Tensor& x)
-{
-    return x.contiguous(at::MemoryFormat::ChannelsLast);
-}
-
 void check(const at::Tensor& x, const at::Tensor& u, int64_t inner, const at::Tensor& bias, int64_t out_channels,
            const char* what)
 {
-    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || u.dim() != 4 || u.size(0) % kPoints != 0 ||
-        u.size(1) != inner || u.scalar_type() != at::kFloat || !u.is_contiguous() || x.size(1) % kLanes != 0 ||
-        out_channels % kLanes != 0 || (bias.defined() && bias.numel() != out_channels))
+    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || u.dim() != 4 || u.size(1) != inner ||
+        u.scalar_type() != at::kFloat || !u.is_contiguous() || x.size(1) % kLanes != 0 || out_channels % kLanes != 0 ||
+        (bias.defined() && bias.numel() != out_channels))
         throw Error(std::string(what) + ": unsupported input");
 }
 
-// The tiles in chunks, each transformed, multiplied and transformed back before the next: the
-// chunk's transformed inputs and products (25 points each) stay near kChunkBytes: whole, the
-// texture U-Net's at 256 x 256 took 15 MB and put its forward's peak above PyTorch's. (Chunks of
-// 2-4 MB were no faster: each streams the weights again.)
-// input(t, v) writes tile t's 25 rows of `inner` values at v (point p at v + p * inner);
-// output(t, m) reads its 25 rows of `cols` products at m.
+// The tiles in chunks, each transformed, multiplied and transformed back before the next: whole,
+// the texture U-Net's transformed inputs and products at 256 x 256 took 15 MB and put its forward's
+// peak above PyTorch's. But each chunk streams the weights again (512 -> 128 from 32x32 in two
+// chunks: 2 x 2.7 ms of products, one: 3.2), so a chunk holds at least as much as the weights.
+// input(t, v) writes tile t's rows of `inner` values at v (point p at v + p inner); output(t, m)
+// reads its rows of `cols` products at m.
 constexpr int64_t kChunkBytes = 4 << 20;
+// Chunk buffers up to this size stay with the thread for its next call: fresh ones at every layer
+// raised the forward's peak (heap fragmentation) by 10 MB at batch 4.
+constexpr int64_t kKeptBytes = 16 << 20;
 
 template <class Input, class Output>
-void in_chunks(int64_t tiles, int64_t inner, int64_t cols, const at::Tensor& u, const at::TensorOptions& options,
-               const Input& input, const Output& output)
+void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at::Tensor& u, const Input& input,
+               const Output& output)
 {
-    const int64_t tile_bytes = kPoints * (inner + cols) * static_cast<int64_t>(sizeof(float));
-    const int64_t chunks = std::max<int64_t>(1, (tiles * tile_bytes + kChunkBytes / 2) / kChunkBytes);
+    const int64_t tile_bytes = points * (inner + cols) * static_cast<int64_t>(sizeof(float));
+    const int64_t chunk_bytes = std::max<int64_t>(kChunkBytes, u.nbytes());
+    const int64_t chunks = std::max<int64_t>(1, (tiles * tile_bytes + chunk_bytes / 2) / chunk_bytes);
     const int64_t size = (tiles + chunks - 1) / chunks;
-    // The chunk's buffers, kept by the thread from call to call (a few MB): fresh ones at every layer
-    // raised the forward's peak (heap fragmentation) by 10 MB at batch 4.
-    thread_local at::Tensor work;
-    const int64_t v_size = kPoints * inner * size, m_size = kPoints * cols * size;
-    if (!work.defined() || work.numel() < v_size + m_size)
-        work = at::empty({v_size + m_size}, options.memory_format(at::MemoryFormat::Contiguous));
+    thread_local at::Tensor kept;
+    const int64_t v_size = points * inner * size, m_size = points * cols * size;
+    at::Tensor work = kept;
+    if (!work.defined() || work.numel() < v_size + m_size) {
+        kept = at::Tensor(); // before the new one: not both at once
+        work = at::empty({v_size + m_size}, at::kFloat);
+        if (work.nbytes() <= static_cast<size_t>(kKeptBytes))
+            kept = work;
+    }
     float* vp = work.data_ptr<float>();
     float* mp = vp + v_size;
     for (int64_t first = 0; first < tiles; first += size) {
         const int64_t count = std::min(size, tiles - first);
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
-                input(t, vp + (t - first) * kPoints * inner);
+                input(t, vp + (t - first) * points * inner);
         });
-        products(tile_rows(vp, kPoints * inner, count), u, tile_rows(mp, kPoints * cols, count));
+        products(tile_rows(vp, points * inner, count), u, tile_rows(mp, points * cols, count), points);
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
-                output(t, mp + (t - first) * kPoints * cols);
+                output(t, mp + (t - first) * points * cols);
         });
     }
 }
@@ -190,10 +271,11 @@ bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_chan
            out_channels % kLanes == 0 && onednn::available();
 }
 
-at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight)
+at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight, int tile)
 {
+    const Scheme sc = scheme(tile);
     if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
-        throw Error("Winograd F(4x4, 2x2): expected a 4x4 transposed-convolution weight");
+        throw Error("Winograd F(m x m, 2x2): expected a 4x4 transposed-convolution weight");
     const int64_t c = weight.size(0), k = weight.size(1);
     const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
     // Padding 1: output row 2i reads input rows i - 1, i through taps 3, 1; row 2i + 1 reads i, i + 1
@@ -206,33 +288,37 @@ at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight)
             const at::Tensor cols = at::tensor({taps[b][0], taps[b][1]}, at::kLong);
             phases.push_back(w.index_select(2, rows).index_select(3, cols)); // C, K, 2, 2
         }
-    const at::Tensor g = at::stack(phases, 2);                 // C, K, 4, 2, 2
-    const at::Tensor u = to_winograd_domain(g);                // C, K, 4, 25
-    return u.permute({3, 2, 1, 0}).reshape({kPoints * 4 * k, c, 1, 1}).to(at::kFloat).contiguous();
+    const at::Tensor g = at::stack(phases, 2);    // C, K, 4, 2, 2
+    const at::Tensor u = to_winograd_domain(g, sc); // C, K, 4, points
+    return u.permute({3, 2, 1, 0}).reshape({sc.points * 4 * k, c, 1, 1}).to(at::kFloat).contiguous();
 }
 
-at::Tensor winograd_s2_conv_weights(const at::Tensor& weight)
+at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
 {
+    const Scheme sc = scheme(tile);
     if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
-        throw Error("Winograd F(4x4, 2x2): expected a 4x4 convolution weight");
+        throw Error("Winograd F(m x m, 2x2): expected a 4x4 convolution weight");
     const int64_t k = weight.size(0), c = weight.size(1);
     const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
     // Tap 2 dy + p of the 2x2 kernel over (row parity p, window row dy): K, C, dy, p, dx, q.
     const at::Tensor g = w.view({k, c, 2, 2, 2, 2}).permute({0, 3, 5, 1, 2, 4}); // K, p, q, C, dy, dx
-    const at::Tensor u = to_winograd_domain(g);                                     // K, p, q, C, 25
-    return u.permute({4, 0, 1, 2, 3}).reshape({kPoints * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
+    const at::Tensor u = to_winograd_domain(g, sc);                                 // K, p, q, C, points
+    return u.permute({4, 0, 1, 2, 3}).reshape({sc.points * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
 }
 
-at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias)
+at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
 {
-    const int64_t c = x_in.size(1), k = u.size(0) / (4 * kPoints);
-    check(x_in, u, c, bias, k, "Winograd F(4x4, 2x2) transposed convolution");
+    const Scheme sc = scheme(tile);
+    const int64_t c = x_in.size(1), k = u.size(0) / (4 * sc.points), m = sc.tile, win = sc.window;
+    check(x_in, u, c, bias, k, "Winograd F(m x m, 2x2) transposed convolution");
+    if (u.size(0) != 4 * sc.points * k)
+        throw Error("Winograd F(m x m, 2x2) transposed convolution: the weight was made for another tile size");
     RECORD_FUNCTION("bft::winograd_s2_conv_transpose", std::vector<c10::IValue>());
-    const at::Tensor x = channels_last_input(x_in);
+    const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = x.size(0), h = x.size(2), w = x.size(3), ho = 2 * h, wo = 2 * w;
-    // Tile (ty, tx) reads input rows 4 ty - 1 .. 4 ty + 3: phase 0's output rows i = 4 ty + u and
-    // phase 1's i = 4 ty + u - 1, so ceil((h + 1) / 4) tiles cover both.
-    const int64_t th = (h + kTile) / kTile, tw = (w + kTile) / kTile;
+    // Tile (ty, tx) reads input rows m ty - 1 .. m ty + m - 1: phase 0's output rows i = m ty + u and
+    // phase 1's i = m ty + u - 1, so ceil((h + 1) / m) tiles cover both.
+    const int64_t th = (h + m) / m, tw = (w + m) / m;
     at::Tensor out = at::empty({n, k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const at::Tensor b = bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options());
     const float* xp = x.data_ptr<float>();
@@ -240,90 +326,93 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
     float* op = out.data_ptr<float>();
     auto input = [&](int64_t t, float* v) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
-        std::array<const float*, kPoints> d;
+        std::array<const float*, kMaxPoints> d;
         for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
-            for (int r = 0; r < kWindow; ++r)
-                for (int s = 0; s < kWindow; ++s) {
-                    const int64_t row = kTile * ty - 1 + r, col = kTile * tx - 1 + s;
-                    d[static_cast<size_t>(r * kWindow + s)] =
+            for (int r = 0; r < win; ++r)
+                for (int s = 0; s < win; ++s) {
+                    const int64_t row = m * ty - 1 + r, col = m * tx - 1 + s;
+                    d[static_cast<size_t>(r * win + s)] =
                         row >= 0 && row < h && col >= 0 && col < w ? xp + ((img * h + row) * w + col) * c + c0 : kZeros;
                 }
-            input_tile(d.data(), v + c0, c);
+            sc.input(d.data(), v + c0, c);
         }
     };
-    auto output = [&](int64_t t, const float* m) {
+    auto output = [&](int64_t t, const float* mr) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
-        alignas(64) float y[kTile * kTile * kLanes];
+        alignas(64) float y[16 * kLanes];
         for (int64_t phase = 0; phase < 4; ++phase) {
             const int64_t a = phase / 2, bb = phase % 2;
             for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
-                output_tile(m + phase * k + k0, 4 * k, bp + k0, y);
-                for (int64_t uu = 0; uu < kTile; ++uu) {
-                    const int64_t i = kTile * ty + uu - a;
+                sc.output(mr + phase * k + k0, 4 * k, bp + k0, y);
+                for (int64_t uu = 0; uu < m; ++uu) {
+                    const int64_t i = m * ty + uu - a;
                     if (i < 0 || i >= h)
                         continue;
-                    for (int64_t ww = 0; ww < kTile; ++ww) {
-                        const int64_t j = kTile * tx + ww - bb;
+                    for (int64_t ww = 0; ww < m; ++ww) {
+                        const int64_t j = m * tx + ww - bb;
                         if (j < 0 || j >= w)
                             continue;
                         float* dst = op + ((img * ho + 2 * i + a) * wo + 2 * j + bb) * k + k0;
-                        std::memcpy(dst, y + (uu * kTile + ww) * kLanes, sizeof(float) * kLanes);
+                        std::memcpy(dst, y + (uu * m + ww) * kLanes, sizeof(float) * kLanes);
                     }
                 }
             }
         }
     };
-    in_chunks(n * th * tw, c, 4 * k, u, x.options(), input, output);
+    in_chunks(n * th * tw, c, 4 * k, sc.points, u, input, output);
     return out;
 }
 
-at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias)
+at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
 {
-    const int64_t c = x_in.size(1), k = u.size(0) / kPoints;
-    check(x_in, u, 4 * c, bias, k, "Winograd F(4x4, 2x2) convolution");
+    const Scheme sc = scheme(tile);
+    const int64_t c = x_in.size(1), k = u.size(0) / sc.points, m = sc.tile, win = sc.window;
+    check(x_in, u, 4 * c, bias, k, "Winograd F(m x m, 2x2) convolution");
+    if (u.size(0) != sc.points * k)
+        throw Error("Winograd F(m x m, 2x2) convolution: the weight was made for another tile size");
     RECORD_FUNCTION("bft::winograd_s2_conv", std::vector<c10::IValue>());
-    const at::Tensor x = channels_last_input(x_in);
+    const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     if (h < 2 || w < 2)
-        throw Error("Winograd F(4x4, 2x2) convolution: input smaller than the kernel");
+        throw Error("Winograd F(m x m, 2x2) convolution: input smaller than the kernel");
     const int64_t ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1;
-    const int64_t th = (ho + kTile - 1) / kTile, tw = (wo + kTile - 1) / kTile, inner = 4 * c;
+    const int64_t th = (ho + m - 1) / m, tw = (wo + m - 1) / m, inner = 4 * c;
     at::Tensor out = at::empty({n, k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const at::Tensor b = bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options());
     const float* xp = x.data_ptr<float>();
     const float* bp = b.data_ptr<float>();
     float* op = out.data_ptr<float>();
     // Output o reads input rows 2o - 1 .. 2o + 2: window row r of tile ty, parity p, is input row
-    // 2 (4 ty + r) - 1 + p.
+    // 2 (m ty + r) - 1 + p.
     auto input = [&](int64_t t, float* v) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
-        std::array<const float*, kPoints> d;
+        std::array<const float*, kMaxPoints> d;
         for (int64_t p = 0; p < 2; ++p)
             for (int64_t q = 0; q < 2; ++q)
                 for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
-                    for (int r = 0; r < kWindow; ++r)
-                        for (int s = 0; s < kWindow; ++s) {
-                            const int64_t row = 2 * (kTile * ty + r) - 1 + p, col = 2 * (kTile * tx + s) - 1 + q;
-                            d[static_cast<size_t>(r * kWindow + s)] =
+                    for (int r = 0; r < win; ++r)
+                        for (int s = 0; s < win; ++s) {
+                            const int64_t row = 2 * (m * ty + r) - 1 + p, col = 2 * (m * tx + s) - 1 + q;
+                            d[static_cast<size_t>(r * win + s)] =
                                 row >= 0 && row < h && col >= 0 && col < w ? xp + ((img * h + row) * w + col) * c + c0
                                                                            : kZeros;
                         }
-                    input_tile(d.data(), v + (p * 2 + q) * c + c0, inner);
+                    sc.input(d.data(), v + (p * 2 + q) * c + c0, inner);
                 }
     };
-    auto output = [&](int64_t t, const float* m) {
+    auto output = [&](int64_t t, const float* mr) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
-        alignas(64) float y[kTile * kTile * kLanes];
+        alignas(64) float y[16 * kLanes];
         for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
-            output_tile(m + k0, k, bp + k0, y);
-            for (int64_t uu = 0; uu < kTile && kTile * ty + uu < ho; ++uu)
-                for (int64_t ww = 0; ww < kTile && kTile * tx + ww < wo; ++ww) {
-                    float* dst = op + ((img * ho + kTile * ty + uu) * wo + kTile * tx + ww) * k + k0;
-                    std::memcpy(dst, y + (uu * kTile + ww) * kLanes, sizeof(float) * kLanes);
+            sc.output(mr + k0, k, bp + k0, y);
+            for (int64_t uu = 0; uu < m && m * ty + uu < ho; ++uu)
+                for (int64_t ww = 0; ww < m && m * tx + ww < wo; ++ww) {
+                    float* dst = op + ((img * ho + m * ty + uu) * wo + m * tx + ww) * k + k0;
+                    std::memcpy(dst, y + (uu * m + ww) * kLanes, sizeof(float) * kLanes);
                 }
         }
     };
-    in_chunks(n * th * tw, inner, k, u, x.options(), input, output);
+    in_chunks(n * th * tw, inner, k, sc.points, u, input, output);
     return out;
 }
 

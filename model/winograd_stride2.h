@@ -5,9 +5,11 @@
 //   transform serves them and each of the 25 products is one GEMM into 4 x out channels;
 // - the convolution is a 2x2 convolution over its input split by row and column parity (4 x in
 //   channels), the split done by the input transform as it reads.
-// 25 multiplications per 16 outputs where direct takes 64 (Lavin & Gray 2016, arXiv 1509.09308;
-// the points 0, 1, -1, 2 and infinity). Float32 inference on the CPU, channels-last or NCHW input,
-// channels-last output; within a few 1e-6 (relative to the largest output) of the direct algorithm.
+// F(4x4, 2x2) takes 25 multiplications per 16 outputs where direct takes 64 (Lavin & Gray 2016,
+// arXiv 1509.09308; the points 0, 1, -1, 2 and infinity), over weights 6.25x the direct ones';
+// F(2x2, 2x2) (tile 2: the points 0, 1 and infinity, exact transforms) 9 per 4, over 2.25x, for
+// layers with fewer tiles. Float32 inference on the CPU, channels-last or NCHW input, channels-last
+// output; within a few 1e-6 (relative to the largest output) of the direct algorithm.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -17,16 +19,18 @@ namespace bft {
 // Whether these kernels take the layer (float32 on the CPU, channels multiples of 16).
 bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_channels);
 
-// A transposed convolution's weight [C, K, 4, 4] (padding 1) in the Winograd domain: [25, C, 4K],
-// columns phase (0,0), (0,1), (1,0), (1,1) then out channel. 6.25x the weight: make it once.
-at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight);
-// Equals at::conv_transpose2d(x, weight, bias, stride 2, padding 1, output padding 0).
-at::Tensor winograd_s2_conv_transpose(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias);
+// A transposed convolution's weight [C, K, 4, 4] (padding 1) in the Winograd domain for tiles of
+// `tile` (4 or 2): [points x 4K, C, 1, 1], per point the columns of phase (0,0), (0,1), (1,0), (1,1)
+// then out channel. Make it once.
+at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight, int tile = 4);
+// Equals at::conv_transpose2d(x, weight, bias, stride 2, padding 1, output padding 0), given
+// u = winograd_s2_transpose_weights(weight, tile).
+at::Tensor winograd_s2_conv_transpose(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4);
 
-// A convolution's weight [K, C, 4, 4] (stride 2, padding 1) in the Winograd domain: [25, 4C, K],
-// rows row parity, column parity, then in channel.
-at::Tensor winograd_s2_conv_weights(const at::Tensor& weight);
-// Equals at::conv2d(x, weight, bias, stride 2, padding 1).
-at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias);
+// A convolution's weight [K, C, 4, 4] (stride 2, padding 1) in the Winograd domain:
+// [points x K, 4C, 1, 1], per row parity, column parity, then in channel.
+at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile = 4);
+// Equals at::conv2d(x, weight, bias, stride 2, padding 1), given u = winograd_s2_conv_weights(weight, tile).
+at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4);
 
 } // namespace bft

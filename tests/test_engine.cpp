@@ -921,46 +921,52 @@ TEST_P(WinogradStride2, TransposedMatchesConvTranspose2d)
 {
     const auto k = GetParam();
     if (!onednn::available())
-        GTEST_SKIP() << "built without oneDNN's API: no F(4x4, 2x2)";
+        GTEST_SKIP() << "built without oneDNN's API: no F(m x m, 2x2)";
     at::manual_seed(12);
     const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
     const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
     const at::Tensor w = at::randn({k.c, k.o, 4, 4}) / std::sqrt(4.0 * static_cast<double>(k.c));
     const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
     c10::InferenceMode inference;
-    const at::Tensor u = winograd_s2_transpose_weights(w);
-    const at::Tensor ours = winograd_s2_conv_transpose(x, u, b);
     const at::Tensor ref = at::conv_transpose2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
                                                 b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
-    ASSERT_EQ(ours.sizes(), ref.sizes());
-    // Against float64: measured 4-13e-6 of the largest output at 256 to 1024 channels; a phase's
-    // tile one pixel off, a tap swapped or a missing bias is off by far more.
     const double scale = ref.abs().max().item<double>();
-    EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+    for (const int tile : {4, 2}) {
+        SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
+        const at::Tensor u = winograd_s2_transpose_weights(w, tile);
+        const at::Tensor ours = winograd_s2_conv_transpose(x, u, b, tile);
+        ASSERT_EQ(ours.sizes(), ref.sizes());
+        // Against float64: measured 4-13e-6 of the largest output at 256 to 1024 channels (F(2x2,
+        // 2x2) less); a phase's tile one pixel off, a tap swapped or a missing bias is off by far more.
+        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+    }
 }
 
 TEST_P(WinogradStride2, ConvolutionMatchesConv2d)
 {
     const auto k = GetParam();
     if (!onednn::available())
-        GTEST_SKIP() << "built without oneDNN's API: no F(4x4, 2x2)";
+        GTEST_SKIP() << "built without oneDNN's API: no F(m x m, 2x2)";
     at::manual_seed(13);
     const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
     const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
     const at::Tensor w = at::randn({k.o, k.c, 4, 4}) / std::sqrt(16.0 * static_cast<double>(k.c));
     const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
     c10::InferenceMode inference;
-    const at::Tensor u = winograd_s2_conv_weights(w);
-    if (k.h < 2 || k.w < 2) { // no output (conv2d refuses it too)
-        EXPECT_THROW(winograd_s2_conv(x, u, b), Error);
-        return;
+    for (const int tile : {4, 2}) {
+        SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
+        const at::Tensor u = winograd_s2_conv_weights(w, tile);
+        if (k.h < 2 || k.w < 2) { // no output (conv2d refuses it too)
+            EXPECT_THROW(winograd_s2_conv(x, u, b, tile), Error);
+            continue;
+        }
+        const at::Tensor ours = winograd_s2_conv(x, u, b, tile);
+        const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
+                                          b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
+        ASSERT_EQ(ours.sizes(), ref.sizes());
+        const double scale = ref.abs().max().item<double>();
+        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
     }
-    const at::Tensor ours = winograd_s2_conv(x, u, b);
-    const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
-                                      b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
-    ASSERT_EQ(ours.sizes(), ref.sizes());
-    const double scale = ref.abs().max().item<double>();
-    EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -1010,14 +1016,17 @@ TEST(WinogradStride2, RefusesWhatItCannotRun)
     EXPECT_THROW(winograd_s2_conv(at::randn({1, 8, 8, 8}), uc, at::Tensor()), Error);              // channels differ
     EXPECT_THROW(winograd_s2_conv_weights(at::randn({32, 16, 3, 3})), Error);
     EXPECT_THROW(winograd_s2_transpose_weights(at::randn({16, 32, 3, 3})), Error);
+    EXPECT_THROW(winograd_s2_transpose_weights(at::randn({16, 32, 4, 4}), 3), Error); // tiles of 2 or 4
+    EXPECT_THROW(winograd_s2_conv(at::randn({1, 16, 8, 8}), uc, at::Tensor(), 2), Error); // made for tiles of 4
     // Channels that are not multiples of 16: the engine keeps such layers direct.
     EXPECT_FALSE(winograd_s2_fits(at::randn({1, 24, 8, 8}), 24, 32));
     EXPECT_FALSE(winograd_s2_fits(at::randn({1, 16, 8, 8}).to(at::kDouble), 16, 32));
 }
 
-// The texture U-Net at 256 (ngf 16): its second to fourth levels and their transposed
-// counterparts have 64 tiles or more and run F(4x4, 2x2); the forward stays within parity of the
-// direct path and of autograd's formulation, and follows its weights.
+// The texture U-Net at 256 (ngf 16): its second and third levels and their transposed
+// counterparts have 64 tiles or more and run F(4x4, 2x2), its fourth level's convolutions
+// F(2x2, 2x2); the forward stays within parity of the direct path and of autograd's formulation,
+// and follows its weights.
 TEST(WinogradInTheEngine, UnetStride2LayersStayWithinParity)
 {
     if (!onednn::available())
