@@ -263,6 +263,34 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
     }
 }
 
+// Points d at a window's pixels, (row0 + step r, col0 + step s) for r, s < win, of the image x
+// (h x w, c channels, channels-last) offset to its first channel; kZeros outside the map.
+void window(const float* x, int64_t h, int64_t w, int64_t c, int64_t row0, int64_t col0, int64_t step, int win,
+            const float** d)
+{
+    for (int r = 0; r < win; ++r)
+        for (int s = 0; s < win; ++s) {
+            const int64_t row = row0 + step * r, col = col0 + step * s;
+            d[r * win + s] = row >= 0 && row < h && col >= 0 && col < w ? x + (row * w + col) * c : kZeros;
+        }
+}
+
+// A 4x4 weight in float64 on the CPU, for the transforms.
+at::Tensor weight_in_double(const at::Tensor& weight)
+{
+    if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
+        throw Error("Winograd F(m x m, 2x2): expected a 4x4 weight");
+    return weight.detach().to(at::kCPU, at::kDouble);
+}
+
+// The channels-last result [n, k, ho, wo] and the bias as float32 (zeros where undefined).
+std::pair<at::Tensor, at::Tensor> result_and_bias(const at::Tensor& x, int64_t k, int64_t ho, int64_t wo,
+                                                  const at::Tensor& bias)
+{
+    return {at::empty({x.size(0), k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast)),
+            bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options())};
+}
+
 } // namespace
 
 bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_channels)
@@ -274,10 +302,8 @@ bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_chan
 at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight, int tile)
 {
     const Scheme sc = scheme(tile);
-    if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
-        throw Error("Winograd F(m x m, 2x2): expected a 4x4 transposed-convolution weight");
+    const at::Tensor w = weight_in_double(weight);
     const int64_t c = weight.size(0), k = weight.size(1);
-    const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
     // Padding 1: output row 2i reads input rows i - 1, i through taps 3, 1; row 2i + 1 reads i, i + 1
     // through taps 2, 0 (window positions u, u + 1 of its tile, which sits a row behind).
     const int64_t taps[2][2] = {{3, 1}, {2, 0}};
@@ -296,10 +322,8 @@ at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight, int tile)
 at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
 {
     const Scheme sc = scheme(tile);
-    if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
-        throw Error("Winograd F(m x m, 2x2): expected a 4x4 convolution weight");
+    const at::Tensor w = weight_in_double(weight);
     const int64_t k = weight.size(0), c = weight.size(1);
-    const at::Tensor w = weight.detach().to(at::kCPU, at::kDouble);
     // Tap 2 dy + p of the 2x2 kernel over (row parity p, window row dy): K, C, dy, p, dx, q.
     const at::Tensor g = w.view({k, c, 2, 2, 2, 2}).permute({0, 3, 5, 1, 2, 4}); // K, p, q, C, dy, dx
     const at::Tensor u = to_winograd_domain(g, sc);                                 // K, p, q, C, points
@@ -319,8 +343,7 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
     // Tile (ty, tx) reads input rows m ty - 1 .. m ty + m - 1: phase 0's output rows i = m ty + u and
     // phase 1's i = m ty + u - 1, so ceil((h + 1) / m) tiles cover both.
     const int64_t th = (h + m) / m, tw = (w + m) / m;
-    at::Tensor out = at::empty({n, k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
-    const at::Tensor b = bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options());
+    const auto [out, b] = result_and_bias(x, k, ho, wo, bias);
     const float* xp = x.data_ptr<float>();
     const float* bp = b.data_ptr<float>();
     float* op = out.data_ptr<float>();
@@ -328,12 +351,7 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         std::array<const float*, kMaxPoints> d;
         for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
-            for (int r = 0; r < win; ++r)
-                for (int s = 0; s < win; ++s) {
-                    const int64_t row = m * ty - 1 + r, col = m * tx - 1 + s;
-                    d[static_cast<size_t>(r * win + s)] =
-                        row >= 0 && row < h && col >= 0 && col < w ? xp + ((img * h + row) * w + col) * c + c0 : kZeros;
-                }
+            window(xp + img * h * w * c + c0, h, w, c, m * ty - 1, m * tx - 1, 1, win, d.data());
             sc.input(d.data(), v + c0, c);
         }
     };
@@ -377,8 +395,7 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
         throw Error("Winograd F(m x m, 2x2) convolution: input smaller than the kernel");
     const int64_t ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1;
     const int64_t th = (ho + m - 1) / m, tw = (wo + m - 1) / m, inner = 4 * c;
-    at::Tensor out = at::empty({n, k, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
-    const at::Tensor b = bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({k}, x.options());
+    const auto [out, b] = result_and_bias(x, k, ho, wo, bias);
     const float* xp = x.data_ptr<float>();
     const float* bp = b.data_ptr<float>();
     float* op = out.data_ptr<float>();
@@ -390,13 +407,7 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
         for (int64_t p = 0; p < 2; ++p)
             for (int64_t q = 0; q < 2; ++q)
                 for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
-                    for (int r = 0; r < win; ++r)
-                        for (int s = 0; s < win; ++s) {
-                            const int64_t row = 2 * (m * ty + r) - 1 + p, col = 2 * (m * tx + s) - 1 + q;
-                            d[static_cast<size_t>(r * win + s)] =
-                                row >= 0 && row < h && col >= 0 && col < w ? xp + ((img * h + row) * w + col) * c + c0
-                                                                           : kZeros;
-                        }
+                    window(xp + img * h * w * c + c0, h, w, c, 2 * m * ty - 1 + p, 2 * m * tx - 1 + q, 2, win, d.data());
                     sc.input(d.data(), v + (p * 2 + q) * c + c0, inner);
                 }
     };

@@ -917,16 +917,25 @@ TEST(OwnWinograd, RefusesWhatItCannotRun)
 // winograd_stride2.h's F(4x4, 2x2) for the U-Net's 4x4 stride-2 layers (padding 1), both ways.
 class WinogradStride2 : public ::testing::TestWithParam<WinogradCase> {};
 
+// A case's input, 4x4 weight (transposed: [in, out, 4, 4]) and bias.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> stride2_inputs(const WinogradCase& k, bool transposed)
+{
+    at::manual_seed(transposed ? 12 : 13);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
+    // Each output sums 4 (transposed) or 16 taps per in channel: outputs of about unit size.
+    const at::Tensor w = transposed ? at::randn({k.c, k.o, 4, 4}) / std::sqrt(4.0 * static_cast<double>(k.c))
+                                    : at::randn({k.o, k.c, 4, 4}) / std::sqrt(16.0 * static_cast<double>(k.c));
+    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    return {x, w, b};
+}
+
 TEST_P(WinogradStride2, TransposedMatchesConvTranspose2d)
 {
     const auto k = GetParam();
     if (!onednn::available())
         GTEST_SKIP() << "built without oneDNN's API: no F(m x m, 2x2)";
-    at::manual_seed(12);
-    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
-    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
-    const at::Tensor w = at::randn({k.c, k.o, 4, 4}) / std::sqrt(4.0 * static_cast<double>(k.c));
-    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    const auto [x, w, b] = stride2_inputs(k, true);
     c10::InferenceMode inference;
     const at::Tensor ref = at::conv_transpose2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
                                                 b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
@@ -947,11 +956,7 @@ TEST_P(WinogradStride2, ConvolutionMatchesConv2d)
     const auto k = GetParam();
     if (!onednn::available())
         GTEST_SKIP() << "built without oneDNN's API: no F(m x m, 2x2)";
-    at::manual_seed(13);
-    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
-    const at::Tensor x = at::randn({k.n, k.c, k.h, k.w}).contiguous(fmt);
-    const at::Tensor w = at::randn({k.o, k.c, 4, 4}) / std::sqrt(16.0 * static_cast<double>(k.c));
-    const at::Tensor b = k.bias ? at::randn({k.o}) * 0.1 : at::Tensor();
+    const auto [x, w, b] = stride2_inputs(k, false);
     c10::InferenceMode inference;
     for (const int tile : {4, 2}) {
         SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
