@@ -397,10 +397,8 @@ int winograd_s2_tile(int64_t n, int64_t rows, int64_t cols, bool small)
 int use_winograd_s2(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
-    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
-    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
-    if (!(all(o.kernel_size(), 4) && all(o.stride(), 2) && all(o.dilation(), 1) && o.groups() == 1 && padding &&
-          all(*padding, 1) && winograd_s2_fits(x, o.in_channels(), o.out_channels())))
+    if (square_conv_padding(m) != 1 || (*o.kernel_size())[0] != 4 || (*o.stride())[0] != 2 ||
+        !winograd_s2_fits(x, o.in_channels(), o.out_channels()))
         return 0;
     const auto [ho, wo] = output_size(x, m, 1);
     return winograd_s2_tile(x.size(0), ho, wo, true);
@@ -501,7 +499,8 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (gemm_fits && o.out_channels() <= 4)
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
     const int64_t k = (*o.kernel_size())[0];
-    // Phase 1's outputs sit a row and a column behind phase 0's: h + 1 rows of tiles cover both.
+    // Phase 1's outputs sit a row and a column behind phase 0's: tiles over h + 1 output rows per
+    // phase cover both.
     if (const int tile = winograd_s2_ && gemm_fits && k == 4 && padding == 1 && output_padding == 0 &&
                                  winograd_s2_fits(x, o.in_channels(), o.out_channels())
                              ? winograd_s2_tile(x.size(0), x.size(2) + 1, x.size(3) + 1, false)

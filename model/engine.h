@@ -47,8 +47,8 @@ struct ForwardOptions {
     const std::atomic<bool>* cancel = nullptr;  // when it turns true, the forward stops at the next layer
     // fp32 on the CPU: wide 3x3 convolutions by Winograd F(4x4, 3x3), oneDNN's where it has a kernel
     // (AVX-512), winograd.h's elsewhere (within 1e-5 of the direct algorithm), and the U-Net's 4x4
-    // stride-2 layers over large maps by F(4x4, 2x2) (winograd_stride2.h); false: every
-    // convolution direct, as LibTorch runs them.
+    // stride-2 layers over large maps by F(4x4, 2x2) or F(2x2, 2x2) (winograd_stride2.h); false:
+    // every convolution direct, as LibTorch runs them.
     bool winograd = true;
     // With winograd: winograd.h's even where oneDNN has a kernel (for tests on AVX-512 machines).
     bool own_winograd = false;

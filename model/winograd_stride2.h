@@ -24,7 +24,8 @@ bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_chan
 // then out channel. Make it once.
 at::Tensor winograd_s2_transpose_weights(const at::Tensor& weight, int tile = 4);
 // Equals at::conv_transpose2d(x, weight, bias, stride 2, padding 1, output padding 0), given
-// u = winograd_s2_transpose_weights(weight, tile).
+// u = winograd_s2_transpose_weights(weight, tile) with the same tile (the out channels are read
+// from u's size; a bias, where given, must match them).
 at::Tensor winograd_s2_conv_transpose(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4);
 
 // A convolution's weight [K, C, 4, 4] (stride 2, padding 1) in the Winograd domain:

@@ -981,7 +981,8 @@ INSTANTIATE_TEST_SUITE_P(
                       WinogradCase{1, 32, 9, 14, 48, false, true},    // odd and uneven sizes: partial tiles
                       WinogradCase{3, 16, 5, 7, 16, true, true},      // a batch of partial tiles
                       WinogradCase{1, 16, 2, 3, 32, false, true},     // the least: one tile, mostly padding
-                      WinogradCase{1, 16, 1, 1, 16, true, false}));   // a single pixel
+                      WinogradCase{1, 16, 1, 1, 16, true, false},     // a single pixel
+                      WinogradCase{3, 64, 72, 72, 64, true, true}));  // several chunks (both schemes), across images, the last shorter
 
 // Winograd's products land in a buffer the caller keeps (onednn::conv2d's `into`).
 TEST(PackedConvolutionInto, WritesTheResultWhereAsked)
