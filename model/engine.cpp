@@ -375,33 +375,42 @@ bool small_map_enabled()
 // 12.4 (64), 1024 -> 256 from 8x8 10.3 vs 7.4 (36), 512 -> 512 into 8x8 8.5 vs 7.1 (16).
 constexpr int64_t kWinogradS2MinTiles = 64;
 
-int64_t winograd_s2_tiles(int64_t rows, int64_t cols, int tile)
+// F(4x4, 2x2) where the batch has enough of its tiles, else, for convolutions, F(2x2, 2x2) where it
+// has enough of those (4x the tiles over 36% of the weights), else 0 (direct). F(2x2, 2x2) in the
+// texture forward at 256, 256 -> 512 into 16x16 (64 tiles): 3.1 -> 2.6 ms; transposed 1024 -> 256
+// from 16x16 (81): 6.6 -> 6.5, not worth its weights.
+int winograd_s2_tile(const at::Tensor& x, bool transposed)
 {
-    return ((rows + tile - 1) / tile) * ((cols + tile - 1) / tile);
-}
-
-// F(4x4, 2x2) where the batch has enough of its tiles, else, for convolutions (`small`),
-// F(2x2, 2x2) where it has enough of those (4x the tiles over 36% of the weights), else 0
-// (direct); rows and cols: the outputs of a phase or of the convolution. F(2x2, 2x2) in the texture
-// forward at 256, 256 -> 512 into 16x16 (64 tiles): 3.1 -> 2.6 ms; transposed 1024 -> 256 from 16x16
-// (81): 6.6 -> 6.5, not worth its weights.
-int winograd_s2_tile(int64_t n, int64_t rows, int64_t cols, bool small)
-{
-    if (n * winograd_s2_tiles(rows, cols, 4) >= kWinogradS2MinTiles)
+    if (winograd_s2_tiles(x, transposed, 4) >= kWinogradS2MinTiles)
         return 4;
-    if (small && n * winograd_s2_tiles(rows, cols, 2) >= kWinogradS2MinTiles)
+    if (!transposed && winograd_s2_tiles(x, false, 2) >= kWinogradS2MinTiles)
         return 2;
     return 0;
 }
 
+// The tile winograd_stride2.h takes the layer with, or 0 where it stays direct.
 int use_winograd_s2(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 {
     const auto& o = m.options;
     if (square_conv_padding(m) != 1 || (*o.kernel_size())[0] != 4 || (*o.stride())[0] != 2 ||
         !winograd_s2_fits(x, o.in_channels(), o.out_channels()))
         return 0;
-    const auto [ho, wo] = output_size(x, m, 1);
-    return winograd_s2_tile(x.size(0), ho, wo, true);
+    return winograd_s2_tile(x, false);
+}
+
+int use_winograd_s2(const at::Tensor& x, const torch::nn::ConvTranspose2dImpl& m, int64_t padding, int64_t output_padding)
+{
+    const auto& o = m.options;
+    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+    if (!all(o.kernel_size(), 4) || !all(o.stride(), 2) || !all(o.dilation(), 1) || o.groups() != 1 || padding != 1 ||
+        output_padding != 0 || !winograd_s2_fits(x, o.in_channels(), o.out_channels()))
+        return 0;
+    return winograd_s2_tile(x, true);
+}
+
+int winograd_s2_tag(int tile)
+{
+    return tile == 4 ? kWinogradS2 : kWinogradS2Small;
 }
 
 } // namespace
@@ -427,8 +436,8 @@ at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m)
         return conv2d_by_taps(x, taps, k, b);
     }
     if (const int tile = winograd_s2_ ? use_winograd_s2(x, m) : 0) {
-        const at::Tensor u = cache_.get_one(tag(tile == 4 ? kWinogradS2 : kWinogradS2Small), {m.weight},
-                                            [&] { return winograd_s2_conv_weights(m.weight, tile); });
+        const at::Tensor u =
+            cache_.get_one(tag(winograd_s2_tag(tile)), {m.weight}, [&] { return winograd_s2_conv_weights(m.weight, tile); });
         return winograd_s2_conv(x, u, b, tile);
     }
     if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() &&
@@ -499,13 +508,8 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (gemm_fits && o.out_channels() <= 4)
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
     const int64_t k = (*o.kernel_size())[0];
-    // Phase 1's outputs sit a row and a column behind phase 0's: tiles over h + 1 output rows per
-    // phase cover both.
-    if (const int tile = winograd_s2_ && gemm_fits && k == 4 && padding == 1 && output_padding == 0 &&
-                                 winograd_s2_fits(x, o.in_channels(), o.out_channels())
-                             ? winograd_s2_tile(x.size(0), x.size(2) + 1, x.size(3) + 1, false)
-                             : 0) {
-        const at::Tensor u = cache_.get_one(tag(tile == 4 ? kWinogradS2 : kWinogradS2Small), {m.weight},
+    if (const int tile = winograd_s2_ ? use_winograd_s2(x, m, padding, output_padding) : 0) {
+        const at::Tensor u = cache_.get_one(tag(winograd_s2_tag(tile)), {m.weight},
                                             [&] { return winograd_s2_transpose_weights(m.weight, tile); });
         return winograd_s2_conv_transpose(x, u, cast(m.bias, kCast), tile);
     }

@@ -211,13 +211,27 @@ at::Tensor tile_rows(float* data, int64_t channels, int64_t tiles)
     return at::from_blob(data, {1, channels, tiles, 1}, {channels * tiles, 1, channels, channels}, at::kFloat);
 }
 
-void check(const at::Tensor& x, const at::Tensor& u, int64_t inner, const at::Tensor& bias, int64_t out_channels,
-           const char* what)
+// The out channels u was made for, after checking the call (u's rows: points x phases x K).
+int64_t checked_out_channels(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, const Scheme& sc,
+                             bool transposed, const char* what)
 {
-    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || u.dim() != 4 || u.size(1) != inner ||
-        u.scalar_type() != at::kFloat || !u.is_contiguous() || x.size(1) % kLanes != 0 || out_channels % kLanes != 0 ||
-        (bias.defined() && bias.numel() != out_channels))
+    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(1) % kLanes != 0 || u.dim() != 4 ||
+        u.size(1) != (transposed ? 1 : 4) * x.size(1) || u.scalar_type() != at::kFloat || !u.is_contiguous())
         throw Error(std::string(what) + ": unsupported input");
+    const int64_t rows_per_channel = sc.points * (transposed ? 4 : 1), k = u.size(0) / rows_per_channel;
+    if (u.size(0) != rows_per_channel * k)
+        throw Error(std::string(what) + ": the weight was made for another tile size");
+    if (k % kLanes != 0 || (bias.defined() && bias.numel() != k))
+        throw Error(std::string(what) + ": unsupported input");
+    return k;
+}
+
+// The tile grid over one image: the convolution's outputs, or (transposed) each phase's outputs,
+// phase 1's a row and a column behind phase 0's, so h + 1 rows and w + 1 columns of them.
+std::pair<int64_t, int64_t> tile_grid(int64_t h, int64_t w, bool transposed, int64_t m)
+{
+    const int64_t rows = transposed ? h + 1 : (h - 2) / 2 + 1, cols = transposed ? w + 1 : (w - 2) / 2 + 1;
+    return {(rows + m - 1) / m, (cols + m - 1) / m};
 }
 
 // The tiles in chunks, each transformed, multiplied and transformed back before the next: whole,
@@ -302,6 +316,14 @@ std::pair<at::Tensor, at::Tensor> result_and_bias(const at::Tensor& x, int64_t k
 
 } // namespace
 
+int64_t winograd_s2_tiles(const at::Tensor& x, bool transposed, int tile)
+{
+    if (!transposed && (x.size(2) < 2 || x.size(3) < 2))
+        return 0;
+    const auto [th, tw] = tile_grid(x.size(2), x.size(3), transposed, scheme(tile).tile);
+    return x.size(0) * th * tw;
+}
+
 bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_channels)
 {
     return x.dim() == 4 && x.is_cpu() && x.scalar_type() == at::kFloat && in_channels % kLanes == 0 &&
@@ -342,16 +364,14 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
 at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
 {
     const Scheme sc = scheme(tile);
-    const int64_t c = x_in.size(1), k = u.size(0) / (4 * sc.points), m = sc.tile, win = sc.window;
-    check(x_in, u, c, bias, k, "Winograd F(m x m, 2x2) transposed convolution");
-    if (u.size(0) != 4 * sc.points * k)
-        throw Error("Winograd F(m x m, 2x2) transposed convolution: the weight was made for another tile size");
+    const int64_t k = checked_out_channels(x_in, u, bias, sc, true, "Winograd F(m x m, 2x2) transposed convolution");
     RECORD_FUNCTION("bft::winograd_s2_conv_transpose", std::vector<c10::IValue>());
     const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
-    const int64_t n = x.size(0), h = x.size(2), w = x.size(3), ho = 2 * h, wo = 2 * w;
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ho = 2 * h, wo = 2 * w;
+    const int64_t m = sc.tile, win = sc.window;
     // Tile (ty, tx) reads input rows m ty - 1 .. m ty + m - 1: phase 0's output rows i = m ty + u and
-    // phase 1's i = m ty + u - 1, so ceil((h + 1) / m) tiles cover both.
-    const int64_t th = (h + m) / m, tw = (w + m) / m;
+    // phase 1's i = m ty + u - 1.
+    const auto [th, tw] = tile_grid(h, w, true, m);
     const auto [out, b] = result_and_bias(x, k, ho, wo, bias);
     const float* xp = x.data_ptr<float>();
     const float* bp = b.data_ptr<float>();
@@ -393,17 +413,14 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
 at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
 {
     const Scheme sc = scheme(tile);
-    const int64_t c = x_in.size(1), k = u.size(0) / sc.points, m = sc.tile, win = sc.window;
-    check(x_in, u, 4 * c, bias, k, "Winograd F(m x m, 2x2) convolution");
-    if (u.size(0) != sc.points * k)
-        throw Error("Winograd F(m x m, 2x2) convolution: the weight was made for another tile size");
+    const int64_t k = checked_out_channels(x_in, u, bias, sc, false, "Winograd F(m x m, 2x2) convolution");
     RECORD_FUNCTION("bft::winograd_s2_conv", std::vector<c10::IValue>());
     const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
-    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     if (h < 2 || w < 2)
         throw Error("Winograd F(m x m, 2x2) convolution: input smaller than the kernel");
-    const int64_t ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1;
-    const int64_t th = (ho + m - 1) / m, tw = (wo + m - 1) / m, inner = 4 * c;
+    const int64_t ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1, m = sc.tile, win = sc.window, inner = 4 * c;
+    const auto [th, tw] = tile_grid(h, w, false, m);
     const auto [out, b] = result_and_bias(x, k, ho, wo, bias);
     const float* xp = x.data_ptr<float>();
     const float* bp = b.data_ptr<float>();

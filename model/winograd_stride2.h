@@ -18,6 +18,9 @@ namespace bft {
 
 // Whether these kernels take the layer (float32 on the CPU, channels multiples of 16).
 bool winograd_s2_fits(const at::Tensor& x, int64_t in_channels, int64_t out_channels);
+// How many tiles of `tile` x `tile` outputs (4 or 2) a batch x makes: of the convolution's outputs,
+// or of each output phase of the transposed convolution's (the products' row count).
+int64_t winograd_s2_tiles(const at::Tensor& x, bool transposed, int tile);
 
 // A transposed convolution's weight [C, K, 4, 4] (padding 1) in the Winograd domain for tiles of
 // `tile` (4 or 2): [points x 4K, C, 1, 1], per point the columns of phase (0,0), (0,1), (1,0), (1,1)
