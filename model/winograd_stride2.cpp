@@ -237,7 +237,7 @@ std::pair<int64_t, int64_t> tile_grid(int64_t h, int64_t w, bool transposed, int
 // The tiles in chunks, each transformed, multiplied and transformed back before the next: whole,
 // the texture U-Net's transformed inputs and products at 256 x 256 took 15 MB and put its forward's
 // peak above PyTorch's. But each chunk streams the weights again (512 -> 128 from 32x32 in two
-// chunks: 2 x 2.7 ms of products, one: 3.2), so a chunk holds at least as much as the weights.
+// chunks: 2 x 2.7 ms of products, one: 3.9), so a chunk holds at least as much as the weights.
 // input(t, v) writes tile t's rows of `inner` values at v (point p at v + p inner); output(t, m)
 // reads its rows of `cols` products at m.
 constexpr int64_t kChunkBytes = 4 << 20;
