@@ -96,7 +96,10 @@ public:
     at::Tensor prepare(const at::Tensor& x, bool channels_last) const;
     at::Tensor output(const at::Tensor& y) const; // back to float32, NCHW
 
-    at::Tensor conv(const at::Tensor& x, torch::nn::Conv2dImpl& conv);
+    // input_slope != 1: the layer's input is leaky_relu(x, input_slope) (the U-Net encoder's), which
+    // Winograd's stride-2 kernels apply as they read; elsewhere a pass of its own, in place in
+    // inference (as the reference's inplace activation: x's owner must allow it).
+    at::Tensor conv(const at::Tensor& x, torch::nn::Conv2dImpl& conv, float input_slope = 1.0f);
     // conv() of an input that may be almost all zeros (keypoint maps): their contributions alone
     // where it is (kernels::sparse_input_conv), conv() where not.
     at::Tensor conv_sparse_input(const at::Tensor& x, torch::nn::Conv2dImpl& conv);
@@ -119,6 +122,10 @@ public:
     // ReLU(cat(skip, instance_norm(h))) along channels: a U-Net decoder level's input.
     at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
     at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+    // The U-Net's last level: tanh(conv_transpose(skip_concat(skip, h), conv)), padding 1. In CPU
+    // float32 inference into a few channels, one kernel (kernels::unet_output) without the
+    // concatenated map.
+    at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& conv);
     // Whether a ResNet trunk on x runs on padded maps (CPU inference in float32 NCHW): each block's
     // instance norms write the next convolution's reflection-padded input, the second one adding
     // the block's input in place (kernels::instance_norm_padded); no padding or sum passes.

@@ -13,6 +13,7 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <tuple>
@@ -498,6 +499,85 @@ at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h)
     else
         skip_concat_typed<float>(s, x, y);
     return y;
+}
+
+at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias)
+{
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    const auto fp32_cpu = [](const at::Tensor& t) { return t.scalar_type() == at::kFloat && t.is_cpu(); };
+    if (skip.dim() != 4 || h.dim() != 4 || skip.size(0) != h.size(0) || skip.size(2) != h.size(2) ||
+        skip.size(3) != h.size(3) || !fp32_cpu(skip) || !fp32_cpu(h))
+        throw Error("unet_output: float32 CPU maps of one size expected");
+    const int64_t N = h.size(0), Cs = skip.size(1), Ch = h.size(1), H = h.size(2), W = h.size(3), HW = H * W;
+    const int64_t C = Cs + Ch;
+    if (weight.dim() != 4 || !fp32_cpu(weight) || weight.size(0) != C || weight.size(2) != 4 || weight.size(3) != 4 ||
+        (bias.defined() && (!fp32_cpu(bias) || bias.numel() != weight.size(1))))
+        throw Error("unet_output: a 4 x 4 float32 weight with as many inputs as both maps' channels expected");
+    RECORD_FUNCTION("bft::unet_output", std::vector<c10::IValue>());
+    const int64_t O = weight.size(1), T = O * 16; // each pixel's 16 tap products per output channel
+    const at::Tensor s = skip.contiguous(cl), x = h.contiguous(cl), wm = weight.contiguous();
+    const float* sp = s.data_ptr<float>();
+    const float* hp = x.data_ptr<float>();
+    std::vector<float> mean(static_cast<size_t>(N * Ch)), inv(static_cast<size_t>(N * Ch));
+    for (int64_t n = 0; n < N; ++n)
+        image_statistics(hp + n * HW * Ch, HW, Ch, /*unbiased=*/false, mean.data() + n * Ch, inv.data() + n * Ch);
+    const std::vector<float> zeros(static_cast<size_t>(Cs), 0.0f), ones(static_cast<size_t>(Cs), 1.0f);
+
+    // Blocks of pixels: their concatenated rows (as skip_concat writes them) in the thread's buffer,
+    // in cache for the GEMM that follows, instead of a C-channel map written and read back.
+    constexpr int64_t kBlock = 256;
+    at::Tensor taps = at::empty({N * HW, T}, x.options().memory_format(at::MemoryFormat::Contiguous));
+    float* tp = taps.data_ptr<float>();
+    at::parallel_for(0, (N * HW + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
+        std::vector<float> rows(static_cast<size_t>(kBlock * C));
+        for (int64_t b = b0; b < b1; ++b) {
+            const int64_t first = b * kBlock, count = std::min(kBlock, N * HW - first);
+            for (int64_t p = first; p < first + count;) { // a block may cross images
+                const int64_t n = p / HW, run = std::min(first + count, (n + 1) * HW) - p;
+                float* dst = rows.data() + (p - first) * C;
+                normalize_rows(sp + p * Cs, dst, run, Cs, C, zeros.data(), ones.data(), nullptr, /*relu=*/true);
+                normalize_rows(hp + p * Ch, dst + Cs, run, Ch, C, mean.data() + n * Ch, inv.data() + n * Ch, nullptr,
+                               /*relu=*/true);
+                p += run;
+            }
+            onednn::gemm(false, false, count, T, C, rows.data(), C, wm.data_ptr<float>(), T, tp + first * T);
+        }
+    });
+
+    // Output (oy, ox) = bias + the taps (ky, kx) of the inputs (iy, ix) with oy = 2 iy - 1 + ky,
+    // ox = 2 ix - 1 + kx: two rows (even oy: ky 1 of row oy/2 and ky 3 of the row above; odd: ky 2
+    // and ky 0 of the row below), each with two columns likewise.
+    const int64_t Ho = 2 * H, Wo = 2 * W;
+    at::Tensor y = at::empty({N, O, Ho, Wo}, x.options().memory_format(at::MemoryFormat::Contiguous));
+    float* yp = y.data_ptr<float>();
+    const float* bp = bias.defined() ? bias.contiguous().data_ptr<float>() : nullptr;
+    at::parallel_for(0, N * Ho, 8, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t n = r / Ho, oy = r % Ho, m = oy / 2;
+            // (input row, ky) pairs; a row outside the map contributes nothing
+            const std::array<std::pair<int64_t, int64_t>, 2> pairs =
+                oy % 2 == 0 ? std::array<std::pair<int64_t, int64_t>, 2>{{{m, 1}, {m - 1, 3}}}
+                            : std::array<std::pair<int64_t, int64_t>, 2>{{{m, 2}, {m + 1, 0}}};
+            for (int64_t o = 0; o < O; ++o) {
+                float* out = yp + ((n * O + o) * Ho + oy) * Wo;
+                const float b = bp ? bp[o] : 0.0f;
+                for (int64_t i = 0; i < Wo; ++i)
+                    out[i] = b;
+                for (const auto& [iy, ky] : pairs) {
+                    if (iy < 0 || iy >= H)
+                        continue;
+                    const float* t = tp + (n * HW + iy * W) * T + o * 16 + ky * 4;
+                    out[0] += t[1];
+                    for (int64_t ix = 1; ix < W; ++ix)
+                        out[2 * ix] += t[ix * T + 1] + t[(ix - 1) * T + 3];
+                    for (int64_t ix = 0; ix + 1 < W; ++ix)
+                        out[2 * ix + 1] += t[ix * T + 2] + t[(ix + 1) * T + 0];
+                    out[Wo - 1] += t[(W - 1) * T + 2];
+                }
+            }
+        }
+    });
+    return y.tanh_();
 }
 
 namespace {

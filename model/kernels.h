@@ -59,6 +59,14 @@ void rows_to_planar(const void* rows, at::ScalarType t, int64_t first, int64_t p
 // the result channels-last.
 at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
 
+// The U-Net's last level, tanh(conv_transpose(ReLU(cat(skip, instance_norm(h))), weight, stride 2,
+// padding 1) + bias), without its C-channel input map: each block of pixels' concatenated rows in a
+// thread's buffer, their GEMM with weight as [C, O*16] (every tap's product, in cache), then each
+// output pixel sums its four taps. skip and h: float32 maps of one size, any layout; weight
+// [C, O, 4, 4] float32 (C = both maps' channels, O few: the image's), bias O values or undefined;
+// the result N x O x 2H x 2W NCHW float32.
+at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias);
+
 // A FiLM bottleneck pair (both 1x1 convolutions, nc -> 2*depth, ReLU, grouped 2*depth -> 2*nc) in
 // blocks of pixels whose hidden channels stay in cache: x N x C x H x W float32 channels-last, w1
 // [2D, C, 1, 1], c1 [2D], w2 [2C', D, 1, 1] (two groups), c2 [2C']; the result N x 2C' x H x W

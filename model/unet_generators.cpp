@@ -125,15 +125,16 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
     // prepare() again after the first conv: on LibTorch's path (CUDA) its layout is LibTorch's choice.
     at::Tensor x = ops.prepare(ops.conv(ops.prepare(input, kChannelsLast), *down_in_[0]), kChannelsLast);
     at::Tensor g = ops.prepare(ops.conv(ops.prepare(guide, kChannelsLast), *down_g_[0]), kChannelsLast);
-    // Inference rectifies in place, as the reference's inplace activations do: one feature map less
-    // alive at a time. That also rewrites the skips, but every skip then passes a ReLU in the
+    // Each down convolution's LeakyReLU is the conv's (Winograd's kernels apply it as they read).
+    // Elsewhere inference rectifies in place, as the reference's inplace activations do: one feature
+    // map less alive at a time. That also rewrites the skips, but every skip then passes a ReLU in the
     // decoder, and relu(leaky_relu(s)) == relu(s).
-    auto leaky = [&](at::Tensor& t) { return ops.fast() ? at::leaky_relu_(t, 0.2) : at::leaky_relu(t, 0.2); };
+    constexpr float kSlope = 0.2f;
     auto relu = [&](at::Tensor t) { return ops.fast() ? t.relu_() : at::relu(t); };
     std::vector<at::Tensor> skips{x};
     for (int level = 2; level <= n - 1; ++level) {
-        x = ops.conv(leaky(x), *down_in_[level - 1]);
-        g = ops.conv(leaky(g), *down_g_[level - 1]);
+        x = ops.conv(x, *down_in_[level - 1], kSlope);
+        g = ops.conv(g, *down_g_[level - 1], kSlope);
         transform(level, x, g, ops);
         skips.push_back(x);
         if (ops.cancelled())
@@ -143,13 +144,13 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
         return ops.conv_transpose(h, *up_[j], /*padding=*/1, /*output_padding=*/0);
     };
     // Each level: ReLU(cat(skip, norm(h))) into the next transposed convolution.
-    at::Tensor h = upconv(0, relu(ops.conv(leaky(x), *inner_)));
-    for (int j = 1; j < n; ++j) {
+    at::Tensor h = upconv(0, relu(ops.conv(x, *inner_, kSlope)));
+    for (int j = 1; j + 1 < n; ++j) {
         h = upconv(j, ops.skip_concat(skips[n - 1 - j], h));
         if (ops.cancelled())
             return {};
     }
-    return ops.output(at::tanh(h));
+    return ops.output(ops.unet_output(skips[0], h, *up_[static_cast<size_t>(n - 1)]));
 }
 
 std::vector<at::Tensor> UnetGeneratorBase::absorbed_biases() const

@@ -72,14 +72,20 @@ typedef float UnalignedVec __attribute__((vector_size(kLanes * sizeof(float)), a
     }
 
 // B^T d B for 16 channels: d[r * 5 + s] points at window pixel (r, s)'s 16 values (kZeros outside
-// the map); point p goes to v + p * point_stride.
-BFT_VECTOR_CLONES void input_tile4(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
+// the map), read as leaky_relu(value, slope) unless slope is 1; point p goes to v + p * point_stride.
+BFT_VECTOR_CLONES void input_tile4(const float* const* __restrict d, float* __restrict v, int64_t point_stride,
+                                   float slope)
 {
     constexpr int kWindow = 5;
     Vec t[kWindow][kWindow]; // [point row][window column]
     for (int s = 0; s < kWindow; ++s) {
-        Vec col[kWindow];
-#define BFT_D(r) BFT_LOAD(d[(r) * kWindow + s])
+        Vec in[kWindow], col[kWindow];
+        for (int r = 0; r < kWindow; ++r) {
+            in[r] = BFT_LOAD(d[r * kWindow + s]);
+            if (slope != 1.0f) // the layer's leaky_relu; the select keeps NaN, as LibTorch's does
+                in[r] = in[r] > 0 ? in[r] : in[r] * slope;
+        }
+#define BFT_D(r) in[r]
         BFT_WINOGRAD2_BT(BFT_D, col)
 #undef BFT_D
         for (int a = 0; a < kWindow; ++a)
@@ -121,12 +127,18 @@ BFT_VECTOR_CLONES void output_tile4(const float* __restrict m, int64_t point_str
 }
 
 // The same for F(2x2, 2x2): 3x3 windows, 2x2 outputs.
-BFT_VECTOR_CLONES void input_tile2(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
+BFT_VECTOR_CLONES void input_tile2(const float* const* __restrict d, float* __restrict v, int64_t point_stride,
+                                   float slope)
 {
     Vec t[3][3];
     for (int s = 0; s < 3; ++s) {
-        Vec col[3];
-#define BFT_D(r) BFT_LOAD(d[(r) * 3 + s])
+        Vec in[3], col[3];
+        for (int r = 0; r < 3; ++r) {
+            in[r] = BFT_LOAD(d[r * 3 + s]);
+            if (slope != 1.0f) // the layer's leaky_relu; the select keeps NaN, as LibTorch's does
+                in[r] = in[r] > 0 ? in[r] : in[r] * slope;
+        }
+#define BFT_D(r) in[r]
         BFT_WINOGRAD2_BT3(BFT_D, col)
 #undef BFT_D
         for (int a = 0; a < 3; ++a)
@@ -168,7 +180,7 @@ BFT_VECTOR_CLONES void output_tile2(const float* __restrict m, int64_t point_str
 // One tile size's geometry and transforms.
 struct Scheme {
     int tile, window, points;
-    void (*input)(const float* const*, float*, int64_t);
+    void (*input)(const float* const*, float*, int64_t, float);
     void (*output)(const float*, int64_t, const float*, float*);
     const double* g; // window x 2
 };
@@ -381,7 +393,7 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
         std::array<const float*, kMaxPoints> d;
         for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
             window(xp + img * h * w * c + c0, h, w, c, m * ty - 1, m * tx - 1, 1, win, d.data());
-            sc.input(d.data(), v + c0, c);
+            sc.input(d.data(), v + c0, c, 1.0f);
         }
     };
     auto output = [&](int64_t t, const float* mr) {
@@ -410,7 +422,8 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
     return out;
 }
 
-at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
+at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile,
+                            float input_slope)
 {
     const Scheme sc = scheme(tile);
     const int64_t k = checked_out_channels(x_in, u, bias, sc, false, "Winograd F(m x m, 2x2) convolution");
@@ -434,7 +447,7 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
             for (int64_t q = 0; q < 2; ++q)
                 for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
                     window(xp + img * h * w * c + c0, h, w, c, 2 * m * ty - 1 + p, 2 * m * tx - 1 + q, 2, win, d.data());
-                    sc.input(d.data(), v + (p * 2 + q) * c + c0, inner);
+                    sc.input(d.data(), v + (p * 2 + q) * c + c0, inner, input_slope);
                 }
     };
     auto output = [&](int64_t t, const float* mr) {

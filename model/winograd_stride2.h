@@ -34,7 +34,10 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x, const at::Tensor& u, 
 // A convolution's weight [K, C, 4, 4] (stride 2, padding 1) in the Winograd domain:
 // [points x K, 4C, 1, 1], per row parity, column parity, then in channel.
 at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile = 4);
-// Equals at::conv2d(x, weight, bias, stride 2, padding 1), given u = winograd_s2_conv_weights(weight, tile).
-at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4);
+// Equals at::conv2d(leaky_relu(x, input_slope), weight, bias, stride 2, padding 1), given
+// u = winograd_s2_conv_weights(weight, tile); the activation (input_slope 1: none) applied as the
+// input is read, x unchanged: no pass over memory of its own (the U-Net encoder's LeakyReLU).
+at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4,
+                            float input_slope = 1.0f);
 
 } // namespace bft

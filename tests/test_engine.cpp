@@ -390,6 +390,54 @@ INSTANTIATE_TEST_SUITE_P(
                       KernelCase{at::kFloat, true, 1, 3, 130, 1}, KernelCase{at::kBFloat16, false, 1, 16, 33, 40},
                       KernelCase{at::kBFloat16, true, 2, 16, 33, 40}));
 
+// The U-Net's last level in one kernel against its definition in float64: tanh(conv_transpose(
+// ReLU(cat(skip, instance_norm(h))))) with stride 2, padding 1. Shapes: odd sizes, one pixel, a batch
+// whose pixel blocks (256) cross images, NCHW and channels-last inputs, with and without a bias.
+struct UnetOutputCase {
+    int64_t n, skip_c, h_c, h, w, out_c;
+    bool channels_last, bias;
+};
+
+class UnetOutput : public ::testing::TestWithParam<UnetOutputCase> {};
+
+TEST_P(UnetOutput, MatchesTheLayersItReplaces)
+{
+    const auto k = GetParam();
+    at::manual_seed(11);
+    const auto fmt = k.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    const at::Tensor skip = at::randn({k.n, k.skip_c, k.h, k.w}).contiguous(fmt);
+    const at::Tensor h = (at::randn({k.n, k.h_c, k.h, k.w}) * 2 - 1).contiguous(fmt);
+    const at::Tensor w = at::randn({k.skip_c + k.h_c, k.out_c, 4, 4}) * 0.1;
+    const at::Tensor b = k.bias ? at::randn({k.out_c}) * 0.1 : at::Tensor();
+    const at::Tensor hd = h.to(at::kDouble);
+    const at::Tensor mean = hd.mean({2, 3}, true);
+    const at::Tensor var = (hd - mean).pow(2).mean({2, 3}, true);
+    const at::Tensor in = at::relu(at::cat({skip.to(at::kDouble), (hd - mean) / at::sqrt(var + 1e-5)}, 1));
+    const at::Tensor ref =
+        at::tanh(at::conv_transpose2d(in, w.to(at::kDouble), k.bias ? b.to(at::kDouble) : at::Tensor(), 2, 1));
+    const at::Tensor ours = kernels::unet_output(skip, h, w, b);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    EXPECT_TRUE(ours.is_contiguous());
+    EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 2e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, UnetOutput,
+                         ::testing::Values(UnetOutputCase{1, 5, 3, 7, 9, 3, false, true},
+                                           UnetOutputCase{1, 5, 3, 7, 9, 3, true, false},
+                                           UnetOutputCase{2, 64, 64, 13, 11, 3, true, true},
+                                           UnetOutputCase{3, 2, 1, 1, 1, 1, false, true},
+                                           UnetOutputCase{1, 16, 16, 40, 33, 4, true, true}));
+
+TEST(UnetOutputChecks, RefuseWhatItCannotRun)
+{
+    const at::Tensor skip = at::randn({1, 4, 6, 6}), h = at::randn({1, 4, 6, 6});
+    EXPECT_THROW(kernels::unet_output(skip, h.narrow(2, 0, 5), at::randn({8, 3, 4, 4}), {}), Error); // two sizes
+    EXPECT_THROW(kernels::unet_output(skip, h, at::randn({7, 3, 4, 4}), {}), Error); // inputs != channels
+    EXPECT_THROW(kernels::unet_output(skip, h, at::randn({8, 3, 3, 3}), {}), Error); // not 4 x 4
+    EXPECT_THROW(kernels::unet_output(skip, h, at::randn({8, 3, 4, 4}), at::randn({2})), Error); // bias
+    EXPECT_THROW(kernels::unet_output(skip.to(at::kDouble), h, at::randn({8, 3, 4, 4}), {}), Error);
+}
+
 // Features far from zero (a mean of 1000, unit spread, one pixel 50 away): statistics summed in one
 // pass as sums of squares would lose the variance to rounding (about 6% here); the kernels' block
 // moments, merged in fp64, match a double-precision reference on the same fp32 values.
@@ -965,12 +1013,19 @@ TEST_P(WinogradStride2, ConvolutionMatchesConv2d)
             EXPECT_THROW(winograd_s2_conv(x, u, b, tile), Error);
             continue;
         }
-        const at::Tensor ours = winograd_s2_conv(x, u, b, tile);
-        const at::Tensor ref = at::conv2d(x.contiguous().to(at::kDouble), w.to(at::kDouble),
-                                          b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
-        ASSERT_EQ(ours.sizes(), ref.sizes());
-        const double scale = ref.abs().max().item<double>();
-        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+        // Without an activation, and with the U-Net encoder's leaky ReLU applied as it reads (x
+        // itself unchanged).
+        for (const float slope : {1.0f, 0.2f}) {
+            SCOPED_TRACE(slope);
+            const at::Tensor before = x.clone();
+            const at::Tensor ours = winograd_s2_conv(x, u, b, tile, slope);
+            EXPECT_TRUE(at::equal(x, before));
+            const at::Tensor ref = at::conv2d(at::leaky_relu(x.contiguous().to(at::kDouble), slope), w.to(at::kDouble),
+                                              b.defined() ? b.to(at::kDouble) : at::Tensor(), 2, 1);
+            ASSERT_EQ(ours.sizes(), ref.sizes());
+            const double scale = ref.abs().max().item<double>();
+            EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+        }
     }
 }
 
