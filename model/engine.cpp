@@ -375,15 +375,15 @@ bool small_map_enabled()
 // 12.4 (64), 1024 -> 256 from 8x8 10.3 vs 7.4 (36), 512 -> 512 into 8x8 8.5 vs 7.1 (16).
 constexpr int64_t kWinogradS2MinTiles = 64;
 
-// F(4x4, 2x2) where the batch has enough of its tiles, else, for convolutions, F(2x2, 2x2) where it
-// has enough of those (4x the tiles over 36% of the weights), else 0 (direct). F(2x2, 2x2) in the
-// texture forward at 256, 256 -> 512 into 16x16 (64 tiles): 3.1 -> 2.6 ms; transposed 1024 -> 256
-// from 16x16 (81): 6.6 -> 6.5, not worth its weights.
+// F(4x4, 2x2) where the batch has enough of its tiles, else F(2x2, 2x2) where it has enough of
+// those (4x the tiles over 36% of the weights), else 0 (direct). F(2x2, 2x2) in the texture forward
+// at 256, 256 -> 512 into 16x16 (64 tiles): 3.1 -> 2.6 ms; transposed 1024 -> 256 from 16x16 phase
+// by phase (64 tiles a phase): 6.2 -> 5.3 (in shared windows, 81 tiles, 6.0).
 int winograd_s2_tile(const at::Tensor& x, bool transposed)
 {
     if (winograd_s2_tiles(x, transposed, 4) >= kWinogradS2MinTiles)
         return 4;
-    if (!transposed && winograd_s2_tiles(x, false, 2) >= kWinogradS2MinTiles)
+    if (winograd_s2_tiles(x, transposed, 2) >= kWinogradS2MinTiles)
         return 2;
     return 0;
 }
@@ -415,17 +415,18 @@ int winograd_s2_tag(int tile)
 
 } // namespace
 
-at::Tensor Ops::conv(const at::Tensor& x, torch::nn::Conv2dImpl& m, float input_slope)
+at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float input_slope)
 {
+    const int s2_tile = winograd_s2_ ? use_winograd_s2(x_in, m) : 0;
+    at::Tensor x = x_in;
+    if (input_slope != 1.0f && s2_tile == 0) {
+        // The activation as a pass of its own (Winograd's input transform applies it as it reads:
+        // a texture forward at 256 had 0.7 ms of these passes).
+        x = fast_ ? at::leaky_relu_(x, input_slope) : at::leaky_relu(x, input_slope);
+        input_slope = 1.0f;
+    }
     BFT_LAYER("conv");
     const auto& o = m.options;
-    const int s2_tile = winograd_s2_ ? use_winograd_s2(x, m) : 0;
-    if (input_slope != 1.0f && s2_tile == 0) {
-        // The activation as a pass of its own (in Winograd's input transform it costs nothing: a
-        // texture forward at 256 had 0.7 ms of these passes).
-        at::Tensor t = x;
-        return conv(fast_ ? at::leaky_relu_(t, input_slope) : at::leaky_relu(x, input_slope), m);
-    }
     at::Tensor w = m.weight, b = m.bias;
     if (fast_) {
         w = cast(w, kCast);
@@ -707,6 +708,23 @@ at::Tensor Ops::skip_concat(const at::Tensor& skip, const at::Tensor& h)
     // In inference the ReLU rewrites the concatenation, which is no one else's.
     const at::Tensor both = at::cat({skip, instance_norm(h, false)}, 1);
     return fast_ ? both.relu_() : at::relu(both);
+}
+
+at::Tensor Ops::skip_conv_transpose(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& m)
+{
+    // (Winograd's input transform reads 16 channels at a time, from one map or the other.)
+    if (winograd_s2_ && skip.scalar_type() == at::kFloat && h.scalar_type() == at::kFloat && skip.size(1) % 16 == 0 &&
+        h.size(1) % 16 == 0) {
+        // h has the concatenation's batch and size, all the routing reads of it
+        if (const int tile = use_winograd_s2(h, m, /*padding=*/1, /*output_padding=*/0)) {
+            const at::Tensor& x = h; // what BFT_LAYER syncs on, on a GPU
+            BFT_LAYER("conv_transpose");
+            const at::Tensor u = cache_.get_one(tag(winograd_s2_tag(tile)), {m.weight},
+                                                [&] { return winograd_s2_transpose_weights(m.weight, tile); });
+            return winograd_s2_skip_conv_transpose(skip, h, u, cast(m.bias, kCast), tile);
+        }
+    }
+    return conv_transpose(skip_concat(skip, h), m, /*padding=*/1, /*output_padding=*/0);
 }
 
 at::Tensor Ops::unet_output(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& m)

@@ -122,6 +122,9 @@ public:
     // ReLU(cat(skip, instance_norm(h))) along channels: a U-Net decoder level's input.
     at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
     at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+    // conv_transpose(skip_concat(skip, h), conv) with padding 1: a U-Net decoder level. Where
+    // Winograd's kernels take the layer, without the concatenated map (its input transform reads both).
+    at::Tensor skip_conv_transpose(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& conv);
     // The U-Net's last level: tanh(conv_transpose(skip_concat(skip, h), conv)), padding 1. In CPU
     // float32 inference into a few channels, one kernel (kernels::unet_output) without the
     // concatenated map.

@@ -140,13 +140,10 @@ at::Tensor UnetGeneratorBase::run(const at::Tensor& input, const at::Tensor& gui
         if (ops.cancelled())
             return {};
     }
-    auto upconv = [&](int j, const at::Tensor& h) {
-        return ops.conv_transpose(h, *up_[j], /*padding=*/1, /*output_padding=*/0);
-    };
     // Each level: ReLU(cat(skip, norm(h))) into the next transposed convolution.
-    at::Tensor h = upconv(0, relu(ops.conv(x, *inner_, kSlope)));
+    at::Tensor h = ops.conv_transpose(relu(ops.conv(x, *inner_, kSlope)), *up_[0], /*padding=*/1, /*output_padding=*/0);
     for (int j = 1; j + 1 < n; ++j) {
-        h = upconv(j, ops.skip_concat(skips[n - 1 - j], h));
+        h = ops.skip_conv_transpose(skips[n - 1 - j], h, *up_[static_cast<size_t>(j)]);
         if (ops.cancelled())
             return {};
     }

@@ -1,6 +1,7 @@
 #include "winograd_stride2.h"
 
 #include "errors.h"
+#include "kernels.h"
 #include "onednn.h"
 #include "vectorize.h"
 
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -71,19 +73,49 @@ typedef float UnalignedVec __attribute__((vector_size(kLanes * sizeof(float)), a
         r[1] = m(1) + m(2);                                                                              \
     }
 
-// B^T d B for 16 channels: d[r * 5 + s] points at window pixel (r, s)'s 16 values (kZeros outside
-// the map), read as leaky_relu(value, slope) unless slope is 1; point p goes to v + p * point_stride.
+// How the input transform reads a window's 16 channels: normalised first where mean is given
+// ((value - mean) * inv, per channel), then leaky_relu(value, slope) unless slope is 1; slope 0 is a
+// ReLU that makes NaN 0 (as kernels::skip_concat's), any other keeps it (as LibTorch's leaky_relu).
+struct Activation {
+    float slope = 1.0f;
+    const float* mean = nullptr;
+    const float* inv = nullptr;
+};
+
+// What a window reads outside the map where its values pass a normalisation and a ReLU: whatever
+// they are normalised to, the ReLU makes them 0 (zeros would become -mean * inv, not 0).
+alignas(64) const float kNegInf[kLanes] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                                           -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                                           -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+
+// A window value as the layer's input (see Activation).
+#define BFT_ACTIVATE(x)                                                                                  \
+    {                                                                                                    \
+        if (act.mean)                                                                                    \
+            x = (x - mean) * inv;                                                                        \
+        if (act.slope == 0.0f)                                                                           \
+            x = x > 0 ? x : zero;                                                                        \
+        else if (act.slope != 1.0f)                                                                      \
+            x = x > 0 ? x : x * act.slope;                                                               \
+    }
+#define BFT_ACTIVATION_SETUP                                                                             \
+    const Vec zero = {};                                                                                 \
+    const Vec mean = act.mean ? BFT_LOAD(act.mean) : zero;                                               \
+    const Vec inv = act.mean ? BFT_LOAD(act.inv) : zero;
+
+// B^T d B for 16 channels: d[r * 5 + s] points at window pixel (r, s)'s 16 values (kZeros or
+// kNegInf outside the map), read through act; point p goes to v + p * point_stride.
 BFT_VECTOR_CLONES void input_tile4(const float* const* __restrict d, float* __restrict v, int64_t point_stride,
-                                   float slope)
+                                   const Activation& act)
 {
+    BFT_ACTIVATION_SETUP
     constexpr int kWindow = 5;
     Vec t[kWindow][kWindow]; // [point row][window column]
     for (int s = 0; s < kWindow; ++s) {
         Vec in[kWindow], col[kWindow];
         for (int r = 0; r < kWindow; ++r) {
             in[r] = BFT_LOAD(d[r * kWindow + s]);
-            if (slope != 1.0f) // the layer's leaky_relu; the select keeps NaN, as LibTorch's does
-                in[r] = in[r] > 0 ? in[r] : in[r] * slope;
+            BFT_ACTIVATE(in[r])
         }
 #define BFT_D(r) in[r]
         BFT_WINOGRAD2_BT(BFT_D, col)
@@ -128,15 +160,15 @@ BFT_VECTOR_CLONES void output_tile4(const float* __restrict m, int64_t point_str
 
 // The same for F(2x2, 2x2): 3x3 windows, 2x2 outputs.
 BFT_VECTOR_CLONES void input_tile2(const float* const* __restrict d, float* __restrict v, int64_t point_stride,
-                                   float slope)
+                                   const Activation& act)
 {
+    BFT_ACTIVATION_SETUP
     Vec t[3][3];
     for (int s = 0; s < 3; ++s) {
         Vec in[3], col[3];
         for (int r = 0; r < 3; ++r) {
             in[r] = BFT_LOAD(d[r * 3 + s]);
-            if (slope != 1.0f) // the layer's leaky_relu; the select keeps NaN, as LibTorch's does
-                in[r] = in[r] > 0 ? in[r] : in[r] * slope;
+            BFT_ACTIVATE(in[r])
         }
 #define BFT_D(r) in[r]
         BFT_WINOGRAD2_BT3(BFT_D, col)
@@ -180,7 +212,7 @@ BFT_VECTOR_CLONES void output_tile2(const float* __restrict m, int64_t point_str
 // One tile size's geometry and transforms.
 struct Scheme {
     int tile, window, points;
-    void (*input)(const float* const*, float*, int64_t, float);
+    void (*input)(const float* const*, float*, int64_t, const Activation&);
     void (*output)(const float*, int64_t, const float*, float*);
     const double* g; // window x 2
 };
@@ -238,11 +270,28 @@ int64_t checked_out_channels(const at::Tensor& x, const at::Tensor& u, const at:
     return k;
 }
 
-// The tile grid over one image: the convolution's outputs, or (transposed) each phase's outputs,
-// phase 1's a row and a column behind phase 0's, so h + 1 rows and w + 1 columns of them.
+// Whether a transposed convolution of an h x w map runs phase by phase (see conv_transpose_of):
+// where that makes at most 85% of the shared windows' tiles. The Xeon, 2 threads, ms, shared /
+// per phase / direct: 1024 -> 256 from 16x16, F(2x2, 2x2) (81 / 64 tiles) 6.0 / 5.3 / 6.2; 512 ->
+// 128 from 32x32, F(4x4, 2x2) (81 / 64) 4.7 / 4.45 / 6.0; 256 -> 64 from 64x64 (289 / 256: 89%)
+// 4.3 / 4.75 / 5.8: fewer tiles pay, narrower products (K columns against 4K) cost.
+bool phase_by_phase(int64_t h, int64_t w, int64_t m)
+{
+    const int64_t shared = ((h + m) / m) * ((w + m) / m), own = ((h + m - 1) / m) * ((w + m - 1) / m);
+    return own * 20 <= shared * 17;
+}
+
+// The tile grid over one image: the convolution's outputs, or (transposed) each phase's outputs:
+// phase by phase h x w of them, else phase 1's a row and a column behind phase 0's in shared
+// windows, so h + 1 rows and w + 1 columns.
 std::pair<int64_t, int64_t> tile_grid(int64_t h, int64_t w, bool transposed, int64_t m)
 {
-    const int64_t rows = transposed ? h + 1 : (h - 2) / 2 + 1, cols = transposed ? w + 1 : (w - 2) / 2 + 1;
+    int64_t rows = (h - 2) / 2 + 1, cols = (w - 2) / 2 + 1;
+    if (transposed) {
+        const bool own = phase_by_phase(h, w, m);
+        rows = own ? h : h + 1;
+        cols = own ? w : w + 1;
+    }
     return {(rows + m - 1) / m, (cols + m - 1) / m};
 }
 
@@ -299,14 +348,14 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
 }
 
 // Points d at a window's pixels, (row0 + step r, col0 + step s) for r, s < win, of the image x
-// (h x w, c channels, channels-last) offset to its first channel; kZeros outside the map.
+// (h x w, c channels, channels-last) offset to its first channel; `outside` outside the map.
 void window(const float* x, int64_t h, int64_t w, int64_t c, int64_t row0, int64_t col0, int64_t step, int win,
-            const float** d)
+            const float** d, const float* outside = kZeros)
 {
     for (int r = 0; r < win; ++r)
         for (int s = 0; s < win; ++s) {
             const int64_t row = row0 + step * r, col = col0 + step * s;
-            d[r * win + s] = row >= 0 && row < h && col >= 0 && col < w ? x + (row * w + col) * c : kZeros;
+            d[r * win + s] = row >= 0 && row < h && col >= 0 && col < w ? x + (row * w + col) * c : outside;
         }
 }
 
@@ -373,29 +422,66 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
     return u.permute({4, 0, 1, 2, 3}).reshape({sc.points * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
 }
 
-at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
+namespace {
+// One run of the transposed convolution's input channels: a channels-last float32 map's (image 0,
+// channel 0 at data), read through act (mean and inv: image 0's channels, image n's `channels`
+// further on), pixels outside the map as `outside`.
+struct Source {
+    const float* data;
+    int64_t channels;
+    Activation act;
+    const float* outside;
+};
+
+// The transposed convolution of the channels of `sources` one after another (an N x H x W batch).
+// Shared windows (per_phase false): with phase 1's tiles a pixel behind phase 0's, the four phases
+// read one window per tile, transformed once, and each point's product makes all four phases'
+// outputs (groups of 4K columns). Per phase: each phase's tiles exactly over its own h x w outputs,
+// their windows a pixel apart, four input transforms a tile and a product group per point and
+// phase (K columns): fewer tiles where a map is small ((h + 1)^2 against h^2 outputs a phase),
+// narrower products. The same weights serve both (point-major, then phase).
+at::Tensor conv_transpose_of(const std::vector<Source>& sources, const at::Tensor& like, int64_t n, int64_t h,
+                             int64_t w, const at::Tensor& u, const at::Tensor& bias, const Scheme& sc, int64_t k)
 {
-    const Scheme sc = scheme(tile);
-    const int64_t k = checked_out_channels(x_in, u, bias, sc, true, "Winograd F(m x m, 2x2) transposed convolution");
-    RECORD_FUNCTION("bft::winograd_s2_conv_transpose", std::vector<c10::IValue>());
-    const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
-    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ho = 2 * h, wo = 2 * w;
-    const int64_t m = sc.tile, win = sc.window;
-    // Tile (ty, tx) reads input rows m ty - 1 .. m ty + m - 1: phase 0's output rows i = m ty + u and
-    // phase 1's i = m ty + u - 1.
+    const bool per_phase = phase_by_phase(h, w, sc.tile);
+    int64_t c = 0;
+    for (const Source& src : sources)
+        c += src.channels;
+    const int64_t ho = 2 * h, wo = 2 * w, m = sc.tile, win = sc.window;
+    // Shared: tile (ty, tx) reads input rows m ty - 1 .. m ty + m - 1: phase 0's output rows
+    // i = m ty + u and phase 1's i = m ty + u - 1. Per phase: phase a's tile reads from row
+    // m ty - 1 + a, for its rows i = m ty + u.
     const auto [th, tw] = tile_grid(h, w, true, m);
-    const auto [out, b] = result_and_bias(x, k, ho, wo, bias);
-    const float* xp = x.data_ptr<float>();
+    const auto [out, b] = result_and_bias(like, k, ho, wo, bias);
     const float* bp = b.data_ptr<float>();
     float* op = out.data_ptr<float>();
-    auto input = [&](int64_t t, float* v) {
-        const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
+    // One window's channels, from its first row and column, to v (point p at v + p * point_stride).
+    auto transform = [&](int64_t img, int64_t row0, int64_t col0, float* v, int64_t point_stride) {
         std::array<const float*, kMaxPoints> d;
-        for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
-            window(xp + img * h * w * c + c0, h, w, c, m * ty - 1, m * tx - 1, 1, win, d.data());
-            sc.input(d.data(), v + c0, c, 1.0f);
+        int64_t first = 0;
+        for (const Source& src : sources) {
+            const int64_t cs = src.channels;
+            for (int64_t c0 = 0; c0 < cs; c0 += kLanes) {
+                window(src.data + img * h * w * cs + c0, h, w, cs, row0, col0, 1, win, d.data(), src.outside);
+                Activation act = src.act;
+                if (act.mean) {
+                    act.mean += img * cs + c0;
+                    act.inv += img * cs + c0;
+                }
+                sc.input(d.data(), v + first + c0, point_stride, act);
+            }
+            first += cs;
         }
     };
+    auto input = [&](int64_t t, float* v) {
+        const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
+        if (!per_phase)
+            return transform(img, m * ty - 1, m * tx - 1, v, c);
+        for (int64_t phase = 0; phase < 4; ++phase) // point p, phase q at (4 p + q) c
+            transform(img, m * ty - 1 + phase / 2, m * tx - 1 + phase % 2, v + phase * c, 4 * c);
+    };
+    // Phase 1's rows and columns lie one behind phase 0's in shared tiles.
+    const int64_t behind = per_phase ? 0 : 1;
     auto output = [&](int64_t t, const float* mr) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         alignas(64) float y[16 * kLanes];
@@ -404,11 +490,11 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
             for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
                 sc.output(mr + phase * k + k0, 4 * k, bp + k0, y);
                 for (int64_t uu = 0; uu < m; ++uu) {
-                    const int64_t i = m * ty + uu - a;
+                    const int64_t i = m * ty + uu - a * behind;
                     if (i < 0 || i >= h)
                         continue;
                     for (int64_t ww = 0; ww < m; ++ww) {
-                        const int64_t j = m * tx + ww - bb;
+                        const int64_t j = m * tx + ww - bb * behind;
                         if (j < 0 || j >= w)
                             continue;
                         float* dst = op + ((img * ho + 2 * i + a) * wo + 2 * j + bb) * k + k0;
@@ -418,8 +504,45 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
             }
         }
     };
-    in_chunks(n * th * tw, c, 4 * k, sc.points, u, input, output);
+    if (per_phase)
+        in_chunks(n * th * tw, c, k, 4 * sc.points, u, input, output);
+    else
+        in_chunks(n * th * tw, c, 4 * k, sc.points, u, input, output);
     return out;
+}
+} // namespace
+
+at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile)
+{
+    const Scheme sc = scheme(tile);
+    const int64_t k = checked_out_channels(x_in, u, bias, sc, true, "Winograd F(m x m, 2x2) transposed convolution");
+    RECORD_FUNCTION("bft::winograd_s2_conv_transpose", std::vector<c10::IValue>());
+    const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
+    return conv_transpose_of({Source{x.data_ptr<float>(), x.size(1), Activation{}, kZeros}}, x, x.size(0), x.size(2),
+                             x.size(3), u, bias, sc, k);
+}
+
+at::Tensor winograd_s2_skip_conv_transpose(const at::Tensor& skip_in, const at::Tensor& h_in, const at::Tensor& u,
+                                           const at::Tensor& bias, int tile)
+{
+    const Scheme sc = scheme(tile);
+    const char* what = "Winograd F(m x m, 2x2) transposed convolution of a skip concatenation";
+    if (skip_in.dim() != 4 || h_in.dim() != 4 || skip_in.size(0) != h_in.size(0) || skip_in.size(2) != h_in.size(2) ||
+        skip_in.size(3) != h_in.size(3) || skip_in.scalar_type() != at::kFloat || !skip_in.is_cpu() ||
+        skip_in.size(1) % kLanes != 0 || h_in.size(1) % kLanes != 0)
+        throw Error(std::string(what) + ": unsupported input");
+    // The other checks are those of the whole input (h's type and device, both maps' channels): on
+    // a stand-in of its shape, no data.
+    const at::Tensor both = at::empty({0, skip_in.size(1) + h_in.size(1), 0, 0}, h_in.options());
+    const int64_t k = checked_out_channels(both, u, bias, sc, true, what);
+    RECORD_FUNCTION("bft::winograd_s2_skip_conv_transpose", std::vector<c10::IValue>());
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    const at::Tensor skip = skip_in.contiguous(cl), h = h_in.contiguous(cl);
+    const kernels::Statistics stats = kernels::channel_statistics(h, /*unbiased=*/false);
+    const Activation relu{0.0f, nullptr, nullptr}, norm_relu{0.0f, stats.mean.data(), stats.inv.data()};
+    return conv_transpose_of({Source{skip.data_ptr<float>(), skip.size(1), relu, kNegInf},
+                              Source{h.data_ptr<float>(), h.size(1), norm_relu, kNegInf}},
+                             h, h.size(0), h.size(2), h.size(3), u, bias, sc, k);
 }
 
 at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile,
@@ -438,6 +561,8 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
     const float* xp = x.data_ptr<float>();
     const float* bp = b.data_ptr<float>();
     float* op = out.data_ptr<float>();
+    Activation act;
+    act.slope = input_slope;
     // Output o reads input rows 2o - 1 .. 2o + 2: window row r of tile ty, parity p, is input row
     // 2 (m ty + r) - 1 + p.
     auto input = [&](int64_t t, float* v) {
@@ -447,7 +572,7 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
             for (int64_t q = 0; q < 2; ++q)
                 for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
                     window(xp + img * h * w * c + c0, h, w, c, 2 * m * ty - 1 + p, 2 * m * tx - 1 + q, 2, win, d.data());
-                    sc.input(d.data(), v + (p * 2 + q) * c + c0, inner, input_slope);
+                    sc.input(d.data(), v + (p * 2 + q) * c + c0, inner, act);
                 }
     };
     auto output = [&](int64_t t, const float* mr) {

@@ -1066,6 +1066,48 @@ TEST(PackedConvolutionInto, WritesTheResultWhereAsked)
                  Error);
 }
 
+// A decoder level without the concatenated map: the input transform rectifies the skip and
+// normalises and rectifies h itself. h's mean far from 0: pixels outside the map must stay 0 after
+// the normalisation (as zeros they would become -mean / std).
+struct SkipCase {
+    int64_t n, skip_c, h_c, h, w, k;
+};
+
+class WinogradSkipConcat : public ::testing::TestWithParam<SkipCase> {};
+
+TEST_P(WinogradSkipConcat, MatchesTheConcatenationsTransposedConvolution)
+{
+    const auto k = GetParam();
+    if (!onednn::available())
+        GTEST_SKIP() << "built without oneDNN's API: no F(m x m, 2x2)";
+    at::manual_seed(21);
+    const at::Tensor skip = at::randn({k.n, k.skip_c, k.h, k.w}).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor h = at::randn({k.n, k.h_c, k.h, k.w}) * 2 + 3; // NCHW: the kernel takes either
+    const at::Tensor w = at::randn({k.skip_c + k.h_c, k.k, 4, 4}) * 0.05, b = at::randn({k.k});
+    const at::Tensor hd = h.to(at::kDouble);
+    const at::Tensor mean = hd.mean({2, 3}, true), var = (hd - mean).pow(2).mean({2, 3}, true);
+    const at::Tensor in = at::relu(at::cat({skip.to(at::kDouble), (hd - mean) / at::sqrt(var + 1e-5)}, 1));
+    const at::Tensor ref = at::conv_transpose2d(in, w.to(at::kDouble), b.to(at::kDouble), 2, 1);
+    const double scale = ref.abs().max().item<double>();
+    c10::InferenceMode inference;
+    for (const int tile : {4, 2}) {
+        SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
+        const at::Tensor ours = winograd_s2_skip_conv_transpose(skip, h, winograd_s2_transpose_weights(w, tile), b, tile);
+        ASSERT_EQ(ours.sizes(), ref.sizes());
+        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+    }
+    // Channels that are not whole groups of 16 in either map, and maps of two sizes, are refused.
+    const at::Tensor u = winograd_s2_transpose_weights(w, 4);
+    EXPECT_THROW(winograd_s2_skip_conv_transpose(skip.narrow(1, 0, 8), h, u, b), Error);
+    EXPECT_THROW(winograd_s2_skip_conv_transpose(skip, h.narrow(2, 0, k.h - 1), u, b), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, WinogradSkipConcat,
+                         ::testing::Values(SkipCase{1, 32, 16, 9, 14, 48},   // odd and uneven sizes: partial tiles
+                                           SkipCase{3, 16, 32, 5, 7, 16},    // a batch (statistics per image)
+                                           SkipCase{1, 16, 16, 1, 1, 32},    // a single pixel, all else outside
+                                           SkipCase{2, 64, 64, 40, 40, 32})); // several chunks across images
+
 TEST(WinogradStride2, RefusesWhatItCannotRun)
 {
     const at::Tensor ut = winograd_s2_transpose_weights(at::randn({16, 32, 4, 4}));
