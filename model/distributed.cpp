@@ -491,6 +491,11 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
         throw Error("the NCCL backend needs CUDA tensors: train with --device cuda, or use --backend gloo");
 
     const bool server = !env.agent_store && env.rank == 0;
+    // The store's and Gloo's sockets are written without MSG_NOSIGNAL: a write to a peer that died
+    // raised SIGPIPE, which ended this rank before it could say which peer stopped (under torchrun,
+    // exit code -13 and no message: once in a full ctest run). Ignored, the write fails (EPIPE) and
+    // the error names the peer.
+    std::signal(SIGPIPE, SIG_IGN);
     d->root = connect_store(env.master_addr, env.master_port, server, options.timeout);
     c10::intrusive_ptr<c10d::Store> base = d->root;
     if (!env.store_prefix.empty())
