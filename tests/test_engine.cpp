@@ -400,6 +400,15 @@ struct UnetOutputCase {
 
 class UnetOutput : public ::testing::TestWithParam<UnetOutputCase> {};
 
+// ReLU(cat(skip, instance_norm(h))) in float64 (biased variance, + 1e-5): a U-Net decoder level's
+// input by its definition.
+at::Tensor decoder_input_double(const at::Tensor& skip, const at::Tensor& h)
+{
+    const at::Tensor hd = h.to(at::kDouble);
+    const at::Tensor mean = hd.mean({2, 3}, true), var = (hd - mean).pow(2).mean({2, 3}, true);
+    return at::relu(at::cat({skip.to(at::kDouble), (hd - mean) / at::sqrt(var + 1e-5)}, 1));
+}
+
 TEST_P(UnetOutput, MatchesTheLayersItReplaces)
 {
     const auto k = GetParam();
@@ -409,10 +418,7 @@ TEST_P(UnetOutput, MatchesTheLayersItReplaces)
     const at::Tensor h = (at::randn({k.n, k.h_c, k.h, k.w}) * 2 - 1).contiguous(fmt);
     const at::Tensor w = at::randn({k.skip_c + k.h_c, k.out_c, 4, 4}) * 0.1;
     const at::Tensor b = k.bias ? at::randn({k.out_c}) * 0.1 : at::Tensor();
-    const at::Tensor hd = h.to(at::kDouble);
-    const at::Tensor mean = hd.mean({2, 3}, true);
-    const at::Tensor var = (hd - mean).pow(2).mean({2, 3}, true);
-    const at::Tensor in = at::relu(at::cat({skip.to(at::kDouble), (hd - mean) / at::sqrt(var + 1e-5)}, 1));
+    const at::Tensor in = decoder_input_double(skip, h);
     const at::Tensor ref =
         at::tanh(at::conv_transpose2d(in, w.to(at::kDouble), k.bias ? b.to(at::kDouble) : at::Tensor(), 2, 1));
     const at::Tensor ours = kernels::unet_output(skip, h, w, b);
@@ -1084,9 +1090,7 @@ TEST_P(WinogradSkipConcat, MatchesTheConcatenationsTransposedConvolution)
     const at::Tensor skip = at::randn({k.n, k.skip_c, k.h, k.w}).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor h = at::randn({k.n, k.h_c, k.h, k.w}) * 2 + 3; // NCHW: the kernel takes either
     const at::Tensor w = at::randn({k.skip_c + k.h_c, k.k, 4, 4}) * 0.05, b = at::randn({k.k});
-    const at::Tensor hd = h.to(at::kDouble);
-    const at::Tensor mean = hd.mean({2, 3}, true), var = (hd - mean).pow(2).mean({2, 3}, true);
-    const at::Tensor in = at::relu(at::cat({skip.to(at::kDouble), (hd - mean) / at::sqrt(var + 1e-5)}, 1));
+    const at::Tensor in = decoder_input_double(skip, h);
     const at::Tensor ref = at::conv_transpose2d(in, w.to(at::kDouble), b.to(at::kDouble), 2, 1);
     const double scale = ref.abs().max().item<double>();
     c10::InferenceMode inference;
