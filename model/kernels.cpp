@@ -393,27 +393,52 @@ void modulate_rows(const at::Tensor& x, const at::Tensor& y, const Statistics& s
 }
 
 namespace {
+// The U-Net decoder's input, ReLU(cat(skip, instance_norm(h))), as rows of cs + ch values, from
+// channels-last skip and h (T: float or bf16 bits; pixels per image); h's statistics are taken per
+// image when made.
+// The skip passes through normalize_rows as (x - 0) * 1 (exact) for its ReLU (which, as this file's
+// other ReLUs, makes NaN 0).
+template <typename T>
+struct DecoderInput {
+    DecoderInput(const T* skip_map, const T* h_map, int64_t images, int64_t pixels, int64_t skip_c, int64_t h_c)
+        : skip(skip_map), h(h_map), hw(pixels), cs(skip_c), ch(h_c), mean(static_cast<size_t>(images * h_c)),
+          inv(mean.size()), zeros(static_cast<size_t>(skip_c), 0.0f), ones(static_cast<size_t>(skip_c), 1.0f)
+    {
+        for (int64_t i = 0; i < images; ++i)
+            image_statistics(h + i * hw * ch, hw, ch, /*unbiased=*/false, mean.data() + i * ch, inv.data() + i * ch);
+    }
+
+    // Pixels first .. first + count - 1 (counted over N x H x W; a run may cross images) to dst,
+    // rows cs + ch apart. Safe to call from several threads on disjoint runs.
+    void rows(int64_t first, int64_t count, T* dst) const
+    {
+        for (int64_t p = first; p < first + count;) {
+            const int64_t img = p / hw, run = std::min(first + count, (img + 1) * hw) - p;
+            T* row = dst + (p - first) * (cs + ch);
+            normalize_rows(skip + p * cs, row, run, cs, cs + ch, zeros.data(), ones.data(), nullptr, /*relu=*/true);
+            normalize_rows(h + p * ch, row + cs, run, ch, cs + ch, mean.data() + img * ch, inv.data() + img * ch,
+                           nullptr, /*relu=*/true);
+            p += run;
+        }
+    }
+
+    const T* skip;
+    const T* h;
+    int64_t hw, cs, ch;
+    std::vector<float> mean, inv, zeros, ones;
+};
+
 template <typename T>
 void skip_concat_typed(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& y)
 {
-    const int64_t N = h.size(0), Cs = skip.size(1), Ch = h.size(1), HW = h.size(2) * h.size(3), Cy = Cs + Ch;
-    const T* sp = static_cast<const T*>(skip.data_ptr());
-    const T* hp = static_cast<const T*>(h.data_ptr());
+    const int64_t pixels = h.size(0) * h.size(2) * h.size(3), width = skip.size(1) + h.size(1);
+    const DecoderInput<T> in(static_cast<const T*>(skip.data_ptr()), static_cast<const T*>(h.data_ptr()), h.size(0),
+                             h.size(2) * h.size(3), skip.size(1), h.size(1));
     T* yp = static_cast<T*>(y.data_ptr());
-    // The skip passes through normalize_rows as (x - 0) * 1 (exact) for its ReLU (which, as this
-    // file's other ReLUs, makes NaN 0).
-    const std::vector<float> zeros(static_cast<size_t>(Cs), 0.0f), ones(static_cast<size_t>(Cs), 1.0f);
-    std::vector<float> mean(static_cast<size_t>(Ch)), inv(static_cast<size_t>(Ch));
-    for (int64_t n = 0; n < N; ++n) {
-        image_statistics(hp + n * HW * Ch, HW, Ch, /*unbiased=*/false, mean.data(), inv.data());
-        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
-            const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
-            T* dst = yp + (n * HW + p) * Cy;
-            normalize_rows(sp + (n * HW + p) * Cs, dst, rows, Cs, Cy, zeros.data(), ones.data(), nullptr, /*relu=*/true);
-            normalize_rows(hp + (n * HW + p) * Ch, dst + Cs, rows, Ch, Cy, mean.data(), inv.data(), nullptr,
-                           /*relu=*/true);
-        });
-    }
+    at::parallel_for(0, (pixels + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+        const int64_t p = b0 * kRows;
+        in.rows(p, std::min(b1 * kRows, pixels) - p, yp + p * width);
+    });
 }
 } // namespace
 
@@ -516,12 +541,7 @@ at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Te
     RECORD_FUNCTION("bft::unet_output", std::vector<c10::IValue>());
     const int64_t O = weight.size(1), T = O * 16; // each pixel's 16 tap products per output channel
     const at::Tensor s = skip.contiguous(cl), x = h.contiguous(cl), wm = weight.contiguous();
-    const float* sp = s.data_ptr<float>();
-    const float* hp = x.data_ptr<float>();
-    std::vector<float> mean(static_cast<size_t>(N * Ch)), inv(static_cast<size_t>(N * Ch));
-    for (int64_t n = 0; n < N; ++n)
-        image_statistics(hp + n * HW * Ch, HW, Ch, /*unbiased=*/false, mean.data() + n * Ch, inv.data() + n * Ch);
-    const std::vector<float> zeros(static_cast<size_t>(Cs), 0.0f), ones(static_cast<size_t>(Cs), 1.0f);
+    const DecoderInput<float> in(s.data_ptr<float>(), x.data_ptr<float>(), N, HW, Cs, Ch);
 
     // Blocks of pixels: their concatenated rows (as skip_concat writes them) in the thread's buffer,
     // in cache for the GEMM that follows, instead of a C-channel map written and read back.
@@ -532,14 +552,7 @@ at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Te
         std::vector<float> rows(static_cast<size_t>(kBlock * C));
         for (int64_t b = b0; b < b1; ++b) {
             const int64_t first = b * kBlock, count = std::min(kBlock, N * HW - first);
-            for (int64_t p = first; p < first + count;) { // a block may cross images
-                const int64_t n = p / HW, run = std::min(first + count, (n + 1) * HW) - p;
-                float* dst = rows.data() + (p - first) * C;
-                normalize_rows(sp + p * Cs, dst, run, Cs, C, zeros.data(), ones.data(), nullptr, /*relu=*/true);
-                normalize_rows(hp + p * Ch, dst + Cs, run, Ch, C, mean.data() + n * Ch, inv.data() + n * Ch, nullptr,
-                               /*relu=*/true);
-                p += run;
-            }
+            in.rows(first, count, rows.data());
             onednn::gemm(false, false, count, T, C, rows.data(), C, wm.data_ptr<float>(), T, tp + first * T);
         }
     });
