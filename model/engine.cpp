@@ -398,12 +398,22 @@ int use_winograd_s2(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
     return winograd_s2_tile(x, false);
 }
 
+// The U-Net's up layers: 4x4 kernels, stride 2, padding 1 (the layer's and the one it runs with),
+// no output padding, dilation 1, one group: what winograd_stride2.h and kernels::unet_output compute.
+bool unet_up_layer(const torch::nn::ConvTranspose2dImpl& m, int64_t padding, int64_t output_padding)
+{
+    const auto& o = m.options;
+    const auto* own_padding = get_if<torch::ExpandingArray<2>>(&o.padding());
+    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+    return all(o.kernel_size(), 4) && all(o.stride(), 2) && own_padding && all(*own_padding, 1) &&
+           all(o.output_padding(), 0) && all(o.dilation(), 1) && o.groups() == 1 && padding == 1 &&
+           output_padding == 0;
+}
+
 int use_winograd_s2(const at::Tensor& x, const torch::nn::ConvTranspose2dImpl& m, int64_t padding, int64_t output_padding)
 {
     const auto& o = m.options;
-    auto all = [](const auto& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
-    if (!all(o.kernel_size(), 4) || !all(o.stride(), 2) || !all(o.dilation(), 1) || o.groups() != 1 || padding != 1 ||
-        output_padding != 0 || !winograd_s2_fits(x, o.in_channels(), o.out_channels()))
+    if (!unet_up_layer(m, padding, output_padding) || !winograd_s2_fits(x, o.in_channels(), o.out_channels()))
         return 0;
     return winograd_s2_tile(x, true);
 }
@@ -729,19 +739,15 @@ at::Tensor Ops::skip_conv_transpose(const at::Tensor& skip, const at::Tensor& h,
 
 at::Tensor Ops::unet_output(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& m)
 {
-    const auto& o = m.options;
-    const auto is = [](const auto& pair, int64_t v) { return (*pair)[0] == v && (*pair)[1] == v; };
-    const auto& padding = get<torch::ExpandingArray<2>>(o.padding()); // transposed: always explicit
-    if (fast_ && cpu_ && h.scalar_type() == at::kFloat && skip.scalar_type() == at::kFloat && o.out_channels() <= 4 &&
-        is(o.kernel_size(), 4) && is(o.stride(), 2) && is(padding, 1) && is(o.output_padding(), 0) &&
-        is(o.dilation(), 1) && o.groups() == 1) {
+    if (fast_ && cpu_ && h.scalar_type() == at::kFloat && skip.scalar_type() == at::kFloat &&
+        m.options.out_channels() <= 4 && unet_up_layer(m, /*padding=*/1, /*output_padding=*/0)) {
         // Skip concatenation, GEMM and tap sums as separate passes: 1.4 + 1.7 + 0.2 (tanh) ms of a
         // texture forward at 256.
         const at::Tensor& x = h; // what BFT_LAYER syncs on, on a GPU
         BFT_LAYER("unet_output");
         return kernels::unet_output(skip, h, m.weight, m.bias);
     }
-    return at::tanh(conv_transpose(skip_concat(skip, h), m, /*padding=*/1, /*output_padding=*/0));
+    return at::tanh(skip_conv_transpose(skip, h, m));
 }
 
 bool Ops::padded_trunk(const at::Tensor& x) const
