@@ -433,16 +433,18 @@ struct Source {
     const float* outside;
 };
 
-// The transposed convolution of the channels of `sources` one after another (an N x H x W batch).
+// The transposed convolution of the channels of `sources` one after another, maps of like's batch
+// and size.
 // Shared windows (per_phase false): with phase 1's tiles a pixel behind phase 0's, the four phases
 // read one window per tile, transformed once, and each point's product makes all four phases'
 // outputs (groups of 4K columns). Per phase: each phase's tiles exactly over its own h x w outputs,
 // their windows a pixel apart, four input transforms a tile and a product group per point and
 // phase (K columns): fewer tiles where a map is small ((h + 1)^2 against h^2 outputs a phase),
 // narrower products. The same weights serve both (point-major, then phase).
-at::Tensor conv_transpose_of(const std::vector<Source>& sources, const at::Tensor& like, int64_t n, int64_t h,
-                             int64_t w, const at::Tensor& u, const at::Tensor& bias, const Scheme& sc, int64_t k)
+at::Tensor conv_transpose_of(const std::vector<Source>& sources, const at::Tensor& like, const at::Tensor& u,
+                             const at::Tensor& bias, const Scheme& sc, int64_t k)
 {
+    const int64_t n = like.size(0), h = like.size(2), w = like.size(3);
     const bool per_phase = phase_by_phase(h, w, sc.tile);
     int64_t c = 0;
     for (const Source& src : sources)
@@ -518,8 +520,7 @@ at::Tensor winograd_s2_conv_transpose(const at::Tensor& x_in, const at::Tensor& 
     const int64_t k = checked_out_channels(x_in, u, bias, sc, true, "Winograd F(m x m, 2x2) transposed convolution");
     RECORD_FUNCTION("bft::winograd_s2_conv_transpose", std::vector<c10::IValue>());
     const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
-    return conv_transpose_of({Source{x.data_ptr<float>(), x.size(1), Activation{}, kZeros}}, x, x.size(0), x.size(2),
-                             x.size(3), u, bias, sc, k);
+    return conv_transpose_of({Source{x.data_ptr<float>(), x.size(1), Activation{}, kZeros}}, x, u, bias, sc, k);
 }
 
 at::Tensor winograd_s2_skip_conv_transpose(const at::Tensor& skip_in, const at::Tensor& h_in, const at::Tensor& u,
@@ -542,7 +543,7 @@ at::Tensor winograd_s2_skip_conv_transpose(const at::Tensor& skip_in, const at::
     const Activation relu{0.0f, nullptr, nullptr}, norm_relu{0.0f, stats.mean.data(), stats.inv.data()};
     return conv_transpose_of({Source{skip.data_ptr<float>(), skip.size(1), relu, kNegInf},
                               Source{h.data_ptr<float>(), h.size(1), norm_relu, kNegInf}},
-                             h, h.size(0), h.size(2), h.size(3), u, bias, sc, k);
+                             h, u, bias, sc, k);
 }
 
 at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const at::Tensor& bias, int tile,
