@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace bft {
@@ -381,15 +382,23 @@ double seconds_until_gone(pid_t pid, Clock::time_point since, int limit_s)
     return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-// Whether a process ignores SIGPIPE (/proc's SigIgn mask).
-bool ignores_sigpipe(pid_t pid)
+// A signal mask line ("SigIgn:", "SigBlk:") of a /proc status file; none where the file is gone
+// (a thread that ended) or has no such line.
+std::optional<unsigned long long> status_mask(const fs::path& status_file, const std::string& field)
 {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::ifstream status(status_file);
     std::string line;
     while (std::getline(status, line))
-        if (line.rfind("SigIgn:", 0) == 0)
-            return (std::stoull(line.substr(7), nullptr, 16) >> (SIGPIPE - 1)) & 1;
-    return false;
+        if (line.rfind(field, 0) == 0)
+            return std::stoull(line.substr(field.size()), nullptr, 16);
+    return std::nullopt;
+}
+
+// Whether a process ignores SIGPIPE.
+bool ignores_sigpipe(pid_t pid)
+{
+    const auto mask = status_mask("/proc/" + std::to_string(pid) + "/status", "SigIgn:");
+    return mask && ((*mask >> (SIGPIPE - 1)) & 1);
 }
 
 TEST(Distributed, UnderTorchrunAKilledRankStopsTheOtherWithAMessageNamingIt)
@@ -466,15 +475,9 @@ TEST(Distributed, AFrozenRankIsNamedWithinTheTimeout)
 std::pair<int, int> sigint_blocking_and_taking(pid_t pid)
 {
     int blocking = 0, taking = 0;
-    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-        std::ifstream status(t.path() / "status");
-        std::string line;
-        while (std::getline(status, line))
-            if (line.rfind("SigBlk:", 0) == 0) {
-                const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
-                ++((mask >> (SIGINT - 1)) & 1 ? blocking : taking);
-            }
-    }
+    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task"))
+        if (const auto mask = status_mask(t.path() / "status", "SigBlk:"))
+            ++((*mask >> (SIGINT - 1)) & 1 ? blocking : taking);
     return {blocking, taking};
 }
 
