@@ -183,7 +183,9 @@ enum Tag {
     kSmallMap,
     kSparseInput,
     kWinogradS2,
-    kWinogradS2Small
+    kWinogradS2Small,
+    kWinogradS2Own,
+    kWinogradS2SmallOwn
 };
 }
 
@@ -418,12 +420,25 @@ int use_winograd_s2(const at::Tensor& x, const torch::nn::ConvTranspose2dImpl& m
     return winograd_s2_tile(x, true);
 }
 
-int winograd_s2_tag(int tile)
-{
-    return tile == 4 ? kWinogradS2 : kWinogradS2Small;
-}
+// Our own Winograd products (kernels::rows_times_packed) up to this many tiles, oneDNN's from
+// there: the Xeon, texture at 256, products of 64 tiles (512 -> 256 into 32x32, 256 -> 512 into
+// 16x16, 1024 -> 256 and 512 -> 128 phase by phase) 0.1-0.4 ms faster each; of 289 (256 -> 64 from
+// 64x64) 4.8 against 4.4 ms, of 2 x 128 (64 -> 128 into 64x64) even.
+constexpr int64_t kOwnProductsMaxTiles = 128;
 
 } // namespace
+
+at::Tensor Ops::winograd_s2_weight(const at::Tensor& x, const at::Tensor& weight, int tile, bool transposed)
+{
+    const int64_t out_channels = weight.size(transposed ? 1 : 0);
+    const bool own = kernels::rows_times_packed_fits() && out_channels % 64 == 0 &&
+                     winograd_s2_tiles(x, transposed, tile) <= kOwnProductsMaxTiles;
+    const int base = own ? (tile == 4 ? kWinogradS2Own : kWinogradS2SmallOwn) : (tile == 4 ? kWinogradS2 : kWinogradS2Small);
+    return cache_.get_one(tag(base), {weight}, [&] {
+        at::Tensor u = transposed ? winograd_s2_transpose_weights(weight, tile) : winograd_s2_conv_weights(weight, tile);
+        return own ? winograd_s2_own_products(u) : u;
+    });
+}
 
 at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float input_slope)
 {
@@ -454,9 +469,7 @@ at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float inp
         return conv2d_by_taps(x, taps, k, b);
     }
     if (s2_tile != 0) {
-        const at::Tensor u = cache_.get_one(tag(winograd_s2_tag(s2_tile)), {m.weight},
-                                            [&] { return winograd_s2_conv_weights(m.weight, s2_tile); });
-        return winograd_s2_conv(x, u, b, s2_tile, input_slope);
+        return winograd_s2_conv(x, winograd_s2_weight(x, m.weight, s2_tile, false), b, s2_tile, input_slope);
     }
     if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() &&
         kernels::small_map_fits(output_positions(x, m), o.in_channels(), o.out_channels())) {
@@ -527,9 +540,7 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
         return conv_transpose2d_gemm(x, m.weight, m.bias, 2, padding, output_padding);
     const int64_t k = (*o.kernel_size())[0];
     if (const int tile = winograd_s2_ ? use_winograd_s2(x, m, padding, output_padding) : 0) {
-        const at::Tensor u = cache_.get_one(tag(winograd_s2_tag(tile)), {m.weight},
-                                            [&] { return winograd_s2_transpose_weights(m.weight, tile); });
-        return winograd_s2_conv_transpose(x, u, cast(m.bias, kCast), tile);
+        return winograd_s2_conv_transpose(x, winograd_s2_weight(x, m.weight, tile, true), cast(m.bias, kCast), tile);
     }
     if (dtype_ == at::kFloat && small_map_enabled() && gemm_fits &&
         small_map_transpose_fits(x, o.out_channels(), k, padding, output_padding)) {
@@ -729,9 +740,8 @@ at::Tensor Ops::skip_conv_transpose(const at::Tensor& skip, const at::Tensor& h,
         if (const int tile = use_winograd_s2(h, m, /*padding=*/1, /*output_padding=*/0)) {
             const at::Tensor& x = h; // what BFT_LAYER syncs on, on a GPU
             BFT_LAYER("conv_transpose");
-            const at::Tensor u = cache_.get_one(tag(winograd_s2_tag(tile)), {m.weight},
-                                                [&] { return winograd_s2_transpose_weights(m.weight, tile); });
-            return winograd_s2_skip_conv_transpose(skip, h, u, cast(m.bias, kCast), tile);
+            return winograd_s2_skip_conv_transpose(skip, h, winograd_s2_weight(h, m.weight, tile, true),
+                                                   cast(m.bias, kCast), tile);
         }
     }
     return conv_transpose(skip_concat(skip, h), m, /*padding=*/1, /*output_padding=*/0);

@@ -888,6 +888,161 @@ std::pair<SmallMapBlock, int64_t> small_map_kernel(int64_t m)
     return {&small_map_block<16>, 16};
 }
 
+// Wider maps (17 to 64 positions: the encoder's 512 -> 512 layer into 8x8, the decoder's 1024 ->
+// 512 phases from 8x8): P positions by V vectors of 16 output channels, summed over k channels of
+// one tap into out[p] + col (bias first where `bias` is given, else the sums so far). The weights'
+// V vectors sit `wstride` apart (the small-map packing) and, a block of kWideChannels channels at
+// a time, stay in L1 while every block of positions passes over them; `pf`: one line per channel of
+// the next block's weights into L2, so that its first pass does not wait on DRAM.
+template <int P, int V>
+__attribute__((target("avx512f"))) void small_map_wide_block(const float* const* rows, int64_t real, int64_t ch0,
+                                                             const float* w, int64_t wstride, int64_t k,
+                                                             const float* bias, float* const* out, int64_t col,
+                                                             const float* pf, int64_t kstride = 16)
+{
+    __m512 acc[P][V];
+    const float* r[P];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p) {
+        const int64_t q = p < real ? p : real - 1;
+        r[p] = rows[q] + ch0;
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v)
+            acc[p][v] = _mm512_loadu_ps(bias ? bias + col + v * 16 : out[q] + col + v * 16);
+    }
+    for (int64_t kk = 0; kk < k; ++kk) {
+        __m512 wv[V];
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            wv[v] = _mm512_loadu_ps(w + v * wstride + kk * kstride);
+            __asm__("" : "+v"(wv[v])); // one load per vector, not one per position (pair_block)
+        }
+        if (pf)
+            _mm_prefetch(reinterpret_cast<const char*>(pf + kk * 16), _MM_HINT_T1);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+            const __m512 x = _mm512_set1_ps(r[p][kk]);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v)
+                acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+        if (p < real) {
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v)
+                _mm512_storeu_ps(out[p] + col + v * 16, acc[p][v]);
+        }
+}
+
+constexpr int64_t kSmallMapWideMaxPositions = 64;
+constexpr int64_t kWideChannels = 128;
+
+// small_map_run for 17 to 64 positions: no gathered rows (each position reads its input pixels in
+// place, padding from a row of zeros); per thread, groups of 4 vectors of output channels, each
+// over its taps and channels in order, so that each vector's weights stream from memory once.
+template <typename Pixel>
+void small_map_wide_run(int64_t positions, int64_t taps, int64_t c, int64_t o, const float* w, const float* bias,
+                        const std::vector<float*>& out, Pixel&& pixel)
+{
+    const std::vector<float> zeros(static_cast<size_t>(c), 0.0f);
+    std::vector<int64_t> active;
+    std::vector<const float*> rows; // [active tap][position]
+    for (int64_t t = 0; t < taps; ++t) {
+        std::vector<const float*> at_tap(static_cast<size_t>(positions));
+        bool any = false;
+        for (int64_t m = 0; m < positions; ++m) {
+            const float* src = pixel(m, t);
+            any = any || src;
+            at_tap[static_cast<size_t>(m)] = src ? src : zeros.data();
+        }
+        if (any) {
+            active.push_back(t);
+            rows.insert(rows.end(), at_tap.begin(), at_tap.end());
+        }
+    }
+    const int64_t vectors = o / 16, groups = (vectors + 3) / 4, wstride = taps * c * 16;
+    if (active.empty()) { // every position reads padding: the bias
+        for (int64_t m = 0; m < positions; ++m)
+            std::copy_n(bias, o, out[static_cast<size_t>(m)]);
+        return;
+    }
+    at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t g = begin; g < end; ++g) {
+            const int64_t v = std::min<int64_t>(4, vectors - g * 4), col = g * 64;
+            const float* wg = w + g * 4 * wstride;
+            const int64_t p_rows = v == 4 ? 6 : 8, row_blocks = (positions + p_rows - 1) / p_rows;
+            for (size_t ta = 0; ta < active.size(); ++ta)
+                for (int64_t ch0 = 0; ch0 < c; ch0 += kWideChannels) {
+                    const int64_t k = std::min(kWideChannels, c - ch0);
+                    const float* wb = wg + (active[ta] * c + ch0) * 16;
+                    // The next block: the next channels of this tap, or the next active tap's first.
+                    const float* next = ch0 + k < c ? wb + k * 16
+                                        : ta + 1 < active.size() ? wg + active[ta + 1] * c * 16
+                                                                 : nullptr;
+                    const bool first = ta == 0 && ch0 == 0;
+                    const float* const* tap_rows = rows.data() + ta * static_cast<size_t>(positions);
+                    for (int64_t rb = 0; rb < row_blocks; ++rb) {
+                        const int64_t m0 = rb * p_rows, real = std::min(p_rows, positions - m0);
+                        // Block rb < v prefetches vector rb's lines of the next block.
+                        const float* pf = next && rb < v ? next + rb * wstride : nullptr;
+                        const float* b = first ? bias : nullptr;
+                        float* const* dst = out.data() + m0;
+                        const float* const* src = tap_rows + m0;
+                        switch (v) {
+                        case 4:
+                            small_map_wide_block<6, 4>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            break;
+                        case 3:
+                            small_map_wide_block<8, 3>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            break;
+                        case 2:
+                            small_map_wide_block<8, 2>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            break;
+                        default:
+                            small_map_wide_block<8, 1>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                        }
+                    }
+                }
+        }
+    });
+}
+
+} // namespace
+
+bool rows_times_packed_fits()
+{
+    static const bool avx512 = __builtin_cpu_supports("avx512f");
+    return avx512;
+}
+
+void rows_times_packed(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* w, float* y, int64_t ldy,
+                       const float* after)
+{
+    alignas(64) static const float zero[64] = {};
+    const float* xr[6];
+    float* yr[6];
+    for (int64_t ch0 = 0; ch0 < k; ch0 += kWideChannels) {
+        const int64_t kc = std::min(kWideChannels, k - ch0);
+        const float* wb = w + ch0 * 64;
+        // The next block's lines (the next channels, or the caller's next weights), a quarter each
+        // from the first four blocks of rows.
+        const float* next = ch0 + kc < k ? wb + kc * 64 : after;
+        const int64_t next_kc = ch0 + kc < k ? std::min(kWideChannels, k - ch0 - kc) : kWideChannels;
+        for (int64_t m0 = 0, rb = 0; m0 < rows; m0 += 6, ++rb) {
+            const int64_t real = std::min<int64_t>(6, rows - m0);
+            for (int64_t p = 0; p < real; ++p) {
+                xr[p] = x + (m0 + p) * ldx;
+                yr[p] = y + (m0 + p) * ldy;
+            }
+            const float* pf = next && rb < 4 ? next + rb * next_kc * 16 : nullptr;
+            small_map_wide_block<6, 4>(xr, real, ch0, wb, 16, kc, ch0 == 0 ? zero : nullptr, yr, 0, pf, 64);
+        }
+    }
+}
+
+namespace {
 // One layer (or phase): `pixel(m, t)` gives the channels-last input pixel position m reads at tap t
 // (nullptr: padding), `out[m]` where its O outputs go. Rows of the taps some position reaches are
 // gathered ([tap][c][position]), the others skipped, weights and all. w: [O/16][taps][C][16].
@@ -895,6 +1050,10 @@ template <typename Pixel>
 void small_map_run(int64_t positions, int64_t taps, int64_t c, int64_t o, const float* w, const float* bias,
                    const std::vector<float*>& out, Pixel&& pixel)
 {
+    if (positions > kSmallMapMaxPositions) {
+        small_map_wide_run(positions, taps, c, o, w, bias, out, pixel);
+        return;
+    }
     const auto [kernel, width] = small_map_kernel(positions);
     std::vector<int64_t> active;
     for (int64_t t = 0; t < taps; ++t)
@@ -931,7 +1090,8 @@ at::Tensor bias_or_zeros(const at::Tensor& bias, int64_t o)
 bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels)
 {
     static const bool avx512 = __builtin_cpu_supports("avx512f");
-    return avx512 && positions >= 1 && positions <= kSmallMapMaxPositions && out_channels % 16 == 0 && in_channels >= 1;
+    return avx512 && positions >= 1 && positions <= kSmallMapWideMaxPositions && out_channels % 16 == 0 &&
+           in_channels >= 1;
 }
 
 at::Tensor pack_small_map_conv(const at::Tensor& weight)
@@ -986,6 +1146,14 @@ at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t
 bool small_map_fits(int64_t, int64_t, int64_t)
 {
     return false;
+}
+bool rows_times_packed_fits()
+{
+    return false;
+}
+void rows_times_packed(const float*, int64_t, int64_t, int64_t, const float*, float*, int64_t, const float*)
+{
+    throw Error("rows_times_packed: not built for this CPU");
 }
 at::Tensor pack_small_map_conv(const at::Tensor&)
 {

@@ -93,10 +93,13 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
                             bool avx2_only = false);
 
 // Convolutions over small maps (inference, float32, AVX-512): the U-Net's innermost layers, where
-// at batch 1 a 512 -> 512 layer has 1 to 16 output positions (per phase, for a transposed one) and 16-32 MB of weights, so reading the
-// weights is the work. oneDNN's kernels read them at 11-14 GB/s here; these make one pass over
-// weights packed by blocks of 16 output channels, prefetched ahead, with every position's sums in
-// registers.
+// at batch 1 a 512 -> 512 layer has 1 to 16 output positions (per phase, for a transposed one) and
+// 16-32 MB of weights, so reading the weights is the work. oneDNN's kernels read them at 11-14 GB/s
+// here; these make one pass over weights packed by blocks of 16 output channels, prefetched ahead,
+// with every position's sums in registers. From 17 to 64 positions (512 -> 512 into 8x8, 1024 ->
+// 512 phases from 8x8) the sums are the work: blocks of 6 positions by 64 channels over 128 input
+// channels of weights that stay in L1 meanwhile (the Xeon, texture at 256: 2.15 -> 1.84 and
+// 4.1 -> 3.5 ms against oneDNN's direct kernels).
 // A strided convolution (k x k, stride s, zero padding p) of a channels-last x: weights packed by
 // pack_small_map_conv(weight [O, C, kh, kw]), the result N x O x Ho x Wo channels-last plus bias.
 at::Tensor pack_small_map_conv(const at::Tensor& weight);
@@ -114,6 +117,15 @@ bool small_map_conv_into(const at::Tensor& x, const at::Tensor& packed, int64_t 
 // Whether these run here (AVX-512) for a layer with `positions` output positions per phase (all
 // images together) and C in, O out channels; undefined results where they do not.
 bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels);
+
+// y rows = x rows times w, 64 columns (float32, AVX-512, single-threaded): `rows` rows of k values
+// at x (row stride ldx), w packed [k][64], results to y (row stride ldy), overwritten. The same
+// blocks as the wide small-map kernel; `after` (or nullptr): the weights the caller multiplies
+// next, prefetched into L2 while the last block runs. Winograd's products on few tiles
+// (winograd_stride2.h: winograd_s2_own_products). rows_times_packed_fits: whether it runs here.
+bool rows_times_packed_fits();
+void rows_times_packed(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* w, float* y, int64_t ldy,
+                       const float* after);
 
 // The FiLM bottleneck pair (onednn::pointwise_pair's job) on channels-last rows of float32, by hand
 // (AVX-512): hidden = ReLU(x w1 + b1), then per group g of `groups`, y's columns g*O/G.. = hidden's

@@ -367,12 +367,13 @@ bool run_pair(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& c1, c
         !c2.defined() || c2.dim() != 1 || c2.size(0) != w2.size(0) || c2.scalar_type() != t)
         return false;
     const int64_t hidden = w1.size(0), out_c = w2.size(0), pixels = n * h * w, esize = x.element_size();
-    // float32 by our own kernels where they run (kernels.h: pointwise_pair_rows), on maps of 256
+    // float32 by our own kernels where they run (kernels.h: pointwise_pair_rows), on maps of 64
     // pixels or more: the Xeon, a pose forward at 256, FiLM 59.6 -> 51.2 ms (level 1: 14.1 -> 12.3
-    // each way, with the modulation). On smaller maps the weights are the work, and oneDNN reads
-    // them once where ours reads them once per 6 pixels (texture at 128, 16 pixels: 0.10-0.15 against
-    // 0.15-0.18 ms). BFT_ONEDNN_PAIR=1 compares.
-    const bool own = allow_own && t == at::kFloat && pixels >= 256 && own_pair_kernel() &&
+    // each way, with the modulation); texture at 256, 8x8 (512 channels): 0.41 / 0.27 -> 0.28 /
+    // 0.20 ms. On smaller maps the weights are the work, and oneDNN reads them once where ours
+    // reads them once per 6 pixels (texture at 128, 16 pixels: 0.10-0.15 against 0.15-0.18 ms; at
+    // 256, 0.14 / 0.10 against 0.19 / 0.15). BFT_ONEDNN_PAIR=1 compares.
+    const bool own = allow_own && t == at::kFloat && pixels >= 64 && own_pair_kernel() &&
                      kernels::pointwise_pair_fits(c, hidden, out_c, groups);
     // A 1x1 convolution does not care where its pixels sit: a slice of pixels is a 1 x S image. About
     // 1 MiB of hidden channels per slice for oneDNN (1280 pixels of 200 in fp32; 128 KiB to 4 MiB

@@ -238,12 +238,37 @@ at::Tensor to_winograd_domain(const at::Tensor& g, const Scheme& sc)
     return u.reshape(out);
 }
 
-// The products as one grouped 1x1 convolution over the tiles, a group per point, into m: v is
-// [1, points x inner, tiles, 1] channels-last (tile t, point p's row at (t points + p) inner), u
-// [points x cols, inner, 1, 1] (point p's product rows p cols ...). oneDNN keeps u packed and runs
-// all the points in one parallel pass.
+// u's product rows (points x columns) and the values each sums over: u is [rows, inner, 1, 1]
+// (oneDNN's products) or [rows / 64, inner, 64] (winograd_s2_own_products).
+int64_t product_rows(const at::Tensor& u)
+{
+    return u.dim() == 3 ? u.size(0) * 64 : u.size(0);
+}
+
+// The products, into m: v is [1, points x inner, tiles, 1] channels-last (tile t, point p's row at
+// (t points + p) inner), m likewise with `cols` columns a point. With u [points x cols, inner, 1, 1]
+// (point p's product rows p cols ...), one grouped 1x1 convolution over the tiles, a group per
+// point: oneDNN keeps u packed and runs all the points in one parallel pass. With u in blocks of 64
+// columns (winograd_s2_own_products), kernels::rows_times_packed on each block, the threads taking
+// blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them.
 void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points)
 {
+    if (u.dim() == 3) {
+        const int64_t inner = u.size(1), blocks = u.size(0), cols = blocks * 64 / points, tiles = v.size(2);
+        const float* vp = v.data_ptr<float>();
+        const float* up = u.data_ptr<float>();
+        float* mp = m.data_ptr<float>();
+        const int64_t per_point = cols / 64;
+        at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t b = begin; b < end; ++b) {
+                const int64_t p = b / per_point, c0 = b % per_point * 64;
+                const float* next = b + 1 < end ? up + (b + 1) * inner * 64 : nullptr;
+                kernels::rows_times_packed(vp + p * inner, points * inner, tiles, inner, up + b * inner * 64,
+                                           mp + p * cols + c0, points * cols, next);
+            }
+        });
+        return;
+    }
     const int64_t one[] = {1, 1}, zero[] = {0, 0};
     if (!onednn::conv2d(v, u, at::Tensor(), one, zero, points, onednn::Algorithm::Direct, false, {}, m).defined())
         throw Error("Winograd F(m x m, 2x2): oneDNN has no kernel for its products");
@@ -259,11 +284,12 @@ at::Tensor tile_rows(float* data, int64_t channels, int64_t tiles)
 int64_t checked_out_channels(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, const Scheme& sc,
                              bool transposed, const char* what)
 {
-    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(1) % kLanes != 0 || u.dim() != 4 ||
-        u.size(1) != (transposed ? 1 : 4) * x.size(1) || u.scalar_type() != at::kFloat || !u.is_contiguous())
+    if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(1) % kLanes != 0 ||
+        (u.dim() != 4 && !(u.dim() == 3 && u.size(2) == 64)) || u.size(1) != (transposed ? 1 : 4) * x.size(1) ||
+        u.scalar_type() != at::kFloat || !u.is_contiguous())
         throw Error(std::string(what) + ": unsupported input");
-    const int64_t rows_per_channel = sc.points * (transposed ? 4 : 1), k = u.size(0) / rows_per_channel;
-    if (u.size(0) != rows_per_channel * k)
+    const int64_t rows_per_channel = sc.points * (transposed ? 4 : 1), k = product_rows(u) / rows_per_channel;
+    if (product_rows(u) != rows_per_channel * k || (u.dim() == 3 && k % 64 != 0))
         throw Error(std::string(what) + ": the weight was made for another tile size");
     if (k % kLanes != 0 || (bias.defined() && bias.numel() != k))
         throw Error(std::string(what) + ": unsupported input");
@@ -420,6 +446,15 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
     const at::Tensor g = w.view({k, c, 2, 2, 2, 2}).permute({0, 3, 5, 1, 2, 4}); // K, p, q, C, dy, dx
     const at::Tensor u = to_winograd_domain(g, sc);                                 // K, p, q, C, points
     return u.permute({4, 0, 1, 2, 3}).reshape({sc.points * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
+}
+
+at::Tensor winograd_s2_own_products(const at::Tensor& u)
+{
+    if (u.dim() != 4 || u.size(0) % 64 != 0 || u.size(2) != 1 || u.size(3) != 1 || u.scalar_type() != at::kFloat)
+        throw Error("Winograd F(m x m, 2x2): own products take weights with a multiple of 64 product rows");
+    if (!kernels::rows_times_packed_fits())
+        throw Error("Winograd F(m x m, 2x2): own products need AVX-512");
+    return u.reshape({u.size(0) / 64, 64, u.size(1)}).transpose(1, 2).contiguous();
 }
 
 namespace {

@@ -50,4 +50,9 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile = 4);
 at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4,
                             float input_slope = 1.0f);
 
+// u (either kind above) for the products by hand, where a batch makes few tiles (kernels.h:
+// rows_times_packed; AVX-512): [points x columns / 64, inner, 64], blocks of 64 product columns,
+// for every out channel count a multiple of 64. The functions above take either; make it once.
+at::Tensor winograd_s2_own_products(const at::Tensor& u);
+
 } // namespace bft

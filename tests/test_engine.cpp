@@ -800,8 +800,10 @@ TEST(SparseInputConv, Bf16PreviewStemIsTheFloat32OneRounded)
 // The small-map kernels (the U-Net's innermost layers at batch 1) against LibTorch in float64: the
 // encoder's 4x4 stride-2 convolutions and stride-2 transposed ones (phase by phase) from 1 to 16
 // output positions (a batch of two included, rows padded to a power of two, taps that only reach
-// padding skipped), a 3x3 stride-1 one, with and without a bias; and not where positions exceed 16.
-TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
+// padding skipped), a 3x3 stride-1 one, with and without a bias; the wide kernel from 17 to 64
+// positions (blocks of 6 positions and 1 to 4 vectors of channels, in channels in blocks of 128
+// and a shorter last); and not where positions exceed 64.
+TEST(SmallMapKernels, MatchLibTorchFromOneToSixtyFourPositions)
 {
 #if defined(__x86_64__)
     if (!__builtin_cpu_supports("avx512f"))
@@ -817,14 +819,19 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
     struct Conv {
         int64_t n, h, w, k, stride, padding;
     };
+    struct Channels {
+        int64_t in, out;
+    };
     for (const Conv c : {Conv{1, 2, 2, 4, 2, 1}, Conv{1, 4, 4, 4, 2, 1}, Conv{1, 8, 8, 4, 2, 1}, Conv{2, 4, 4, 4, 2, 1},
-                         Conv{1, 6, 5, 4, 2, 1}, Conv{1, 4, 4, 3, 1, 1}})
+                         Conv{1, 6, 5, 4, 2, 1}, Conv{1, 4, 4, 3, 1, 1}, Conv{1, 16, 16, 4, 2, 1}, Conv{2, 6, 10, 4, 2, 1},
+                         Conv{1, 7, 9, 3, 1, 1}})
+        for (const Channels ch : {Channels{24, 32}, Channels{136, 48}, Channels{16, 80}})
         for (const bool bias : {true, false}) {
             SCOPED_TRACE(::testing::Message() << "conv " << c.n << "x" << c.h << "x" << c.w << " k" << c.k << " s"
-                                              << c.stride << (bias ? " bias" : ""));
-            const at::Tensor x = at::randn({c.n, 24, c.h, c.w}).contiguous(at::MemoryFormat::ChannelsLast);
-            const at::Tensor w = at::randn({32, 24, c.k, c.k}) / 20.0;
-            const at::Tensor b = bias ? at::randn({32}) : at::Tensor();
+                                              << c.stride << " " << ch.in << " -> " << ch.out << (bias ? " bias" : ""));
+            const at::Tensor x = at::randn({c.n, ch.in, c.h, c.w}).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::randn({ch.out, ch.in, c.k, c.k}) / 20.0;
+            const at::Tensor b = bias ? at::randn({ch.out}) : at::Tensor();
             const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), bias ? b.to(at::kDouble) : at::Tensor(),
                                               at::IntArrayRef{c.stride}, at::IntArrayRef{c.padding});
             close(kernels::small_map_conv(x, kernels::pack_small_map_conv(w), c.k, c.stride, c.padding, b), ref);
@@ -839,7 +846,8 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
     for (const Transposed t : {Transposed{4, 1, 0}, Transposed{3, 1, 1}, Transposed{3, 1, 0}, Transposed{1, 0, 1},
                                Transposed{5, 2, 1}, Transposed{2, 0, 0}})
         for (const auto& shape : {std::vector<int64_t>{1, 1, 1}, std::vector<int64_t>{1, 2, 2}, std::vector<int64_t>{1, 4, 4},
-                                  std::vector<int64_t>{2, 2, 2}, std::vector<int64_t>{1, 3, 2}})
+                                  std::vector<int64_t>{2, 2, 2}, std::vector<int64_t>{1, 3, 2}, std::vector<int64_t>{1, 8, 8},
+                                  std::vector<int64_t>{2, 4, 5}})
             for (const bool bias : {true, false}) {
                 SCOPED_TRACE(::testing::Message() << "transposed k" << t.k << " p" << t.padding << " op" << t.output_padding
                                                   << " " << shape[0] << "x" << shape[1] << "x" << shape[2]
@@ -853,10 +861,10 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixteenPositions)
                 close(conv_transpose2d_s2_small_map(x, small_map_phases(w, t.padding), t.k, b, t.padding, t.output_padding),
                       ref);
             }
-    EXPECT_FALSE(conv_transpose2d_s2_small_map(at::randn({1, 24, 5, 5}).contiguous(at::MemoryFormat::ChannelsLast),
+    EXPECT_FALSE(conv_transpose2d_s2_small_map(at::randn({1, 24, 9, 9}).contiguous(at::MemoryFormat::ChannelsLast),
                                                small_map_phases(at::randn({24, 48, 4, 4}), 1), 4, {}, 1, 0)
-                     .defined()); // 25 positions per phase
-    const at::Tensor wide = at::randn({1, 24, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast); // 25 positions
+                     .defined()); // 81 positions per phase
+    const at::Tensor wide = at::randn({1, 24, 18, 18}).contiguous(at::MemoryFormat::ChannelsLast); // 81 positions
     EXPECT_FALSE(kernels::small_map_conv(wide, kernels::pack_small_map_conv(at::randn({32, 24, 4, 4})), 4, 2, 1, {}).defined());
 #else
     GTEST_SKIP() << "x86-64 only";
@@ -984,6 +992,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> stride2_inputs(const WinogradCase
     return {x, w, b};
 }
 
+// u for oneDNN's products and, where they run (AVX-512, out channels a multiple of 64), the same
+// for our own.
+std::vector<at::Tensor> product_kinds(const at::Tensor& u, int64_t out_channels)
+{
+    std::vector<at::Tensor> kinds{u};
+    if (kernels::rows_times_packed_fits() && out_channels % 64 == 0)
+        kinds.push_back(winograd_s2_own_products(u));
+    return kinds;
+}
+
 TEST_P(WinogradStride2, TransposedMatchesConvTranspose2d)
 {
     const auto k = GetParam();
@@ -996,12 +1014,14 @@ TEST_P(WinogradStride2, TransposedMatchesConvTranspose2d)
     const double scale = ref.abs().max().item<double>();
     for (const int tile : {4, 2}) {
         SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
-        const at::Tensor u = winograd_s2_transpose_weights(w, tile);
-        const at::Tensor ours = winograd_s2_conv_transpose(x, u, b, tile);
-        ASSERT_EQ(ours.sizes(), ref.sizes());
-        // Against float64: measured 4-13e-6 of the largest output at 256 to 1024 channels (F(2x2,
-        // 2x2) less); a phase's tile one pixel off, a tap swapped or a missing bias is off by far more.
-        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+        for (const at::Tensor& u : product_kinds(winograd_s2_transpose_weights(w, tile), k.o)) {
+            SCOPED_TRACE(u.dim() == 3 ? "own products" : "oneDNN's products");
+            const at::Tensor ours = winograd_s2_conv_transpose(x, u, b, tile);
+            ASSERT_EQ(ours.sizes(), ref.sizes());
+            // Against float64: measured 4-13e-6 of the largest output at 256 to 1024 channels (F(2x2,
+            // 2x2) less); a phase's tile one pixel off, a tap swapped or a missing bias is off by far more.
+            EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+        }
     }
 }
 
@@ -1014,15 +1034,15 @@ TEST_P(WinogradStride2, ConvolutionMatchesConv2d)
     c10::InferenceMode inference;
     for (const int tile : {4, 2}) {
         SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
-        const at::Tensor u = winograd_s2_conv_weights(w, tile);
-        if (k.h < 2 || k.w < 2) { // no output (conv2d refuses it too)
-            EXPECT_THROW(winograd_s2_conv(x, u, b, tile), Error);
-            continue;
-        }
-        // Without an activation, and with the U-Net encoder's leaky ReLU applied as it reads (x
-        // itself unchanged).
-        for (const float slope : {1.0f, 0.2f}) {
-            SCOPED_TRACE(slope);
+        for (const at::Tensor& u : product_kinds(winograd_s2_conv_weights(w, tile), k.o)) {
+            for (const float slope : {1.0f, 0.2f}) {
+            SCOPED_TRACE(::testing::Message() << (u.dim() == 3 ? "own products" : "oneDNN's products") << ", slope " << slope);
+            if (k.h < 2 || k.w < 2) { // no output (conv2d refuses it too)
+                EXPECT_THROW(winograd_s2_conv(x, u, b, tile), Error);
+                continue;
+            }
+            // Without an activation, and with the U-Net encoder's leaky ReLU applied as it reads (x
+            // itself unchanged).
             const at::Tensor before = x.clone();
             const at::Tensor ours = winograd_s2_conv(x, u, b, tile, slope);
             EXPECT_TRUE(at::equal(x, before));
@@ -1031,6 +1051,7 @@ TEST_P(WinogradStride2, ConvolutionMatchesConv2d)
             ASSERT_EQ(ours.sizes(), ref.sizes());
             const double scale = ref.abs().max().item<double>();
             EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+            }
         }
     }
 }
@@ -1096,9 +1117,12 @@ TEST_P(WinogradSkipConcat, MatchesTheConcatenationsTransposedConvolution)
     c10::InferenceMode inference;
     for (const int tile : {4, 2}) {
         SCOPED_TRACE(tile == 4 ? "F(4x4, 2x2)" : "F(2x2, 2x2)");
-        const at::Tensor ours = winograd_s2_skip_conv_transpose(skip, h, winograd_s2_transpose_weights(w, tile), b, tile);
-        ASSERT_EQ(ours.sizes(), ref.sizes());
-        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+        for (const at::Tensor& u : product_kinds(winograd_s2_transpose_weights(w, tile), k.k)) {
+            SCOPED_TRACE(u.dim() == 3 ? "own products" : "oneDNN's products");
+            const at::Tensor ours = winograd_s2_skip_conv_transpose(skip, h, u, b, tile);
+            ASSERT_EQ(ours.sizes(), ref.sizes());
+            EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+        }
     }
     // Channels that are not whole groups of 16 in either map, and maps of two sizes, are refused.
     const at::Tensor u = winograd_s2_transpose_weights(w, 4);
@@ -1110,7 +1134,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, WinogradSkipConcat,
                          ::testing::Values(SkipCase{1, 32, 16, 9, 14, 48},   // odd and uneven sizes: partial tiles
                                            SkipCase{3, 16, 32, 5, 7, 16},    // a batch (statistics per image)
                                            SkipCase{1, 16, 16, 1, 1, 32},    // a single pixel, all else outside
-                                           SkipCase{2, 64, 64, 40, 40, 32})); // several chunks across images
+                                           SkipCase{2, 64, 64, 40, 40, 32},   // several chunks across images
+                                           SkipCase{1, 32, 32, 12, 13, 64})); // 64 out channels: own products too
 
 TEST(WinogradStride2, RefusesWhatItCannotRun)
 {
@@ -1125,6 +1150,15 @@ TEST(WinogradStride2, RefusesWhatItCannotRun)
     EXPECT_THROW(winograd_s2_transpose_weights(at::randn({16, 32, 3, 3})), Error);
     EXPECT_THROW(winograd_s2_transpose_weights(at::randn({16, 32, 4, 4}), 3), Error); // tiles of 2 or 4
     EXPECT_THROW(winograd_s2_conv(at::randn({1, 16, 8, 8}), uc, at::Tensor(), 2), Error); // made for tiles of 4
+    // Own products: blocks of 64 product columns, so out channels in 64s.
+    if (kernels::rows_times_packed_fits()) {
+        EXPECT_THROW(winograd_s2_own_products(winograd_s2_conv_weights(at::randn({48, 16, 4, 4}), 2)), Error);
+        const at::Tensor own = winograd_s2_own_products(winograd_s2_conv_weights(at::randn({64, 16, 4, 4}), 4));
+        EXPECT_THROW(winograd_s2_conv(at::randn({1, 16, 8, 8}), own, at::Tensor(), 2), Error); // made for tiles of 4
+        // 16 out channels make 4 x 9 x 16 product rows, whole blocks, but not whole blocks a phase.
+        const at::Tensor narrow = winograd_s2_own_products(winograd_s2_transpose_weights(at::randn({16, 16, 4, 4}), 2));
+        EXPECT_THROW(winograd_s2_conv_transpose(at::randn({1, 16, 8, 8}), narrow, at::Tensor(), 2), Error);
+    }
     // Channels that are not multiples of 16: the engine keeps such layers direct.
     EXPECT_FALSE(winograd_s2_fits(at::randn({1, 24, 8, 8}), 24, 32));
     EXPECT_FALSE(winograd_s2_fits(at::randn({1, 16, 8, 8}).to(at::kDouble), 16, 32));
