@@ -254,6 +254,7 @@ int64_t product_rows(const at::Tensor& u)
 void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points)
 {
     if (u.dim() == 3) {
+        RECORD_FUNCTION("bft::winograd_own_products", std::vector<c10::IValue>());
         const int64_t inner = u.size(1), blocks = u.size(0), cols = blocks * 64 / points, tiles = v.size(2);
         const float* vp = v.data_ptr<float>();
         const float* up = u.data_ptr<float>();
