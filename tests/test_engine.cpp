@@ -95,6 +95,41 @@ INSTANTIATE_TEST_SUITE_P(
                       TransposeCase{5, 2, 1, 3, 4},
                       TransposeCase{1, 0, 1, 3, 3})); // phases no tap reaches: bias only
 
+// The phases of outputs larger than the caches go in by kernels::put_phase's streaming stores: each
+// phase into its own rows and columns, uneven phases (odd output sizes) and a batch included, and
+// channels that are not whole lines (a plain copy there); refused where a phase does not fit.
+TEST(PutPhase, WritesEachPhaseIntoItsRowsAndColumns)
+{
+    at::manual_seed(31);
+    for (const int64_t c : {64, 24})
+        for (const auto& size : {std::array<int64_t, 3>{1, 13, 17}, std::array<int64_t, 3>{2, 8, 6}}) {
+            SCOPED_TRACE(::testing::Message() << c << " channels, " << size[0] << "x" << size[1] << "x" << size[2]);
+            const auto cl = at::MemoryFormat::ChannelsLast;
+            const at::Tensor want = at::randn({size[0], c, size[1], size[2]}).contiguous(cl);
+            at::Tensor out = at::full_like(want, std::nanf(""));
+            for (int64_t a = 0; a < 2; ++a)
+                for (int64_t b = 0; b < 2; ++b) {
+                    const at::Tensor phase = want.slice(2, a, size[1], 2).slice(3, b, size[2], 2).contiguous(cl);
+                    ASSERT_TRUE(kernels::put_phase(phase, out, a, b));
+                }
+            EXPECT_TRUE(at::equal(out, want));
+            const at::Tensor phase = want.slice(2, 0, size[1], 2).slice(3, 0, size[2], 2).contiguous(cl);
+            if (size[1] % 2 == 1)
+                EXPECT_FALSE(kernels::put_phase(phase, out, 1, 0)); // phase (1, 0) has a row fewer
+            EXPECT_FALSE(kernels::put_phase(phase.to(at::kDouble), out, 0, 0));
+            EXPECT_FALSE(kernels::put_phase(phase.contiguous(), out, 0, 0)); // NCHW
+        }
+    // Through the transposed convolution, an output of 16 MB (the pose decoder's last layer at 256).
+    c10::InferenceMode inference;
+    const at::Tensor x = at::randn({1, 32, 128, 128}).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor w = at::randn({32, 64, 3, 3}) / 10.0, b = at::randn({64});
+    const at::Tensor ours = conv_transpose2d_s2(x, w, b, 1, 1);
+    const at::Tensor ref = at::conv_transpose2d(x, w, b, 2, 1, 1);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    EXPECT_GT(ours.nbytes(), size_t{8} << 20);
+    EXPECT_LE((ours - ref).abs().max().item<double>(), 1e-4);
+}
+
 // Training's im2col + GEMM convolutions (the U-Net's innermost levels) against LibTorch's.
 struct GemmCase {
     bool transposed;
