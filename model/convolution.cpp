@@ -283,7 +283,7 @@ at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<
 
 namespace {
 
-constexpr size_t kStreamedPhaseBytes = 8 << 20;
+constexpr size_t kPutPhaseBytes = 8 << 20;
 
 at::Tensor phases_forward(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t padding,
                           int64_t output_padding, const std::vector<at::Tensor>& phase_weights);
@@ -357,11 +357,11 @@ at::Tensor phases_forward(const at::Tensor& x, const at::Tensor& weight, const a
             if (!out.defined())
                 out = at::empty({x.size(0), weight.size(1), h_out, w_out},
                                 phase.options().memory_format(x.suggest_memory_format()));
-            // Outputs larger than the caches by streaming stores: the Xeon, pose at 256, the 128 ->
-            // 64 layer into 256x256 (16 MB) 11.2 -> 8.1-8.8 ms, its phases' copy_ into the strided
-            // views 4.3 ms of that (the first write of each pair of pixels reading both in); a
-            // plain pixel-by-pixel copy 9.8. Smaller ones (4-8 MB here) gained nothing so.
-            if (out.nbytes() <= kStreamedPhaseBytes || !kernels::put_phase(phase, out, a, b))
+            // Outputs larger than the caches a pixel at a time (kernels::put_phase): the Xeon, pose
+            // at 256, the 128 -> 64 layer into 256x256 (16 MB) 10.8-11.3 -> 8.7-9.4 ms, against
+            // copy_ into the strided views. Streaming stores took 7.3 but sometimes 12 and slowed the
+            // next layer's read by 0.4; smaller outputs (4-8 MB here) gained nothing.
+            if (out.nbytes() <= kPutPhaseBytes || !kernels::put_phase(phase, out, a, b))
                 out.slice(2, a, h_out, 2).slice(3, b, w_out, 2).copy_(phase);
         }
     return out;

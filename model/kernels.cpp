@@ -508,43 +508,6 @@ at::Tensor planar_float(const at::Tensor& x)
     return y;
 }
 
-namespace {
-#if defined(__x86_64__)
-// wp pixels of c floats (c a multiple of 16) from in to every other pixel of out, 64-byte aligned,
-// by streaming stores.
-__attribute__((target("avx512f"))) void stream_row(const float* in, int64_t wp, int64_t c, float* out)
-{
-    for (int64_t x = 0; x < wp; ++x)
-        for (int64_t ch = 0; ch < c; ch += 16)
-            _mm512_stream_ps(out + 2 * x * c + ch, _mm512_loadu_ps(in + x * c + ch));
-}
-#endif
-
-// Whether streaming stores can write runs of `unit` bytes starting at unit-multiples of base.
-bool can_stream(const void* base, int64_t unit)
-{
-#if defined(__x86_64__)
-    static const bool avx512 = __builtin_cpu_supports("avx512f");
-    return avx512 && unit % 64 == 0 && reinterpret_cast<uintptr_t>(base) % 64 == 0;
-#else
-    (void)base;
-    (void)unit;
-    return false;
-#endif
-}
-
-// After a thread's streaming stores, before others read what they wrote.
-void stream_fence(bool stream)
-{
-#if defined(__x86_64__)
-    if (stream)
-        _mm_sfence();
-#else
-    (void)stream;
-#endif
-}
-} // namespace
-
 bool put_phase(const at::Tensor& phase, const at::Tensor& out, int64_t a, int64_t b)
 {
     const auto cl = at::MemoryFormat::ChannelsLast;
@@ -558,24 +521,14 @@ bool put_phase(const at::Tensor& phase, const at::Tensor& out, int64_t a, int64_
     const int64_t ho = out.size(2), wo = out.size(3);
     const float* src = phase.data_ptr<float>();
     float* dst = out.data_ptr<float>();
-    // Streaming stores where every pixel's channels are whole aligned lines: the four phases write
-    // every line whole, so reading them in first (a plain store's write-allocate) only adds traffic.
-    const bool nt = can_stream(dst, c * static_cast<int64_t>(sizeof(float)));
     at::parallel_for(0, n * hp, 1, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             const int64_t img = r / hp, y = r % hp;
             const float* in = src + r * wp * c;
             float* o = dst + ((img * ho + 2 * y + a) * wo + b) * c;
-#if defined(__x86_64__)
-            if (nt) {
-                stream_row(in, wp, c, o);
-                continue;
-            }
-#endif
             for (int64_t x = 0; x < wp; ++x)
                 std::memcpy(o + 2 * x * c, in + x * c, static_cast<size_t>(c) * sizeof(float));
         }
-        stream_fence(nt);
     });
     return true;
 }

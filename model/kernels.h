@@ -61,9 +61,8 @@ at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
 
 // A stride-2 transposed convolution's output phase (a, b) (float32, channels-last, (Ho - a + 1) / 2
 // x (Wo - b + 1) / 2) into its rows and columns (2m + a, 2n + b) of out (channels-last): each
-// pixel's channels copied whole, by streaming stores (AVX-512, channels in 16s), which leave the
-// output in memory rather than in cache: for outputs larger than the caches. False, nothing
-// written, where it does not fit.
+// pixel's channels copied whole, rows over the threads. False, nothing written, where it does not
+// fit.
 bool put_phase(const at::Tensor& phase, const at::Tensor& out, int64_t a, int64_t b);
 
 // The U-Net's last level, tanh(conv_transpose(ReLU(cat(skip, instance_norm(h))), weight, stride 2,

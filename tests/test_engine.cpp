@@ -95,9 +95,9 @@ INSTANTIATE_TEST_SUITE_P(
                       TransposeCase{5, 2, 1, 3, 4},
                       TransposeCase{1, 0, 1, 3, 3})); // phases no tap reaches: bias only
 
-// The phases of outputs larger than the caches go in by kernels::put_phase's streaming stores: each
-// phase into its own rows and columns, uneven phases (odd output sizes) and a batch included, and
-// channels that are not whole lines (a plain copy there); refused where a phase does not fit.
+// The phases of outputs larger than the caches go in by kernels::put_phase: each phase into its own
+// rows and columns, uneven phases (odd output sizes), a batch and channels that are not whole cache
+// lines included; refused where a phase does not fit.
 TEST(PutPhase, WritesEachPhaseIntoItsRowsAndColumns)
 {
     at::manual_seed(31);
