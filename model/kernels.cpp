@@ -913,17 +913,18 @@ std::pair<SmallMapBlock, int64_t> small_map_kernel(int64_t m)
     return {&small_map_block<16>, 16};
 }
 
-// Wider maps (17 to 64 positions: the encoder's 512 -> 512 layer into 8x8, the decoder's 1024 ->
-// 512 phases from 8x8): P positions by V vectors of 16 output channels, summed over k channels of
-// one tap into out[p] + col (bias first where `bias` is given, else the sums so far). The weights'
-// V vectors sit `wstride` apart (the small-map packing) and, a block of kWideChannels channels at
-// a time, stay in L1 while every block of positions passes over them; `pf`: one line per channel of
-// the next block's weights into L2, so that its first pass does not wait on DRAM.
+// P rows by V vectors of 16 columns, all sums in registers: out[p][col + 16v + l] = (bias[col + 16v +
+// l], or where bias is null out's own sums so far) + sum over kk < k of rows[p][ch0 + kk] *
+// w[v * wstride + kk * kstride + l]; rectified where `relu`. Rows past `real` repeat the last and
+// are not stored; `pf`: one line per kk prefetched into L2 from there (the caller's next weights).
+// The wider small maps (weights [O/16][taps][C][16]: wstride taps C 16, kstride 16), where a block
+// of kWideChannels channels stays in L1 while every block of positions passes over it; Winograd's
+// own products (rows_times_packed: [k][64]); FiLM's bottleneck pair (pair_block: plain weights).
 template <int P, int V>
-__attribute__((target("avx512f"))) void small_map_wide_block(const float* const* rows, int64_t real, int64_t ch0,
-                                                             const float* w, int64_t wstride, int64_t k,
-                                                             const float* bias, float* const* out, int64_t col,
-                                                             const float* pf, int64_t kstride = 16)
+__attribute__((target("avx512f"))) void rows_block(const float* const* rows, int64_t real, int64_t ch0,
+                                                   const float* w, int64_t wstride, int64_t k, const float* bias,
+                                                   float* const* out, int64_t col, const float* pf,
+                                                   int64_t kstride = 16, bool relu = false)
 {
     __m512 acc[P][V];
     const float* r[P];
@@ -940,7 +941,9 @@ __attribute__((target("avx512f"))) void small_map_wide_block(const float* const*
 #pragma GCC unroll 8
         for (int v = 0; v < V; ++v) {
             wv[v] = _mm512_loadu_ps(w + v * wstride + kk * kstride);
-            __asm__("" : "+v"(wv[v])); // one load per vector, not one per position (pair_block)
+            // In a register: GCC otherwise folds the load into each row's FMA, P loads where one does
+            // (load-bound: 226 -> 262 GFLOP/s for FiLM's first layer, pose level 1).
+            __asm__("" : "+v"(wv[v]));
         }
         if (pf)
             _mm_prefetch(reinterpret_cast<const char*>(pf + kk * 16), _MM_HINT_T1);
@@ -952,12 +955,15 @@ __attribute__((target("avx512f"))) void small_map_wide_block(const float* const*
                 acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]);
         }
     }
+    const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 8
     for (int p = 0; p < P; ++p)
         if (p < real) {
 #pragma GCC unroll 8
             for (int v = 0; v < V; ++v)
-                _mm512_storeu_ps(out[p] + col + v * 16, acc[p][v]);
+                // max(0, x) returns x where x is NaN (the second operand), as oneDNN's ReLU keeps it;
+                // maskz: _mm512_max_ps's undefined source trips GCC 12's -Wmaybe-uninitialized.
+                _mm512_storeu_ps(out[p] + col + v * 16, relu ? _mm512_maskz_max_ps(0xffff, zero, acc[p][v]) : acc[p][v]);
         }
 }
 
@@ -1017,16 +1023,16 @@ void small_map_wide_run(int64_t positions, int64_t taps, int64_t c, int64_t o, c
                         const float* const* src = tap_rows + m0;
                         switch (v) {
                         case 4:
-                            small_map_wide_block<6, 4>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            rows_block<6, 4>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
                             break;
                         case 3:
-                            small_map_wide_block<8, 3>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            rows_block<8, 3>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
                             break;
                         case 2:
-                            small_map_wide_block<8, 2>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            rows_block<8, 2>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
                             break;
                         default:
-                            small_map_wide_block<8, 1>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
+                            rows_block<8, 1>(src, real, ch0, wb, wstride, k, b, dst, col, pf);
                         }
                     }
                 }
@@ -1062,7 +1068,7 @@ void rows_times_packed(const float* x, int64_t ldx, int64_t rows, int64_t k, con
                 yr[p] = y + (m0 + p) * ldy;
             }
             const float* pf = next && rb < 4 ? next + rb * next_kc * 16 : nullptr;
-            small_map_wide_block<6, 4>(xr, real, ch0, wb, 16, kc, ch0 == 0 ? zero : nullptr, yr, 0, pf, 64);
+            rows_block<6, 4>(xr, real, ch0, wb, 16, kc, ch0 == 0 ? zero : nullptr, yr, 0, pf, 64);
         }
     }
 }
@@ -1198,51 +1204,19 @@ at::Tensor small_map_conv(const at::Tensor&, const at::Tensor&, int64_t, int64_t
 #if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 namespace {
 // out[p][16v + l] = bias[16v + l] + sum over kk < k of a[p * lda + kk] * w[kk * ldw + 16v + l], for
-// P rows of which the first `real` exist (the others repeat the last and are not stored).
+// P rows of which the first `real` exist (the others repeat the last and are not stored): rows_block
+// over a's rows.
 template <int P, int V>
-__attribute__((target("avx512f"))) inline void pair_block(const float* a, int64_t lda, int64_t real, const float* w,
-                                                          int64_t ldw, int64_t k, const float* bias, float* out,
-                                                          int64_t ldo, bool relu)
+inline void pair_block(const float* a, int64_t lda, int64_t real, const float* w, int64_t ldw, int64_t k,
+                       const float* bias, float* out, int64_t ldo, bool relu)
 {
-    __m512 acc[P][V];
-#pragma GCC unroll 8
-    for (int v = 0; v < V; ++v) {
-        const __m512 b = _mm512_loadu_ps(bias + v * 16);
-#pragma GCC unroll 8
-        for (int p = 0; p < P; ++p)
-            acc[p][v] = b;
-    }
     const float* rows[P];
-#pragma GCC unroll 8
-    for (int p = 0; p < P; ++p)
+    float* outs[P];
+    for (int p = 0; p < P; ++p) {
         rows[p] = a + (p < real ? p : real - 1) * lda;
-    for (int64_t kk = 0; kk < k; ++kk) {
-        __m512 wv[V];
-#pragma GCC unroll 8
-        for (int v = 0; v < V; ++v) {
-            wv[v] = _mm512_loadu_ps(w + kk * ldw + v * 16);
-            // In a register: GCC otherwise folds the load into each row's FMA, P loads where one does
-            // (load-bound: 226 -> 262 GFLOP/s for the first layer, pose level 1).
-            __asm__("" : "+v"(wv[v]));
-        }
-#pragma GCC unroll 8
-        for (int p = 0; p < P; ++p) {
-            const __m512 x = _mm512_set1_ps(rows[p][kk]);
-#pragma GCC unroll 8
-            for (int v = 0; v < V; ++v)
-                acc[p][v] = _mm512_fmadd_ps(x, wv[v], acc[p][v]);
-        }
+        outs[p] = out + p * ldo;
     }
-    const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 8
-    for (int p = 0; p < P; ++p)
-        if (p < real) {
-#pragma GCC unroll 8
-            for (int v = 0; v < V; ++v)
-                // max(0, x) returns x where x is NaN (the second operand), as oneDNN's ReLU keeps it;
-                // maskz: _mm512_max_ps's undefined source trips GCC 12's -Wmaybe-uninitialized.
-                _mm512_storeu_ps(out + p * ldo + v * 16, relu ? _mm512_maskz_max_ps(0xffff, zero, acc[p][v]) : acc[p][v]);
-        }
+    rows_block<P, V>(rows, real, 0, w, 16, k, bias, outs, 0, nullptr, ldw, relu);
 }
 
 // rows x (vectors * 16) = a (rows x k, stride lda) times w (k x ..., stride ldw) plus bias, columns in
