@@ -774,6 +774,22 @@ at::Tensor Ops::instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad
     return kernels::instance_norm_padded(x, relu, pad, residual);
 }
 
+at::Tensor Ops::reflect_pad_conv(const at::Tensor& x, int64_t pad, torch::nn::Conv2dImpl& m)
+{
+    // The Xeon, pose at 256: reflect_pad 4.3 ms (17.6 MB written, then read back by the convolution)
+    // + the 7x7 convolution 5.2 -> 5.4-5.6 ms, each thread padding the 7 rows it reads in cache.
+    if (fast_ && cpu_ && dtype_ == at::kFloat && x.scalar_type() == at::kFloat && x.dim() == 4 && pad > 0 &&
+        use_taps(x, m)) {
+        BFT_LAYER("conv");
+        const at::Tensor taps = cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
+        if (at::Tensor y = kernels::conv_few_outputs(x, taps, (*m.options.kernel_size())[0], cast(m.bias, kCast),
+                                                     /*avx2_only=*/false, pad);
+            y.defined())
+            return y;
+    }
+    return conv(reflect_pad(x, pad), m);
+}
+
 at::Tensor Ops::reflect_pad(const at::Tensor& x, int64_t pad)
 {
     BFT_LAYER("reflect_pad");

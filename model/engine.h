@@ -122,6 +122,9 @@ public:
     // ReLU(cat(skip, instance_norm(h))) along channels: a U-Net decoder level's input.
     at::Tensor skip_concat(const at::Tensor& skip, const at::Tensor& h);
     at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+    // conv(reflect_pad(x, pad), m), on the CPU in fp32 inference for wide kernels into a few channels
+    // (the ResNets' last layer) without the padded map: kernels::conv_few_outputs pads as it reads.
+    at::Tensor reflect_pad_conv(const at::Tensor& x, int64_t pad, torch::nn::Conv2dImpl& m);
     // conv_transpose(skip_concat(skip, h), conv) with padding 1: a U-Net decoder level. Where
     // Winograd's kernels take the layer, without the concatenated map (its input transform reads both).
     at::Tensor skip_conv_transpose(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& conv);

@@ -802,12 +802,14 @@ FewKernels pick_few_kernels(int64_t o, bool avx2_only)
 } // namespace
 
 at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias,
-                            bool avx2_only)
+                            bool avx2_only, int64_t reflect)
 {
     if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.device().is_cpu() || k < 1 || tap_weight.dim() < 2 ||
-        tap_weight.scalar_type() != at::kFloat || tap_weight.size(0) % (k * k) != 0 || tap_weight.size(1) != x.size(1))
+        tap_weight.scalar_type() != at::kFloat || tap_weight.size(0) % (k * k) != 0 || tap_weight.size(1) != x.size(1) ||
+        reflect < 0 || reflect >= x.size(2) || reflect >= x.size(3))
         return {};
-    const int64_t n = x.size(0), c = x.size(1), hp = x.size(2), wp = x.size(3), o = tap_weight.size(0) / (k * k);
+    const int64_t n = x.size(0), c = x.size(1), h_in = x.size(2), w_in = x.size(3);
+    const int64_t hp = h_in + 2 * reflect, wp = w_in + 2 * reflect, o = tap_weight.size(0) / (k * k);
     const FewKernels kernels = pick_few_kernels(o, avx2_only);
     if (!kernels.block || c % kernels.lanes != 0 || hp < k || wp < k)
         return {};
@@ -823,12 +825,36 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
     float* dp = out.data_ptr<float>();
     const int64_t row_stride = wp * c;
     const int64_t blocks = wo / kernels.pixels, block_floats = kernels.pixels * o * kernels.lanes;
+    auto mirror = [](int64_t i, int64_t size) { return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i); };
     at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
         float sums[24];
         std::vector<float> partial(static_cast<size_t>(std::max<int64_t>(blocks, 1) * block_floats));
+        // Reflected: the k padded rows an output row reads, in a ring of the thread's own (row i of
+        // the padded image in slot i % k), each made once as the rows slide down.
+        std::vector<float> ring(reflect > 0 ? static_cast<size_t>(k * row_stride) : 0);
+        std::vector<int64_t> held(reflect > 0 ? static_cast<size_t>(k) : 0, -1); // padded row (over all images) per slot
+        std::vector<const float*> rows(static_cast<size_t>(k));
         for (int64_t r = begin; r < end; ++r) {
             const int64_t img = r / h, y = r % h;
-            const float* in = sp + (img * hp + y) * row_stride;
+            for (int64_t ky = 0; ky < k; ++ky) {
+                if (reflect == 0) {
+                    rows[ky] = sp + (img * hp + y + ky) * row_stride;
+                    continue;
+                }
+                const int64_t padded = y + ky, slot = padded % k;
+                float* dst = ring.data() + slot * row_stride;
+                if (held[slot] != img * hp + padded) {
+                    const float* src = sp + (img * h_in + mirror(padded - reflect, h_in)) * w_in * c;
+                    std::memcpy(dst + reflect * c, src, static_cast<size_t>(w_in * c) * sizeof(float));
+                    for (int64_t j = 1; j <= reflect; ++j) {
+                        std::memcpy(dst + (reflect - j) * c, src + j * c, static_cast<size_t>(c) * sizeof(float));
+                        std::memcpy(dst + (reflect + w_in - 1 + j) * c, src + (w_in - 1 - j) * c,
+                                    static_cast<size_t>(c) * sizeof(float));
+                    }
+                    held[slot] = img * hp + padded;
+                }
+                rows[ky] = dst;
+            }
             float* row = dp + img * o * h * wo + y * wo; // output oc's row at row + oc * h * wo
             auto put = [&](int64_t x0, int64_t pixels) {
                 for (int64_t p = 0; p < pixels; ++p)
@@ -839,7 +865,7 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
             for (int64_t ky = 0; ky < k; ++ky)
                 for (int64_t b = 0; b < blocks; ++b) {
                     const int64_t x0 = b * kernels.pixels;
-                    kernels.block(in + ky * row_stride + x0 * c, c, k, wptr + ky * k * c, partial.data() + b * block_floats,
+                    kernels.block(rows[ky] + x0 * c, c, k, wptr + ky * k * c, partial.data() + b * block_floats,
                                   ky == 0, ky == k - 1, sums);
                     if (ky == k - 1)
                         put(x0, kernels.pixels);
@@ -847,7 +873,7 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
             // The row's last few pixels one by one.
             for (int64_t x0 = blocks * kernels.pixels; x0 < wo; ++x0) {
                 for (int64_t ky = 0; ky < k; ++ky)
-                    kernels.single(in + ky * row_stride + x0 * c, c, k, wptr + ky * k * c, partial.data(), ky == 0,
+                    kernels.single(rows[ky] + x0 * c, c, k, wptr + ky * k * c, partial.data(), ky == 0,
                                    ky == k - 1, sums);
                 put(x0, 1);
             }
@@ -856,7 +882,7 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
     return out;
 }
 #else
-at::Tensor conv_few_outputs(const at::Tensor&, const at::Tensor&, int64_t, const at::Tensor&, bool)
+at::Tensor conv_few_outputs(const at::Tensor&, const at::Tensor&, int64_t, const at::Tensor&, bool, int64_t)
 {
     return {};
 }

@@ -95,8 +95,12 @@ at::Tensor tap_sum(const at::Tensor& taps, int64_t out_channels, int64_t k, cons
 // time), so the taps never reach memory. Undefined where it does not run (no such CPU, C not a
 // multiple of the vector width, O > 4): the caller takes conv2d_by_taps's 1x1 + tap_sum path.
 // avx2_only: the AVX2 kernel even where AVX-512 is there (tests: so that both kernels run here).
+// reflect > 0: x is not padded yet; the convolution reads it reflection-padded by `reflect` on each
+// side (as reflect_pad), each thread padding the k rows it reads into a ring of its own, so that
+// the padded map is never written (the ResNets' last layer at 256: 17.6 MB); undefined also where
+// reflect >= x's height or width.
 at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, int64_t k, const at::Tensor& bias,
-                            bool avx2_only = false);
+                            bool avx2_only = false, int64_t reflect = 0);
 
 // Convolutions over small maps (inference, float32, AVX-512): the U-Net's innermost layers, where
 // at batch 1 a 512 -> 512 layer has 1 to 16 output positions (per phase, for a transposed one) and

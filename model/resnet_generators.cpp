@@ -123,7 +123,7 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
     }
     if (ops.cancelled())
         return {};
-    return ops.output(at::tanh(ops.conv(ops.reflect_pad(x, 3), *out_conv_)));
+    return ops.output(at::tanh(ops.reflect_pad_conv(x, 3, *out_conv_)));
 }
 
 std::vector<at::Tensor> ResnetGeneratorBase::absorbed_biases() const

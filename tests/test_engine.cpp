@@ -762,8 +762,31 @@ TEST(ConvolutionByTaps, DirectKernelRunsOnVectorCpus)
             EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(),
                       1e-5 * std::max(1.0, ref.abs().max().item<double>()));
         }
+    // Reflection-padded as it reads (the ResNets' last layer): against reflect_pad then the same
+    // kernel, bit for bit, and LibTorch; a batch of two (rows of both images in the threads' rings),
+    // both kernels, padding 1 to 3, maps as small as the padding allows.
+    for (const bool avx2_only : {false, true})
+        for (const auto& shape : {std::array<int64_t, 4>{1, 13, 19, 3}, std::array<int64_t, 4>{2, 9, 6, 3},
+                                  std::array<int64_t, 4>{1, 4, 4, 3}, std::array<int64_t, 4>{1, 5, 8, 1}}) {
+            SCOPED_TRACE(::testing::Message() << shape[0] << "x" << shape[1] << "x" << shape[2] << " reflect "
+                                              << shape[3] << (avx2_only ? ", AVX2 kernel" : ""));
+            const int64_t k = shape[3] == 1 ? 3 : 7;
+            const at::Tensor x = at::randn({shape[0], 32, shape[1], shape[2]}).contiguous(at::MemoryFormat::ChannelsLast);
+            const at::Tensor w = at::randn({3, 32, k, k}) / std::sqrt(32.0 * k * k), b = at::randn({3});
+            const at::Tensor y = kernels::conv_few_outputs(x, tap_weights(w), k, b, avx2_only, shape[3]);
+            ASSERT_TRUE(y.defined());
+            const at::Tensor padded = kernels::reflect_pad(x, shape[3]);
+            EXPECT_TRUE(at::equal(y, kernels::conv_few_outputs(padded, tap_weights(w), k, b, avx2_only)));
+            const int64_t r = shape[3];
+            const at::Tensor ref = at::conv2d(at::reflection_pad2d(x.contiguous().to(at::kDouble), {r, r, r, r}),
+                                              w.to(at::kDouble), b.to(at::kDouble));
+            EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(),
+                      1e-5 * std::max(1.0, ref.abs().max().item<double>()));
+        }
     const at::Tensor x = at::randn({1, 64, 13, 13}).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor w = at::randn({3, 64, 7, 7});
+    // Reflection by as much as the map's size or more: refused, as reflect_pad refuses it.
+    EXPECT_FALSE(kernels::conv_few_outputs(x.narrow(2, 0, 3), tap_weights(w), 7, at::Tensor(), false, 3).defined());
     // Not for it: more outputs than its registers hold, channels that do not fill a vector.
     EXPECT_FALSE(kernels::conv_few_outputs(x, tap_weights(at::randn({5, 64, 7, 7})), 7, at::Tensor()).defined());
     EXPECT_FALSE(kernels::conv_few_outputs(x.narrow(1, 0, 20), tap_weights(w.narrow(1, 0, 20)), 7, at::Tensor()).defined());
