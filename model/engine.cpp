@@ -462,7 +462,7 @@ at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float inp
     if (!fast_ && cpu_ && gemm_pays(x, m))
         return conv2d_gemm(x, w, b, (*o.stride())[0], (*padding)[0]);
     if (fast_ && cpu_ && dtype_ == at::kFloat && use_taps(x, m)) {
-        const at::Tensor taps = cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
+        const at::Tensor taps = tap_weight(m);
         const int64_t k = (*o.kernel_size())[0];
         if (x.size(0) > 1 && intermediate_bytes(x, taps.size(0)) > kWideBytes)
             return in_slices(x, x.size(2), [&](const at::Tensor& xi) { return conv2d_by_taps(xi, taps, k, b); });
@@ -774,6 +774,11 @@ at::Tensor Ops::instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad
     return kernels::instance_norm_padded(x, relu, pad, residual);
 }
 
+at::Tensor Ops::tap_weight(const torch::nn::Conv2dImpl& m)
+{
+    return cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
+}
+
 at::Tensor Ops::reflect_pad_conv(const at::Tensor& x, int64_t pad, torch::nn::Conv2dImpl& m)
 {
     // The Xeon, pose at 256: reflect_pad 4.3 ms (17.6 MB written, then read back by the convolution)
@@ -781,7 +786,7 @@ at::Tensor Ops::reflect_pad_conv(const at::Tensor& x, int64_t pad, torch::nn::Co
     if (fast_ && cpu_ && dtype_ == at::kFloat && x.scalar_type() == at::kFloat && x.dim() == 4 && pad > 0 &&
         use_taps(x, m)) {
         BFT_LAYER("conv");
-        const at::Tensor taps = cache_.get_one(tag(kTaps), {m.weight}, [&] { return tap_weights(m.weight.detach()); });
+        const at::Tensor taps = tap_weight(m);
         if (at::Tensor y = kernels::conv_few_outputs(x, taps, (*m.options.kernel_size())[0], cast(m.bias, kCast),
                                                      /*avx2_only=*/false, pad);
             y.defined())

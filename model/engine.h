@@ -147,6 +147,8 @@ private:
     std::array<at::Tensor, 4> fused_pair(const torch::nn::Conv2dImpl& a1, const torch::nn::Conv2dImpl& a2,
                                          const torch::nn::Conv2dImpl& b1, const torch::nn::Conv2dImpl& b2);
     int tag(int base) const;
+    // conv2d_by_taps' weight for m (convolution.h: tap_weights), cached.
+    at::Tensor tap_weight(const torch::nn::Conv2dImpl& m);
     // The layer's weight for winograd_stride2.h with tiles of `tile`, cached: for oneDNN's products,
     // or for our own where x makes few tiles.
     at::Tensor winograd_s2_weight(const at::Tensor& x, const at::Tensor& weight, int tile, bool transposed);

@@ -24,6 +24,23 @@ namespace bft::kernels {
 
 namespace {
 
+// Index i of a reflection-padded axis of `size` samples in the unpadded one (as reflection_pad2d).
+inline int64_t mirror(int64_t i, int64_t size)
+{
+    return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i);
+}
+
+// One row of w pixels (`pixel` bytes each) reflection-padded by `pad` on both sides into `to`
+// (w + 2 pad pixels): reflect_pad's rows and conv_few_outputs' rows read as it goes.
+inline void reflect_row(const char* from, char* to, int64_t w, int64_t pad, int64_t pixel)
+{
+    std::memcpy(to + pad * pixel, from, static_cast<size_t>(w * pixel));
+    for (int64_t j = 1; j <= pad; ++j) {
+        std::memcpy(to + (pad - j) * pixel, from + j * pixel, static_cast<size_t>(pixel));
+        std::memcpy(to + (pad + w - 1 + j) * pixel, from + (w - 1 - j) * pixel, static_cast<size_t>(pixel));
+    }
+}
+
 // Elements are float or bf16 (its bits as uint16_t); these read and write either as float, inline,
 // so that every loop below converts in registers (no widened copies in memory) and vectorises.
 inline float load(const float* p, int64_t i)
@@ -825,7 +842,6 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
     float* dp = out.data_ptr<float>();
     const int64_t row_stride = wp * c;
     const int64_t blocks = wo / kernels.pixels, block_floats = kernels.pixels * o * kernels.lanes;
-    auto mirror = [](int64_t i, int64_t size) { return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i); };
     at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
         float sums[24];
         std::vector<float> partial(static_cast<size_t>(std::max<int64_t>(blocks, 1) * block_floats));
@@ -845,12 +861,8 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
                 float* dst = ring.data() + slot * row_stride;
                 if (held[slot] != img * hp + padded) {
                     const float* src = sp + (img * h_in + mirror(padded - reflect, h_in)) * w_in * c;
-                    std::memcpy(dst + reflect * c, src, static_cast<size_t>(w_in * c) * sizeof(float));
-                    for (int64_t j = 1; j <= reflect; ++j) {
-                        std::memcpy(dst + (reflect - j) * c, src + j * c, static_cast<size_t>(c) * sizeof(float));
-                        std::memcpy(dst + (reflect + w_in - 1 + j) * c, src + (w_in - 1 - j) * c,
-                                    static_cast<size_t>(c) * sizeof(float));
-                    }
+                    reflect_row(reinterpret_cast<const char*>(src), reinterpret_cast<char*>(dst), w_in, reflect,
+                                c * static_cast<int64_t>(sizeof(float)));
                     held[slot] = img * hp + padded;
                 }
                 rows[ky] = dst;
@@ -1452,17 +1464,10 @@ at::Tensor reflect_pad(const at::Tensor& x, int64_t pad)
     const int64_t rows = channels_last ? n * hp : n * c * hp; // output rows
     const auto* s = static_cast<const char*>(src.data_ptr());
     auto* d = static_cast<char*>(out.data_ptr());
-    auto reflect = [](int64_t i, int64_t size) { return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i); };
     at::parallel_for(0, rows, std::max<int64_t>(1, (int64_t{1} << 15) / (wp * pixel)), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             const int64_t plane = r / hp, y = r % hp; // plane: an image (channels-last) or one channel of one
-            const char* from = s + (plane * h + reflect(y - pad, h)) * w * pixel;
-            char* to = d + r * wp * pixel;
-            std::memcpy(to + pad * pixel, from, static_cast<size_t>(w * pixel));
-            for (int64_t j = 1; j <= pad; ++j) {
-                std::memcpy(to + (pad - j) * pixel, from + j * pixel, static_cast<size_t>(pixel));
-                std::memcpy(to + (pad + w - 1 + j) * pixel, from + (w - 1 - j) * pixel, static_cast<size_t>(pixel));
-            }
+            reflect_row(s + (plane * h + mirror(y - pad, h)) * w * pixel, d + r * wp * pixel, w, pad, pixel);
         }
     });
     return out;
