@@ -16,6 +16,8 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <numeric>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -1040,16 +1042,43 @@ constexpr int64_t kWideChannels = 128;
 // over its taps and channels in order, so that each vector's weights stream from memory once.
 template <typename Pixel>
 void small_map_wide_run(int64_t positions, int64_t taps, int64_t c, int64_t o, const float* w, const float* bias,
-                        const std::vector<float*>& out, Pixel&& pixel)
+                        const std::vector<float*>& out_in_order, Pixel&& pixel)
 {
     const std::vector<float> zeros(static_cast<size_t>(c), 0.0f);
+    // The positions reordered so that those reading padding at the same taps sit together, in blocks
+    // that skip those taps (a block's sums over padding are zeros): the interior first, then each
+    // set of taps read as padding (a border), the largest first. The texture U-Net's 8x8 maps,
+    // 4x4 taps: 12% of their products read padding, 9% go (1.85 -> 1.77 ms a layer in a forward,
+    // 1.68 -> 1.58 with the weights in cache).
+    std::vector<int64_t> order(static_cast<size_t>(positions));
+    std::iota(order.begin(), order.end(), 0);
+    if (taps <= 64) {
+        std::vector<uint64_t> padded(static_cast<size_t>(positions), 0);
+        std::map<uint64_t, int64_t> count;
+        for (int64_t m = 0; m < positions; ++m) {
+            for (int64_t t = 0; t < taps; ++t)
+                if (!pixel(m, t))
+                    padded[static_cast<size_t>(m)] |= uint64_t{1} << t;
+            ++count[padded[static_cast<size_t>(m)]];
+        }
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+            const uint64_t pa = padded[static_cast<size_t>(a)], pb = padded[static_cast<size_t>(b)];
+            if ((pa == 0) != (pb == 0))
+                return pa == 0;
+            const int64_t ca = count[pa], cb = count[pb];
+            return ca != cb ? ca > cb : pa > pb;
+        });
+    }
+    std::vector<float*> out(static_cast<size_t>(positions));
+    for (int64_t m = 0; m < positions; ++m)
+        out[static_cast<size_t>(m)] = out_in_order[static_cast<size_t>(order[static_cast<size_t>(m)])];
     std::vector<int64_t> active;
-    std::vector<const float*> rows; // [active tap][position]
+    std::vector<const float*> rows; // [active tap][position, reordered]
     for (int64_t t = 0; t < taps; ++t) {
         std::vector<const float*> at_tap(static_cast<size_t>(positions));
         bool any = false;
         for (int64_t m = 0; m < positions; ++m) {
-            const float* src = pixel(m, t);
+            const float* src = pixel(order[static_cast<size_t>(m)], t);
             any = any || src;
             at_tap[static_cast<size_t>(m)] = src ? src : zeros.data();
         }
@@ -1064,12 +1093,30 @@ void small_map_wide_run(int64_t positions, int64_t taps, int64_t c, int64_t o, c
             std::copy_n(bias, o, out[static_cast<size_t>(m)]);
         return;
     }
+    // Per block of 6 rows (4 vectors) or 8 (fewer), whether it reads only padding at each active tap.
+    auto skipped = [&](int64_t p_rows) {
+        const int64_t row_blocks = (positions + p_rows - 1) / p_rows;
+        std::vector<char> skip(active.size() * static_cast<size_t>(row_blocks), 1);
+        for (size_t ta = 0; ta < active.size(); ++ta)
+            for (int64_t m = 0; m < positions; ++m)
+                if (rows[ta * static_cast<size_t>(positions) + static_cast<size_t>(m)] != zeros.data())
+                    skip[ta * static_cast<size_t>(row_blocks) + static_cast<size_t>(m / p_rows)] = 0;
+        return skip;
+    };
+    const std::vector<char> skip6 = skipped(6), skip8 = skipped(8);
     at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
         for (int64_t g = begin; g < end; ++g) {
             const int64_t v = std::min<int64_t>(4, vectors - g * 4), col = g * 64;
             const float* wg = w + g * 4 * wstride;
             const int64_t p_rows = v == 4 ? 6 : 8, row_blocks = (positions + p_rows - 1) / p_rows;
-            const int pf_shift = row_blocks >= 2 * v ? 1 : 0;
+            const std::vector<char>& skip = v == 4 ? skip6 : skip8;
+            // The fewest blocks any tap runs: enough for the prefetches at half the rate?
+            int64_t fewest = row_blocks;
+            for (size_t ta = 0; ta < active.size(); ++ta)
+                fewest = std::min<int64_t>(
+                    fewest, row_blocks - std::count(skip.begin() + static_cast<std::ptrdiff_t>(ta * row_blocks),
+                                                    skip.begin() + static_cast<std::ptrdiff_t>((ta + 1) * row_blocks), 1));
+            const int pf_shift = fewest >= 2 * v ? 1 : 0;
             for (size_t ta = 0; ta < active.size(); ++ta)
                 for (int64_t ch0 = 0; ch0 < c; ch0 += kWideChannels) {
                     const int64_t k = std::min(kWideChannels, c - ch0);
@@ -1080,29 +1127,36 @@ void small_map_wide_run(int64_t positions, int64_t taps, int64_t c, int64_t o, c
                                                                  : nullptr;
                     const bool first = ta == 0 && ch0 == 0;
                     const float* const* tap_rows = rows.data() + ta * static_cast<size_t>(positions);
-                    for (int64_t rb = 0; rb < row_blocks; ++rb) {
+                    for (int64_t rb = 0, ran = 0; rb < row_blocks; ++rb) {
                         const int64_t m0 = rb * p_rows, real = std::min(p_rows, positions - m0);
-                        // Block rb < v prefetches vector rb's lines of the next block, or where
-                        // there are blocks enough, block rb < 2v half of vector rb / 2's at half
-                        // the rate (rows_times_packed: a burst stalls the loads).
-                        const float* pf = nullptr;
-                        if (next && rb < (v << pf_shift))
-                            pf = next + (rb >> pf_shift) * wstride + (rb & pf_shift) * (k >> 1) * 16;
                         const float* b = first ? bias : nullptr;
                         float* const* dst = out.data() + m0;
                         const float* const* src = tap_rows + m0;
+                        // Padding only: nothing to add, but the first tap's blocks start the sums
+                        // (from the bias, over no channels).
+                        const bool none = skip[ta * static_cast<size_t>(row_blocks) + static_cast<size_t>(rb)];
+                        if (none && !first)
+                            continue;
+                        // The n-th block that runs (n < v) prefetches vector n's lines of the next
+                        // block, or where blocks are enough, n < 2v half of vector n / 2's at half
+                        // the rate (rows_times_packed: a burst stalls the loads).
+                        const float* pf = nullptr;
+                        if (next && !none && ran < (v << pf_shift))
+                            pf = next + (ran >> pf_shift) * wstride + (ran & pf_shift) * (k >> 1) * 16;
+                        ran += none ? 0 : 1;
+                        const int64_t kk = none ? 0 : k;
                         switch (v) {
                         case 4:
-                            rows_block<6, 4>(src, real, ch0, wb, wstride, k, b, dst, col, pf, 16, false, pf_shift);
+                            rows_block<6, 4>(src, real, ch0, wb, wstride, kk, b, dst, col, pf, 16, false, pf_shift);
                             break;
                         case 3:
-                            rows_block<8, 3>(src, real, ch0, wb, wstride, k, b, dst, col, pf, 16, false, pf_shift);
+                            rows_block<8, 3>(src, real, ch0, wb, wstride, kk, b, dst, col, pf, 16, false, pf_shift);
                             break;
                         case 2:
-                            rows_block<8, 2>(src, real, ch0, wb, wstride, k, b, dst, col, pf, 16, false, pf_shift);
+                            rows_block<8, 2>(src, real, ch0, wb, wstride, kk, b, dst, col, pf, 16, false, pf_shift);
                             break;
                         default:
-                            rows_block<8, 1>(src, real, ch0, wb, wstride, k, b, dst, col, pf, 16, false, pf_shift);
+                            rows_block<8, 1>(src, real, ch0, wb, wstride, kk, b, dst, col, pf, 16, false, pf_shift);
                         }
                     }
                 }
