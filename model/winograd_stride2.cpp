@@ -360,13 +360,17 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
     float* mp = vp + v_size;
     for (int64_t first = 0; first < tiles; first += size) {
         const int64_t count = std::min(size, tiles - first);
-        at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t t = begin; t < end; ++t)
-                input(t, vp + (t - first) * points * inner);
-        });
+        {
+            RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
+            at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
+                for (int64_t t = begin; t < end; ++t)
+                    input(t, vp + (t - first) * points * inner);
+            });
+        }
         // Always `size` rows (a shorter last chunk multiplies the previous chunk's leftovers too, and
         // ignores them): another row count would be another oneDNN kernel and packed weight.
         products(tile_rows(vp, points * inner, size), u, tile_rows(mp, points * cols, size), points);
+        RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
                 output(t, mp + (t - first) * points * cols);
