@@ -1183,7 +1183,7 @@ void rows_times_packed(const float* x, int64_t ldx, int64_t rows, int64_t k, con
         const float* wb = w + ch0 * 64;
         // The next block's lines (the next channels, or the caller's next weights), a quarter each
         // from the first four blocks of rows, or where there are 8 blocks of rows, an eighth each
-        // at half the rate: a burst of prefetches fills the core's line fill buffers and stalls
+        // at half the rate: a burst of prefetches (most likely) fills the line fill buffers and stalls
         // the loads behind them (the Xeon, 64 rows over 37.7 MB of weights from memory: 4.45 ->
         // 4.05 ms).
         const float* next = ch0 + kc < k ? wb + kc * 64 : after;
