@@ -481,22 +481,17 @@ at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float inp
     if (s2_tile != 0) {
         return winograd_s2_conv(x, winograd_s2_weight(x, m.weight, s2_tile, false), b, s2_tile, input_slope);
     }
-    if (fast_ && cpu_ && dtype_ == at::kFloat && small_map_enabled() &&
-        kernels::small_map_fits(output_positions(x, m), o.in_channels(), o.out_channels())) {
-        const at::Tensor packed =
-            cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv(m.weight); });
-        if (at::Tensor y = kernels::small_map_conv(x, packed, (*o.kernel_size())[0], (*o.stride())[0], (*padding)[0], b);
-            y.defined())
-            return y;
-    }
-    if (fast_ && cpu_ && dtype_ == at::kBFloat16 && small_map_enabled() && bf16_small_map(output_positions(x, m)) &&
-        kernels::small_map_fits(output_positions(x, m), o.in_channels(), o.out_channels())) {
+    // Float32 by the small-map kernels (bf16 too, on its fewest positions: bf16_small_map).
+    if (const int64_t positions = output_positions(x, m);
+        fast_ && cpu_ && small_map_enabled() &&
+        (dtype_ == at::kFloat || (dtype_ == at::kBFloat16 && bf16_small_map(positions))) &&
+        kernels::small_map_fits(positions, o.in_channels(), o.out_channels())) {
         const at::Tensor packed =
             cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv(m.weight); });
         if (at::Tensor y = kernels::small_map_conv(x.to(at::kFloat), packed, (*o.kernel_size())[0], (*o.stride())[0],
                                                    (*padding)[0], m.bias);
             y.defined())
-            return y.to(at::kBFloat16);
+            return y.to(dtype_);
     }
     if (winograd_ && use_winograd(x, m)) {
         const int64_t one[] = {1, 1}, zero[] = {0, 0};
@@ -543,8 +538,9 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
         return at::conv_transpose2d(x, fast_ ? cast(m.weight, kCast) : m.weight, fast_ ? cast(m.bias, kCast) : m.bias, 2,
                                     padding, output_padding);
     const auto& o = m.options;
-    const bool gemm_fits = (*o.kernel_size())[0] == (*o.kernel_size())[1] && o.groups() == 1 &&
-                           (*o.dilation())[0] == 1 && (*o.dilation())[1] == 1 && x.scalar_type() == at::kFloat;
+    const bool square = (*o.kernel_size())[0] == (*o.kernel_size())[1] && o.groups() == 1 &&
+                        (*o.dilation())[0] == 1 && (*o.dilation())[1] == 1;
+    const bool gemm_fits = square && x.scalar_type() == at::kFloat;
     if (!fast_) {
         // Training (autograd): im2col and GEMM where the four phase convolutions do little work each
         // (see gemm_pays).
@@ -561,19 +557,16 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (const int tile = winograd_s2_ ? use_winograd_s2(x, m, padding, output_padding) : 0) {
         return winograd_s2_conv_transpose(x, winograd_s2_weight(x, m.weight, tile, true), cast(m.bias, kCast), tile);
     }
-    if (dtype_ == at::kFloat && small_map_enabled() && gemm_fits &&
-        small_map_transpose_fits(x, o.out_channels(), k, padding, output_padding)) {
-        const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });
-        if (at::Tensor y = conv_transpose2d_s2_small_map(x, packed, k, cast(m.bias, kCast), padding, output_padding);
-            y.defined())
-            return y;
-    }
-    if (cpu_ && dtype_ == at::kBFloat16 && small_map_enabled() && bf16_small_map(x.size(0) * x.size(2) * x.size(3))) {
+    // Float32 by the small-map kernels (bf16 too, on its fewest positions: bf16_small_map).
+    if (small_map_enabled() &&
+        (dtype_ == at::kFloat ? gemm_fits
+                              : cpu_ && dtype_ == at::kBFloat16 && square &&
+                                    bf16_small_map(x.size(0) * x.size(2) * x.size(3)))) {
         const at::Tensor xf = x.to(at::kFloat);
         if (small_map_transpose_fits(xf, o.out_channels(), k, padding, output_padding)) {
             const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });
             if (at::Tensor y = conv_transpose2d_s2_small_map(xf, packed, k, m.bias, padding, output_padding); y.defined())
-                return y.to(at::kBFloat16);
+                return y.to(dtype_);
         }
     }
     const auto phases = cache_.get(tag(kPhases), {m.weight}, [&] { return subpixel_weights(m.weight.detach().to(dtype_), padding); });

@@ -1093,30 +1093,33 @@ void small_map_wide_run(int64_t positions, int64_t taps, int64_t c, int64_t o, c
             std::copy_n(bias, o, out[static_cast<size_t>(m)]);
         return;
     }
-    // Per block of 6 rows (4 vectors) or 8 (fewer), whether it reads only padding at each active tap.
+    // Per block of 6 rows (4 vectors) or 8 (fewer), whether it reads only padding at each active tap,
+    // and the fewest blocks any tap runs (enough for the prefetches at half the rate?).
+    struct Skips {
+        std::vector<char> skip;
+        int64_t fewest;
+    };
     auto skipped = [&](int64_t p_rows) {
         const int64_t row_blocks = (positions + p_rows - 1) / p_rows;
-        std::vector<char> skip(active.size() * static_cast<size_t>(row_blocks), 1);
-        for (size_t ta = 0; ta < active.size(); ++ta)
+        Skips s{std::vector<char>(active.size() * static_cast<size_t>(row_blocks), 1), row_blocks};
+        for (size_t ta = 0; ta < active.size(); ++ta) {
+            char* tap = s.skip.data() + ta * static_cast<size_t>(row_blocks);
             for (int64_t m = 0; m < positions; ++m)
                 if (rows[ta * static_cast<size_t>(positions) + static_cast<size_t>(m)] != zeros.data())
-                    skip[ta * static_cast<size_t>(row_blocks) + static_cast<size_t>(m / p_rows)] = 0;
-        return skip;
+                    tap[m / p_rows] = 0;
+            s.fewest = std::min<int64_t>(s.fewest, row_blocks - std::count(tap, tap + row_blocks, 1));
+        }
+        return s;
     };
-    const std::vector<char> skip6 = skipped(6), skip8 = skipped(8);
+    const Skips skip6 = skipped(6), skip8 = skipped(8);
     at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
         for (int64_t g = begin; g < end; ++g) {
             const int64_t v = std::min<int64_t>(4, vectors - g * 4), col = g * 64;
             const float* wg = w + g * 4 * wstride;
             const int64_t p_rows = v == 4 ? 6 : 8, row_blocks = (positions + p_rows - 1) / p_rows;
-            const std::vector<char>& skip = v == 4 ? skip6 : skip8;
-            // The fewest blocks any tap runs: enough for the prefetches at half the rate?
-            int64_t fewest = row_blocks;
-            for (size_t ta = 0; ta < active.size(); ++ta)
-                fewest = std::min<int64_t>(
-                    fewest, row_blocks - std::count(skip.begin() + static_cast<std::ptrdiff_t>(ta * row_blocks),
-                                                    skip.begin() + static_cast<std::ptrdiff_t>((ta + 1) * row_blocks), 1));
-            const int pf_shift = fewest >= 2 * v ? 1 : 0;
+            const Skips& skips = v == 4 ? skip6 : skip8;
+            const std::vector<char>& skip = skips.skip;
+            const int pf_shift = skips.fewest >= 2 * v ? 1 : 0;
             for (size_t ta = 0; ta < active.size(); ++ta)
                 for (int64_t ch0 = 0; ch0 < c; ch0 += kWideChannels) {
                     const int64_t k = std::min(kWideChannels, c - ch0);
