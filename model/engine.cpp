@@ -185,9 +185,31 @@ enum Tag {
     kWinogradS2,
     kWinogradS2Small,
     kWinogradS2Own,
-    kWinogradS2SmallOwn
+    kWinogradS2SmallOwn,
+    kWinogradReflect
 };
 }
+
+namespace {
+// BFT_NO_REFLECT_WINOGRAD=1: the ResNet trunk as before (padded NCHW maps, oneDNN's Winograd), for
+// comparison.
+bool reflect_winograd_enabled()
+{
+    static const bool on = [] {
+        const char* v = std::getenv("BFT_NO_REFLECT_WINOGRAD");
+        return !v || std::string(v) != "1";
+    }();
+    return on;
+}
+
+// The trunk by winograd.h's reflection-padded F(4x4, 3x3) up to this many tiles, oneDNN's Winograd
+// on padded NCHW maps beyond (its products' buffers grow with the tiles: 2 x 36 x tiles x channels
+// floats, 75 MB here). The Xeon, 2 threads, the authors' pose model, ms per forward against that:
+// at 128 (16 tiles) 96-99 -> 82-84, at 192 (36) 180-185 -> 153-161, at 256 266-276 -> 224-233
+// (depth 249-268 -> 220-232), batch 4 at 256 (256 tiles) 1103-1125 -> 984-1009, batch 2 at 512
+// (512) 2430-2488 -> 2167-2228; ngf 16 at 128 13.4-13.9 -> 11.7-12.2.
+constexpr int64_t kReflectWinogradMaxTiles = 512;
+} // namespace
 
 int Ops::tag(int base) const
 {
@@ -205,6 +227,7 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     winograd_ = winograd && !options.own_winograd && onednn::winograd_available();
     own_winograd_ = winograd && !winograd_ && onednn::available();
     winograd_s2_ = winograd && onednn::available();
+    reflect_winograd_ = winograd && !options.own_winograd && reflect_winograd_enabled();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
     // Callers fall back to fp32 with a notice (bf16_supported); here it would fail deep in oneDNN.
@@ -783,6 +806,34 @@ at::Tensor Ops::unet_output(const at::Tensor& skip, const at::Tensor& h, torch::
 bool Ops::padded_trunk(const at::Tensor& x) const
 {
     return fast_ && cpu_ && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous();
+}
+
+bool Ops::reflect_trunk(const at::Tensor& x, int64_t channels) const
+{
+    if (!reflect_winograd_ || x.scalar_type() != at::kFloat || !winograd_reflect_fits(x, channels))
+        return false;
+    return winograd_reflect_tiles(x) <= kReflectWinogradMaxTiles;
+}
+
+at::Tensor Ops::reflect_conv(const at::Tensor& x, torch::nn::Conv2dImpl& m, bool normalize)
+{
+    kernels::Statistics st;
+    if (normalize) {
+        BFT_LAYER("instance_norm");
+        st = kernels::channel_statistics(x, /*unbiased=*/false);
+    }
+    BFT_LAYER("conv");
+    const at::Tensor own =
+        cache_.get_one(tag(kWinogradReflect), {m.weight}, [&] { return winograd_own_weights(winograd_weights(m.weight)); });
+    return winograd_reflect_conv3x3(x, own, m.bias, normalize ? st.mean.data() : nullptr,
+                                    normalize ? st.inv.data() : nullptr);
+}
+
+at::Tensor Ops::instance_norm_add(const at::Tensor& x, const at::Tensor& residual)
+{
+    BFT_LAYER("instance_norm");
+    at::Tensor y = kernels::instance_norm(x, /*relu=*/false, sole_owner(x));
+    return y.add_(residual);
 }
 
 at::Tensor Ops::instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad, const at::Tensor& residual)

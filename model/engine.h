@@ -136,6 +136,14 @@ public:
     // instance norms write the next convolution's reflection-padded input, the second one adding
     // the block's input in place (kernels::instance_norm_padded); no padding or sum passes.
     bool padded_trunk(const at::Tensor& x) const;
+    // Whether a ResNet trunk on x runs channels-last through winograd.h's reflection-padded
+    // F(4x4, 3x3) with our products instead (CPU inference in float32, AVX-512, up to 512 tiles):
+    // each block is reflect_conv, reflect_conv reading the norm and ReLU, then instance_norm_add.
+    bool reflect_trunk(const at::Tensor& x, int64_t channels) const;
+    // conv(reflect_pad(x', 1), m), x' = x or, with `normalize`, ReLU(instance_norm(x)).
+    at::Tensor reflect_conv(const at::Tensor& x, torch::nn::Conv2dImpl& m, bool normalize);
+    // instance_norm(x) + residual, in x's memory where x is no one else's.
+    at::Tensor instance_norm_add(const at::Tensor& x, const at::Tensor& residual);
     // instance_norm then reflect_pad by `pad`; with `residual`: residual's interior += it, in place.
     at::Tensor instance_norm_padded(const at::Tensor& x, bool relu, int64_t pad, const at::Tensor& residual = {});
     void record(const char* dir, int level, const at::Tensor& gamma_beta);
@@ -161,6 +169,7 @@ private:
     bool winograd_;     // oneDNN's
     bool own_winograd_; // winograd.h, where oneDNN has none
     bool winograd_s2_;  // winograd_stride2.h
+    bool reflect_winograd_; // winograd.h's reflection-padded F(4x4, 3x3) for the ResNet trunk
     bool sync_layers_;  // ForwardOptions::sync_layers, on a GPU
     at::ScalarType dtype_;
 };

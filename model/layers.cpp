@@ -65,6 +65,12 @@ at::Tensor ResnetBlockImpl::run(const at::Tensor& x, Ops& ops)
     return x + h;
 }
 
+at::Tensor ResnetBlockImpl::run_reflect(const at::Tensor& x, Ops& ops)
+{
+    const at::Tensor h = ops.reflect_conv(x, *conv_a_, /*normalize=*/false);
+    return ops.instance_norm_add(ops.reflect_conv(h, *conv_b_, /*normalize=*/true), x);
+}
+
 at::Tensor ResnetBlockImpl::run_padded(const at::Tensor& xp, Ops& ops)
 {
     const at::Tensor hp = ops.instance_norm_padded(ops.conv(xp, *conv_a_), /*relu=*/true, 1);

@@ -26,6 +26,8 @@ public:
     // The same on padded maps (Ops::padded_trunk): xp is the input padded by 1, and becomes the
     // output padded by 1 (in place).
     at::Tensor run_padded(const at::Tensor& xp, Ops& ops);
+    // The same on channels-last maps (Ops::reflect_trunk): the convolutions pad as they read.
+    at::Tensor run_reflect(const at::Tensor& x, Ops& ops);
     // Both convolutions feed an InstanceNorm: their biases change nothing (GeneratorImpl::absorbed_biases).
     std::vector<at::Tensor> absorbed_biases() const { return {conv_a_->bias, conv_b_->bias}; }
 

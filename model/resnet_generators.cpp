@@ -96,7 +96,15 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
     if (ops.cancelled())
         return {};
     x = ops.prepare(x, /*channels_last=*/ops.dtype() != at::kFloat);
-    if (ops.padded_trunk(x) && !blocks_.empty()) {
+    if (!blocks_.empty() && ops.reflect_trunk(x, x.size(1))) {
+        // Channels-last, each convolution padding as it reads and the second reading the norm too.
+        x = ops.prepare(x, /*channels_last=*/true);
+        for (auto& block : blocks_) {
+            x = block->run_reflect(x, ops);
+            if (ops.cancelled())
+                return {};
+        }
+    } else if (ops.padded_trunk(x) && !blocks_.empty()) {
         // Padded once; each block's norms then write the next convolution's padded input (pose at
         // 256: 18 padding passes and 9 sums of 8 MB maps fewer).
         at::Tensor xp = ops.reflect_pad(x, 1);

@@ -1,6 +1,7 @@
 #include "winograd.h"
 
 #include "errors.h"
+#include "kernels.h"
 #include "onednn.h"
 #include "vectorize.h"
 
@@ -9,6 +10,10 @@
 #include <ATen/record_function.h>
 
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace bft {
 
@@ -178,6 +183,213 @@ at::Tensor winograd_conv3x3(const at::Tensor& x, const at::Tensor& u, const at::
         }
     });
     return out;
+}
+
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+namespace {
+
+// B^T d and A^T m on vectors of 16 channels (the rows written out in BFT_WINOGRAD_BT / _AT).
+__attribute__((target("avx512f"))) inline void bt_vectors(const __m512* d, __m512* r)
+{
+    const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+    // r0 = 4 d0 - 5 d2 + d4; r5 = 4 d1 - 5 d3 + d5
+    r[0] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4]));
+    r[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
+    // r1 = -4 (d1 + d2) + d3 + d4; r2 = 4 (d1 - d2) - d3 + d4
+    const __m512 d34 = _mm512_add_ps(d[3], d[4]), d4m3 = _mm512_sub_ps(d[4], d[3]);
+    r[1] = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), d34);
+    r[2] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), d4m3);
+    // r3 = -2 d1 - d2 + 2 d3 + d4 = 2 (d3 - d1) + (d4 - d2); r4 = 2 (d1 - d3) + (d4 - d2)
+    const __m512 d31 = _mm512_sub_ps(d[3], d[1]), d42 = _mm512_sub_ps(d[4], d[2]);
+    r[3] = _mm512_fmadd_ps(two, d31, d42);
+    r[4] = _mm512_fnmadd_ps(two, d31, d42);
+}
+
+__attribute__((target("avx512f"))) inline void at_vectors(const __m512* m, __m512* r)
+{
+    // r0 = m0 + (m1 + m2) + (m3 + m4); r1 = (m1 - m2) + 2 (m3 - m4); r2 = (m1 + m2) + 4 (m3 + m4);
+    // r3 = (m1 - m2) + 8 (m3 - m4) + m5
+    const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+    const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+    r[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+    r[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+    r[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+    r[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
+}
+
+// Row (or column) i of a 6-wide window starting at `first` (padding 1 before it) in a map of n:
+// the reflected index, or -1 past the padded map (those values only reach outputs that are cut).
+inline int64_t reflected(int64_t first, int i, int64_t n)
+{
+    int64_t r = first + i;
+    if (r < 0)
+        r = -r;
+    else if (r >= n)
+        r = r == n ? n - 2 : -1;
+    return r;
+}
+
+// One tile of one image, 16 channels from c0: the 36 points to v[p * point_stride].
+template <bool Normalize>
+__attribute__((target("avx512f"))) void input_tile(const float* x, int64_t h, int64_t w, int64_t c, int64_t ty,
+                                                   int64_t tx, int64_t c0, const float* mean, const float* inv, float* v,
+                                                   int64_t point_stride)
+{
+    int64_t rows[6], cols[6];
+    for (int i = 0; i < 6; ++i) {
+        rows[i] = reflected(4 * ty - 1, i, h);
+        cols[i] = reflected(4 * tx - 1, i, w);
+    }
+    __m512 mu = _mm512_setzero_ps(), sc = _mm512_setzero_ps();
+    if constexpr (Normalize) {
+        mu = _mm512_loadu_ps(mean + c0);
+        sc = _mm512_loadu_ps(inv + c0);
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 t[6][6];
+    for (int i = 0; i < 6; ++i) {
+        __m512 d[6];
+        for (int j = 0; j < 6; ++j) {
+            if (rows[i] < 0 || cols[j] < 0) {
+                d[j] = zero;
+                continue;
+            }
+            d[j] = _mm512_loadu_ps(x + (rows[i] * w + cols[j]) * c + c0);
+            if constexpr (Normalize)
+                d[j] = _mm512_maskz_max_ps(0xffff, zero, _mm512_mul_ps(_mm512_sub_ps(d[j], mu), sc));
+        }
+        bt_vectors(d, t[i]); // along the row: t[i][k] = (d B)[i][k]
+    }
+    for (int k = 0; k < 6; ++k) {
+        const __m512 col[6] = {t[0][k], t[1][k], t[2][k], t[3][k], t[4][k], t[5][k]};
+        __m512 r[6];
+        bt_vectors(col, r); // down the column: (B^T d B)[a][k]
+        for (int a = 0; a < 6; ++a)
+            _mm512_storeu_ps(v + (a * 6 + k) * point_stride, r[a]);
+    }
+}
+
+// One tile of one image, 16 out channels from o0: m[p * point_stride] holds point p; A^T m A plus
+// the bias to the tile's pixels of y (channels-last, o channels), those inside the map.
+__attribute__((target("avx512f"))) void output_tile(const float* m, int64_t point_stride, const float* bias, float* y,
+                                                    int64_t h, int64_t w, int64_t o, int64_t ty, int64_t tx, int64_t o0)
+{
+    __m512 s[4][6];
+    for (int b = 0; b < 6; ++b) {
+        __m512 col[6], r[4];
+        for (int a = 0; a < 6; ++a)
+            col[a] = _mm512_loadu_ps(m + (a * 6 + b) * point_stride);
+        at_vectors(col, r);
+        for (int i = 0; i < 4; ++i)
+            s[i][b] = r[i];
+    }
+    const __m512 bv = bias ? _mm512_loadu_ps(bias + o0) : _mm512_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+        const int64_t row = 4 * ty + i;
+        if (row >= h)
+            break;
+        __m512 r[4];
+        at_vectors(s[i], r);
+        for (int j = 0; j < 4; ++j) {
+            const int64_t col = 4 * tx + j;
+            if (col >= w)
+                break;
+            _mm512_storeu_ps(y + (row * w + col) * o + o0, _mm512_add_ps(r[j], bv));
+        }
+    }
+}
+
+} // namespace
+
+bool winograd_reflect_fits(const at::Tensor& x, int64_t out_channels)
+{
+    return kernels::rows_times_packed_fits() && x.dim() == 4 && x.is_cpu() && x.scalar_type() == at::kFloat &&
+           x.size(1) % 16 == 0 && x.size(1) > 0 && out_channels % 64 == 0 && out_channels > 0 && x.size(2) >= 2 &&
+           x.size(3) >= 2;
+}
+
+at::Tensor winograd_reflect_conv3x3(const at::Tensor& x_in, const at::Tensor& own, const at::Tensor& bias,
+                                    const float* mean, const float* inv)
+{
+    if (!winograd_reflect_fits(x_in, 64) || own.dim() != 3 || own.size(1) != x_in.size(1) || own.size(2) != 64 ||
+        own.size(0) % 36 != 0 || !own.is_contiguous() || own.scalar_type() != at::kFloat ||
+        (bias.defined() && bias.numel() != own.size(0) / 36 * 64) || (mean == nullptr) != (inv == nullptr))
+        throw Error("Winograd F(4x4, 3x3), reflection-padded: unsupported input");
+    RECORD_FUNCTION("bft::winograd_reflect_conv3x3", std::vector<c10::IValue>());
+    const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), blocks = own.size(0) / 36, o = blocks * 64;
+    const int64_t th = (h + 3) / 4, tw = (w + 3) / 4, t = n * th * tw, cb = c / 16;
+    // v[p][tile][ch], m[p][tile][out]: each point's product is tiles x c times c x o.
+    at::Tensor v = at::empty({36, t, c}, x.options().memory_format(at::MemoryFormat::Contiguous));
+    at::Tensor m = at::empty({36, t, o}, v.options());
+    const float* xp = x.data_ptr<float>();
+    float* vp = v.data_ptr<float>();
+    {
+        RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
+        at::parallel_for(0, t * cb, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                const int64_t tile = i / cb, c0 = (i % cb) * 16, img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw;
+                const float* image = xp + img * h * w * c;
+                float* dst = vp + tile * c + c0;
+                if (mean)
+                    input_tile<true>(image, h, w, c, ty, tx, c0, mean + img * c, inv + img * c, dst, t * c);
+                else
+                    input_tile<false>(image, h, w, c, ty, tx, c0, nullptr, nullptr, dst, t * c);
+            }
+        });
+    }
+    const float* up = own.data_ptr<float>();
+    float* mp = m.data_ptr<float>();
+    {
+        RECORD_FUNCTION("bft::winograd_own_products", std::vector<c10::IValue>());
+        // Point by point, 64 out channels at a time: each thread streams its run of weight blocks once,
+        // prefetching the next while it multiplies.
+        at::parallel_for(0, 36 * blocks, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t q = begin; q < end; ++q) {
+                const int64_t p = q / blocks, j = q % blocks;
+                kernels::rows_times_packed(vp + p * t * c, c, t, c, up + q * c * 64, mp + p * t * o + j * 64, o,
+                                           q + 1 < end ? up + (q + 1) * c * 64 : nullptr);
+            }
+        });
+    }
+    at::Tensor y = at::empty({n, o, h, w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const at::Tensor b = bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();
+    const float* bp = b.defined() ? b.data_ptr<float>() : nullptr;
+    float* yp = y.data_ptr<float>();
+    {
+        RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
+        const int64_t ob = o / 16;
+        at::parallel_for(0, t * ob, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                const int64_t tile = i / ob, o0 = (i % ob) * 16, img = tile / (th * tw), ty = tile / tw % th, tx = tile % tw;
+                output_tile(mp + tile * o + o0, t * o, bp, yp + img * h * w * o, h, w, o, ty, tx, o0);
+            }
+        });
+    }
+    return y;
+}
+#else
+bool winograd_reflect_fits(const at::Tensor&, int64_t)
+{
+    return false;
+}
+at::Tensor winograd_reflect_conv3x3(const at::Tensor&, const at::Tensor&, const at::Tensor&, const float*, const float*)
+{
+    throw Error("Winograd F(4x4, 3x3), reflection-padded: not built for this CPU");
+}
+#endif
+
+int64_t winograd_reflect_tiles(const at::Tensor& x)
+{
+    return x.size(0) * ((x.size(2) + 3) / 4) * ((x.size(3) + 3) / 4);
+}
+
+at::Tensor winograd_own_weights(const at::Tensor& u)
+{
+    if (u.dim() != 3 || u.size(0) != 36 || u.size(1) % 64 != 0)
+        throw Error("Winograd F(4x4, 3x3): own products need [36, O, C] weights, O a multiple of 64");
+    const int64_t o = u.size(1), c = u.size(2);
+    return u.view({36, o / 64, 64, c}).permute({0, 1, 3, 2}).contiguous().view({36 * (o / 64), c, 64});
 }
 
 } // namespace bft

@@ -1034,6 +1034,61 @@ TEST(OwnWinograd, RefusesWhatItCannotRun)
     EXPECT_THROW(winograd_weights(at::randn({8, 4, 5, 5})), Error);
 }
 
+// winograd.h's reflection-padded F(4x4, 3x3) with our products (the ResNet trunk on few tiles),
+// with and without the instance norm and ReLU read into its input, against float64.
+struct ReflectCase {
+    int64_t n, c, h, w, o;
+};
+void PrintTo(const ReflectCase& k, std::ostream* os)
+{
+    *os << k.n << "x" << k.c << "x" << k.h << "x" << k.w << "_to_" << k.o;
+}
+
+class ReflectWinograd : public ::testing::TestWithParam<ReflectCase> {};
+
+TEST_P(ReflectWinograd, MatchesPaddingThenTheDirectConvolution)
+{
+    const auto k = GetParam();
+    at::manual_seed(15);
+    const at::Tensor x = (at::randn({k.n, k.c, k.h, k.w}) * 1.5 + 0.7).contiguous(at::MemoryFormat::ChannelsLast);
+    if (!winograd_reflect_fits(x, k.o))
+        GTEST_SKIP() << "no AVX-512 here: the trunk stays with oneDNN's Winograd or winograd.h's";
+    const at::Tensor w = at::randn({k.o, k.c, 3, 3}) / std::sqrt(9.0 * static_cast<double>(k.c)), b = at::randn({k.o});
+    c10::InferenceMode inference;
+    const at::Tensor own = winograd_own_weights(winograd_weights(w));
+    for (const bool normalize : {false, true}) {
+        SCOPED_TRACE(normalize ? "normalised and rectified as read" : "as it is");
+        const at::Tensor xd = x.to(at::kDouble);
+        // The biased statistics per image and channel, as the instance norm's.
+        const at::Tensor var = xd.var({2, 3}, /*unbiased=*/false, /*keepdim=*/true), mean = xd.mean({2, 3}, true);
+        const at::Tensor in = normalize ? ((xd - mean) / (var + 1e-5).sqrt()).relu() : xd;
+        const at::Tensor ref = at::conv2d(at::reflection_pad2d(in, {1, 1, 1, 1}), w.to(at::kDouble), b.to(at::kDouble));
+        const at::Tensor m32 = mean.to(at::kFloat).flatten().contiguous(), inv32 = (var + 1e-5).rsqrt().to(at::kFloat).flatten().contiguous();
+        const at::Tensor before = x.clone();
+        const at::Tensor ours = winograd_reflect_conv3x3(x, own, b, normalize ? m32.data_ptr<float>() : nullptr,
+                                                         normalize ? inv32.data_ptr<float>() : nullptr);
+        EXPECT_TRUE(at::equal(x, before));
+        EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+        ASSERT_EQ(ours.sizes(), ref.sizes());
+        // Measured 1e-7 to 1e-5 of the largest output (as winograd_conv3x3's); a tap or point
+        // swapped, a border reflected wrong or a missing bias is off by far more.
+        const double scale = ref.abs().max().item<double>();
+        EXPECT_LE((ours.to(at::kDouble) - ref).abs().max().item<double>(), 3e-5 * scale);
+    }
+    // An NCHW input gives the same; what it cannot run is refused.
+    EXPECT_TRUE(at::equal(winograd_reflect_conv3x3(x.contiguous(), own, b), winograd_reflect_conv3x3(x, own, b)));
+    EXPECT_THROW(winograd_reflect_conv3x3(x.narrow(1, 0, k.c - 16), own, b), Error);
+    EXPECT_THROW(winograd_reflect_conv3x3(x, own, b.narrow(0, 0, k.o - 1)), Error);
+    EXPECT_THROW(winograd_own_weights(winograd_weights(w.narrow(0, 0, k.o - 16))), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ReflectWinograd,
+    ::testing::Values(ReflectCase{1, 128, 32, 32, 128}, // the trunk's 64 tiles (the authors' pose model: 512 channels)
+                      ReflectCase{2, 32, 13, 10, 64},   // a batch, partial tiles, uneven sizes
+                      ReflectCase{1, 16, 2, 3, 64},     // the least: one tile, mostly reflection and cut
+                      ReflectCase{1, 64, 5, 4, 192}));  // 5 rows: a window past the padded map
+
 // winograd_stride2.h's F(4x4, 2x2) for the U-Net's 4x4 stride-2 layers (padding 1), both ways.
 class WinogradStride2 : public ::testing::TestWithParam<WinogradCase> {};
 
@@ -1311,6 +1366,41 @@ TEST(WinogradInTheEngine, GeneratorStaysWithinParityOfTheDirectPath)
         EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
         EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
     }
+}
+
+// The ResNet trunk by winograd.h's reflection-padded F(4x4, 3x3) (Ops::reflect_trunk) where it has
+// 64 to 128 tiles: a 32x32 trunk of 128 channels. Within parity of the direct path and of autograd's
+// formulation; bit for bit not what oneDNN's Winograd on the padded NCHW trunk gives (so it ran).
+TEST(WinogradInTheEngine, ReflectTrunkStaysWithinParity)
+{
+    if (!onednn::available() || !kernels::rows_times_packed_fits())
+        GTEST_SKIP() << "no AVX-512 or no oneDNN API here: the trunk stays as it was";
+    Generator net = small_resnet(2);
+    at::manual_seed(9);
+    const at::Tensor x = at::rand({1, 3, 256, 256}) * 2 - 1, g = at::rand({1, 18, 256, 256}) * 2 - 1;
+    auto run = [&](bool winograd, bool own) {
+        c10::InferenceMode inference;
+        ForwardOptions o;
+        o.winograd = winograd;
+        o.own_winograd = own; // winograd.h's NCHW F(4x4, 3x3), not the reflection-padded one
+        return net->run(x, g, o);
+    };
+    const at::Tensor direct = run(false, false), reflect = run(true, false), nchw = run(true, true);
+    EXPECT_FALSE(at::equal(reflect, nchw));
+    EXPECT_LE((direct - reflect).abs().max().item<double>(), 1e-4);
+    EXPECT_LE((net->forward(x, g).detach() - reflect).abs().max().item<double>(), 1e-4);
+    // Two images: 128 tiles, still ours, each image as it was alone.
+    const at::Tensor x2 = at::cat({x, x.flip(3)}), g2 = at::cat({g, g.flip(3)});
+    c10::InferenceMode inference;
+    const at::Tensor pair = net->run(x2, g2, ForwardOptions{});
+    EXPECT_LE((pair[0] - reflect[0]).abs().max().item<double>(), 1e-5);
+    {
+        torch::NoGradGuard no_grad; // an optimizer step: the transformed weights must follow
+        for (auto& p : net->parameters())
+            p.mul_(1.01);
+    }
+    const at::Tensor after = net->run(x, g, ForwardOptions{});
+    EXPECT_GT((after - reflect).abs().max().item<double>(), 1e-3);
 }
 
 // winograd.h's Winograd runs only where the batch has 64 output tiles or more (engine.cpp).
