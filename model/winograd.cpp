@@ -319,11 +319,20 @@ at::Tensor winograd_reflect_conv3x3(const at::Tensor& x_in, const at::Tensor& ow
     const at::Tensor x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), blocks = own.size(0) / 36, o = blocks * 64;
     const int64_t th = (h + 3) / 4, tw = (w + 3) / 4, t = n * th * tw, cb = c / 16;
-    // v[p][tile][ch], m[p][tile][out]: each point's product is tiles x c times c x o.
-    at::Tensor v = at::empty({36, t, c}, x.options().memory_format(at::MemoryFormat::Contiguous));
-    at::Tensor m = at::empty({36, t, o}, v.options());
+    // v[p][tile][ch], m[p][tile][out]: each point's product is tiles x c times c x o. In buffers the
+    // calling thread keeps from layer to layer, up to 64 MiB: fresh ones (9.4 MB at 64 tiles of 512
+    // channels) often came from the kernel page by page, faulted in as the transforms and products
+    // first wrote them (the Xeon, pose at 256: the last 6 trunk layers 5 -> 7.4 ms in a profiled
+    // forward, input transform 0.35 -> 1.3 ms).
+    constexpr size_t kKeptFloats = size_t{16} << 20;
+    thread_local std::vector<float> kept;
+    std::vector<float> once;
+    const size_t need = static_cast<size_t>(36 * t * (c + o));
+    std::vector<float>& scratch = need <= kKeptFloats ? kept : once;
+    if (scratch.size() < need)
+        scratch = std::vector<float>(need);
     const float* xp = x.data_ptr<float>();
-    float* vp = v.data_ptr<float>();
+    float* vp = scratch.data();
     {
         RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
         at::parallel_for(0, t * cb, 1, [&](int64_t begin, int64_t end) {
@@ -339,7 +348,7 @@ at::Tensor winograd_reflect_conv3x3(const at::Tensor& x_in, const at::Tensor& ow
         });
     }
     const float* up = own.data_ptr<float>();
-    float* mp = m.data_ptr<float>();
+    float* mp = vp + 36 * t * c;
     {
         RECORD_FUNCTION("bft::winograd_own_products", std::vector<c10::IValue>());
         // Point by point, 64 out channels at a time: each thread streams its run of weight blocks once,
