@@ -95,10 +95,11 @@ at::Tensor ResnetGeneratorBase::decode(at::Tensor x, Ops& ops)
 {
     if (ops.cancelled())
         return {};
-    x = ops.prepare(x, /*channels_last=*/ops.dtype() != at::kFloat);
-    if (!blocks_.empty() && ops.reflect_trunk(x, x.size(1))) {
-        // Channels-last, each convolution padding as it reads and the second reading the norm too.
-        x = ops.prepare(x, /*channels_last=*/true);
+    // Channels-last (as the encoder leaves it) where the trunk runs reflect_trunk's kernels: each
+    // convolution pads as it reads, the second reads the norm too.
+    const bool reflect = !blocks_.empty() && ops.reflect_trunk(x, x.size(1));
+    x = ops.prepare(x, /*channels_last=*/reflect || ops.dtype() != at::kFloat);
+    if (reflect) {
         for (auto& block : blocks_) {
             x = block->run_reflect(x, ops);
             if (ops.cancelled())
