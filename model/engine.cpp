@@ -191,14 +191,18 @@ enum Tag {
 }
 
 namespace {
+// Whether the environment sets `name` to 1 (the switches that turn a kernel off for comparison).
+bool switched_off(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v && std::string(v) == "1";
+}
+
 // BFT_NO_REFLECT_WINOGRAD=1: the ResNet trunk as before (padded NCHW maps, oneDNN's Winograd), for
 // comparison.
 bool reflect_winograd_enabled()
 {
-    static const bool on = [] {
-        const char* v = std::getenv("BFT_NO_REFLECT_WINOGRAD");
-        return !v || std::string(v) != "1";
-    }();
+    static const bool on = !switched_off("BFT_NO_REFLECT_WINOGRAD");
     return on;
 }
 
@@ -393,10 +397,7 @@ bool bf16_small_map(int64_t positions)
 // BFT_NO_SMALL_MAP=1: the small-map layers through oneDNN, for comparison.
 bool small_map_enabled()
 {
-    static const bool on = [] {
-        const char* v = std::getenv("BFT_NO_SMALL_MAP");
-        return !v || std::string(v) != "1";
-    }();
+    static const bool on = !switched_off("BFT_NO_SMALL_MAP");
     return on;
 }
 

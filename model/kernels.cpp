@@ -26,12 +26,6 @@ namespace bft::kernels {
 
 namespace {
 
-// Index i of a reflection-padded axis of `size` samples in the unpadded one (as reflection_pad2d).
-inline int64_t mirror(int64_t i, int64_t size)
-{
-    return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i);
-}
-
 // One row of w pixels (`pixel` bytes each) reflection-padded by `pad` on both sides into `to`
 // (w + 2 pad pixels): reflect_pad's rows and conv_few_outputs' rows read as it goes.
 inline void reflect_row(const char* from, char* to, int64_t w, int64_t pad, int64_t pixel)

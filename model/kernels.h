@@ -177,6 +177,11 @@ at::Tensor sparse_input_conv(const SparseInput& x, const at::Tensor& packed, con
 // the ResNet trunk), has no bf16 version and answers channels-last in NCHW. Throws bft::Error where
 // pad >= H or W.
 at::Tensor reflect_pad(const at::Tensor& x, int64_t pad);
+// Index i of a reflection-padded axis of `size` samples in the unpadded one (as reflection_pad2d).
+inline int64_t mirror(int64_t i, int64_t size)
+{
+    return i < 0 ? -i : (i >= size ? 2 * size - 2 - i : i);
+}
 
 // One Adam update (optimizer.h) over n float32 elements, in torch::optim::Adam's order of operations:
 //   g += weight_decay * p;  m = m * beta1 + (1 - beta1) * g;  v = v * beta2 + (1 - beta2) * g * g;

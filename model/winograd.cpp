@@ -221,12 +221,7 @@ __attribute__((target("avx512f"))) inline void at_vectors(const __m512* m, __m51
 // the reflected index, or -1 past the padded map (those values only reach outputs that are cut).
 inline int64_t reflected(int64_t first, int i, int64_t n)
 {
-    int64_t r = first + i;
-    if (r < 0)
-        r = -r;
-    else if (r >= n)
-        r = r == n ? n - 2 : -1;
-    return r;
+    return first + i > n ? -1 : kernels::mirror(first + i, n);
 }
 
 // One tile of one image, 16 channels from c0: the 36 points to v[p * point_stride].
@@ -323,7 +318,8 @@ at::Tensor winograd_reflect_conv3x3(const at::Tensor& x_in, const at::Tensor& ow
     // calling thread keeps from layer to layer, up to 64 MiB: fresh ones (9.4 MB at 64 tiles of 512
     // channels) often came from the kernel page by page, faulted in as the transforms and products
     // first wrote them (the Xeon, pose at 256: the last 6 trunk layers 5 -> 7.4 ms in a profiled
-    // forward, input transform 0.35 -> 1.3 ms).
+    // forward, input transform 0.35 -> 1.3 ms). Not winograd_stride2.cpp's chunk buffer (a tensor
+    // from LibTorch's allocator): with it the pose forward's measured peak was 12.6 MiB higher.
     constexpr size_t kKeptFloats = size_t{16} << 20;
     thread_local std::vector<float> kept;
     std::vector<float> once;
