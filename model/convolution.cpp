@@ -230,20 +230,21 @@ int64_t transposed_size(int64_t in, int64_t k, int64_t padding, int64_t output_p
 } // namespace
 
 bool small_map_transpose_fits(const at::Tensor& x, int64_t out_channels, int64_t k, int64_t padding,
-                              int64_t output_padding)
+                              int64_t output_padding, bool bf16_weights)
 {
     const int64_t h_out = transposed_size(x.size(2), k, padding, output_padding);
     const int64_t w_out = transposed_size(x.size(3), k, padding, output_padding);
     // Phase 0 has the most positions: where it fits, all do.
     return x.dim() == 4 && h_out > 0 && w_out > 0 && x.scalar_type() == at::kFloat && x.is_cpu() &&
-           kernels::small_map_fits(x.size(0) * ((h_out + 1) / 2) * ((w_out + 1) / 2), x.size(1), out_channels);
+           kernels::small_map_fits(x.size(0) * ((h_out + 1) / 2) * ((w_out + 1) / 2), x.size(1), out_channels,
+                                  bf16_weights);
 }
 
-std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding)
+std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding, bool bf16_weights)
 {
     std::vector<at::Tensor> packed;
     for (const at::Tensor& phase : subpixel_weights(weight.detach().to(at::kFloat), padding))
-        packed.push_back(phase.defined() ? kernels::pack_small_map_conv(phase) : at::Tensor());
+        packed.push_back(phase.defined() ? kernels::pack_small_map_conv(phase, bf16_weights) : at::Tensor());
     return packed;
 }
 
@@ -254,7 +255,11 @@ at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<
     for (const at::Tensor& p : packed_phases)
         if (p.defined())
             o = p.size(0) * 16;
-    if (x.dim() != 4 || packed_phases.size() != 4 || o == 0 || !small_map_transpose_fits(x, o, k, padding, output_padding))
+    bool bf16_weights = false;
+    for (const at::Tensor& p : packed_phases)
+        bf16_weights = bf16_weights || (p.defined() && p.scalar_type() == at::kBFloat16);
+    if (x.dim() != 4 || packed_phases.size() != 4 || o == 0 ||
+        !small_map_transpose_fits(x, o, k, padding, output_padding, bf16_weights))
         return {};
     const int64_t h_out = transposed_size(x.size(2), k, padding, output_padding);
     const int64_t w_out = transposed_size(x.size(3), k, padding, output_padding);

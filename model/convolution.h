@@ -41,11 +41,12 @@ at::Tensor conv_transpose2d_s2(const at::Tensor& x, const at::Tensor& weight, co
 // The same where each output phase has at most 16 positions (the U-Net's innermost levels at
 // batch 1), float32 inference on AVX-512: each phase by kernels::small_map_conv_into straight into
 // its rows and columns of the output, the phase weights packed once by small_map_phases(weight,
-// padding) (undefined where no tap reaches a phase). Undefined where it does not run.
+// padding) (undefined where no tap reaches a phase; bf16_weights: packed as bf16 for the fast
+// preview, up to 16 positions a phase). Undefined where it does not run.
 // Whether it runs for x into out_channels (a cheap check before packing anything).
 bool small_map_transpose_fits(const at::Tensor& x, int64_t out_channels, int64_t k, int64_t padding,
-                              int64_t output_padding);
-std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding);
+                              int64_t output_padding, bool bf16_weights = false);
+std::vector<at::Tensor> small_map_phases(const at::Tensor& weight, int64_t padding, bool bf16_weights = false);
 at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<at::Tensor>& packed_phases, int64_t k,
                                          const at::Tensor& bias, int64_t padding, int64_t output_padding);
 

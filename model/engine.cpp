@@ -385,10 +385,12 @@ bool gemm_pays(const at::Tensor& x, const torch::nn::Conv2dImpl& m)
 }
 
 // bf16 (the fast preview) on the fewest positions (the U-Net's innermost layers; a transposed
-// layer's input pixels): oneDNN's bf16 kernels ran about 3x slower there than our float32 small maps
-// (texture at 128, batch 4: 512 -> 512 into 1x1 0.76 against 0.23 ms, the transposed from 1x1 0.96
-// against 0.27), which streams twice the weight bytes. Those layers in float32, which only lessens
-// the preview's error.
+// layer's input pixels): our small maps with the weights packed as bf16, the same bytes as oneDNN's
+// bf16 kernels read. The Xeon, 2 threads, cold weights, medians of 150 interleaved calls (ms), ours
+// with bf16 / float32 weights against oneDNN bf16: 512 -> 512 into 1x1 0.26 / 0.42 against 0.60,
+// into 2x2 (4 positions) 0.80 / 1.27 against 0.83, into 4x4 (16) 1.29 / 1.57 against 0.85; the
+// transposed 1024 -> 512 from 1x1 0.76 / 1.00 against 1.68, from 2x2 1.87 / 2.48 against 1.95,
+// from 4x4 2.98 / 3.51 against 2.95.
 bool bf16_small_map(int64_t positions)
 {
     return positions <= 4;
@@ -505,13 +507,14 @@ at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float inp
     if (s2_tile != 0) {
         return winograd_s2_conv(x, winograd_s2_weight(x, m.weight, s2_tile, false), b, s2_tile, input_slope);
     }
-    // Float32 by the small-map kernels (bf16 too, on its fewest positions: bf16_small_map).
+    // The small-map kernels: float32, and bf16 on its fewest positions (bf16_small_map; weights as bf16).
     if (const int64_t positions = output_positions(x, m);
         fast_ && cpu_ && small_map_enabled() &&
         (dtype_ == at::kFloat || (dtype_ == at::kBFloat16 && bf16_small_map(positions))) &&
-        kernels::small_map_fits(positions, o.in_channels(), o.out_channels())) {
-        const at::Tensor packed =
-            cache_.get_one(tag(kSmallMap), {m.weight}, [&] { return kernels::pack_small_map_conv(m.weight); });
+        kernels::small_map_fits(positions, o.in_channels(), o.out_channels(), dtype_ == at::kBFloat16)) {
+        const at::Tensor packed = cache_.get_one(tag(kSmallMap), {m.weight}, [&] {
+            return kernels::pack_small_map_conv(m.weight, dtype_ == at::kBFloat16);
+        });
         if (at::Tensor y = kernels::small_map_conv(x.to(at::kFloat), packed, (*o.kernel_size())[0], (*o.stride())[0],
                                                    (*padding)[0], m.bias);
             y.defined())
@@ -581,14 +584,16 @@ at::Tensor Ops::conv_transpose(const at::Tensor& x, torch::nn::ConvTranspose2dIm
     if (const int tile = winograd_s2_ ? use_winograd_s2(x, m, padding, output_padding) : 0) {
         return winograd_s2_conv_transpose(x, winograd_s2_weight(x, m.weight, tile, true), cast(m.bias, kCast), tile);
     }
-    // Float32 by the small-map kernels (bf16 too, on its fewest positions: bf16_small_map).
+    // The small-map kernels: float32, and bf16 on its fewest positions (bf16_small_map; weights as bf16).
     if (small_map_enabled() &&
         (dtype_ == at::kFloat ? gemm_fits
                               : cpu_ && dtype_ == at::kBFloat16 && square &&
                                     bf16_small_map(x.size(0) * x.size(2) * x.size(3)))) {
         const at::Tensor xf = x.to(at::kFloat);
-        if (small_map_transpose_fits(xf, o.out_channels(), k, padding, output_padding)) {
-            const auto packed = cache_.get(tag(kSmallMap), {m.weight}, [&] { return small_map_phases(m.weight, padding); });
+        const bool bf16_weights = dtype_ == at::kBFloat16;
+        if (small_map_transpose_fits(xf, o.out_channels(), k, padding, output_padding, bf16_weights)) {
+            const auto packed = cache_.get(tag(kSmallMap), {m.weight},
+                                           [&] { return small_map_phases(m.weight, padding, bf16_weights); });
             if (at::Tensor y = conv_transpose2d_s2_small_map(xf, packed, k, m.bias, padding, output_padding); y.defined())
                 return y.to(dtype_);
         }

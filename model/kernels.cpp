@@ -19,6 +19,7 @@
 #include <map>
 #include <numeric>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -929,23 +930,40 @@ constexpr int64_t kSmallMapMaxPositions = 16;
 // channels c of rows[t][c][m] * w[tap t][c][16]. The weights stream once, prefetched into L2 8 KiB
 // ahead and into L1 1 KiB ahead: a 16 MB layer at 16 positions from DRAM at 11 GB/s without
 // prefetching, 17 with 4 KiB into L1 alone, 19 so (this 2-core guest's DRAM: 19); from L3, 21 -> 25.
-template <int M>
+// 16 weights as float32: stored so, or as bf16 (the upper halves of float32: shifted into place).
+__attribute__((target("avx512f"))) inline __m512 load_weights16(const float* w)
+{
+    return _mm512_loadu_ps(w);
+}
+__attribute__((target("avx512f"))) inline __m512 load_weights16(const uint16_t* w)
+{
+    const __m256i half = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+    // maskz: the plain forms' undefined sources trip GCC 12's -Wmaybe-uninitialized.
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, half), 16));
+}
+
+// W: float, or uint16_t for bf16 weights (the fast preview: half the bytes to stream, the sums
+// still in float32). The prefetch distances stay the same in bytes.
+template <int M, typename W>
 __attribute__((target("avx512f"))) void small_map_block(const float* rows, const int64_t* taps, int64_t active,
-                                                        int64_t c, const float* w, const float* bias, int64_t real,
+                                                        int64_t c, const W* w, const float* bias, int64_t real,
                                                         float* const* out)
 {
+    constexpr int64_t l2_ahead = 8192 / sizeof(W), l1_ahead = 1024 / sizeof(W);
     __m512 acc[M];
     const __m512 b = _mm512_loadu_ps(bias);
 #pragma GCC unroll 16
     for (int m = 0; m < M; ++m)
         acc[m] = b;
     for (int64_t ta = 0; ta < active; ++ta) {
-        const float* wt = w + taps[ta] * c * 16;
+        const W* wt = w + taps[ta] * c * 16;
         const float* r = rows + ta * c * M;
         for (int64_t ch = 0; ch < c; ++ch) {
-            const __m512 wv = _mm512_loadu_ps(wt + ch * 16);
-            _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + 2048), _MM_HINT_T1);
-            _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + 256), _MM_HINT_T0);
+            const __m512 wv = load_weights16(wt + ch * 16);
+            if (sizeof(W) == 4 || (ch & 1) == 0) { // once a line
+                _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + l2_ahead), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char*>(wt + ch * 16 + l1_ahead), _MM_HINT_T0);
+            }
 #pragma GCC unroll 16
             for (int m = 0; m < M; ++m)
                 acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(r[ch * M + m]), wv, acc[m]);
@@ -955,21 +973,23 @@ __attribute__((target("avx512f"))) void small_map_block(const float* rows, const
         _mm512_storeu_ps(out[m], acc[m]);
 }
 
-using SmallMapBlock = void (*)(const float*, const int64_t*, int64_t, int64_t, const float*, const float*, int64_t,
+template <typename W>
+using SmallMapBlock = void (*)(const float*, const int64_t*, int64_t, int64_t, const W*, const float*, int64_t,
                                float* const*);
 
 // The block for m positions (a power of two from 1 to 16), and that width.
-std::pair<SmallMapBlock, int64_t> small_map_kernel(int64_t m)
+template <typename W>
+std::pair<SmallMapBlock<W>, int64_t> small_map_kernel(int64_t m)
 {
     if (m <= 1)
-        return {&small_map_block<1>, 1};
+        return {&small_map_block<1, W>, 1};
     if (m <= 2)
-        return {&small_map_block<2>, 2};
+        return {&small_map_block<2, W>, 2};
     if (m <= 4)
-        return {&small_map_block<4>, 4};
+        return {&small_map_block<4, W>, 4};
     if (m <= 8)
-        return {&small_map_block<8>, 8};
-    return {&small_map_block<16>, 16};
+        return {&small_map_block<8, W>, 8};
+    return {&small_map_block<16, W>, 16};
 }
 
 // P rows by V vectors of 16 columns, all sums in registers: out[p][col + 16v + l] = (bias[col + 16v +
@@ -1201,16 +1221,19 @@ void rows_times_packed(const float* x, int64_t ldx, int64_t rows, int64_t k, con
 namespace {
 // One layer (or phase): `pixel(m, t)` gives the channels-last input pixel position m reads at tap t
 // (nullptr: padding), `out[m]` where its O outputs go. Rows of the taps some position reaches are
-// gathered ([tap][c][position]), the others skipped, weights and all. w: [O/16][taps][C][16].
-template <typename Pixel>
-void small_map_run(int64_t positions, int64_t taps, int64_t c, int64_t o, const float* w, const float* bias,
+// gathered ([tap][c][position]), the others skipped, weights and all. w: [O/16][taps][C][16];
+// bf16 weights (W uint16_t) only up to kSmallMapMaxPositions.
+template <typename W, typename Pixel>
+void small_map_run(int64_t positions, int64_t taps, int64_t c, int64_t o, const W* w, const float* bias,
                    const std::vector<float*>& out, Pixel&& pixel)
 {
-    if (positions > kSmallMapMaxPositions) {
-        small_map_wide_run(positions, taps, c, o, w, bias, out, pixel);
-        return;
+    if constexpr (std::is_same_v<W, float>) {
+        if (positions > kSmallMapMaxPositions) {
+            small_map_wide_run(positions, taps, c, o, w, bias, out, pixel);
+            return;
+        }
     }
-    const auto [kernel, width] = small_map_kernel(positions);
+    const auto [kernel, width] = small_map_kernel<W>(positions);
     std::vector<int64_t> active;
     for (int64_t t = 0; t < taps; ++t)
         for (int64_t m = 0; m < positions; ++m)
@@ -1243,18 +1266,23 @@ at::Tensor bias_or_zeros(const at::Tensor& bias, int64_t o)
 }
 } // namespace
 
-bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels)
+bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels, bool bf16_weights)
 {
     static const bool avx512 = __builtin_cpu_supports("avx512f");
-    return avx512 && positions >= 1 && positions <= kSmallMapWideMaxPositions && out_channels % 16 == 0 &&
+    return avx512 && positions >= 1 &&
+           positions <= (bf16_weights ? kSmallMapMaxPositions : kSmallMapWideMaxPositions) && out_channels % 16 == 0 &&
            in_channels >= 1;
 }
 
-at::Tensor pack_small_map_conv(const at::Tensor& weight)
+at::Tensor pack_small_map_conv(const at::Tensor& weight, bool bf16_weights)
 {
     // [O, C, kh, kw] -> [O/16][kh*kw][C][16]
     const int64_t o = weight.size(0), c = weight.size(1), taps = weight.size(2) * weight.size(3);
-    return weight.detach().to(at::kFloat).reshape({o / 16, 16, c, taps}).permute({0, 3, 2, 1}).contiguous();
+    return weight.detach()
+        .to(bf16_weights ? at::kBFloat16 : at::kFloat)
+        .reshape({o / 16, 16, c, taps})
+        .permute({0, 3, 2, 1})
+        .contiguous();
 }
 
 bool small_map_conv_into(const at::Tensor& x_any, const at::Tensor& packed, int64_t kh, int64_t kw, int64_t stride,
@@ -1262,9 +1290,11 @@ bool small_map_conv_into(const at::Tensor& x_any, const at::Tensor& packed, int6
                          const at::Tensor& y, int64_t row0, int64_t col0, int64_t step)
 {
     const int64_t n = x_any.size(0), c = x_any.size(1), h = x_any.size(2), w = x_any.size(3), o = packed.size(0) * 16;
+    const bool bf16_weights = packed.scalar_type() == at::kBFloat16;
     if (x_any.scalar_type() != at::kFloat || packed.dim() != 4 || packed.size(1) != kh * kw || packed.size(2) != c ||
-        out_rows < 1 || out_cols < 1 || stride < 1 || step < 1 || row0 < 0 || col0 < 0 || !x_any.is_cpu() ||
-        !small_map_fits(n * out_rows * out_cols, c, o) || y.scalar_type() != at::kFloat || !y.is_cpu() ||
+        (!bf16_weights && packed.scalar_type() != at::kFloat) || !packed.is_contiguous() || out_rows < 1 ||
+        out_cols < 1 || stride < 1 || step < 1 || row0 < 0 || col0 < 0 || !x_any.is_cpu() ||
+        !small_map_fits(n * out_rows * out_cols, c, o, bf16_weights) || y.scalar_type() != at::kFloat || !y.is_cpu() ||
         y.dim() != 4 || y.size(0) != n || y.size(1) != o || !y.is_contiguous(at::MemoryFormat::ChannelsLast) ||
         row0 + (out_rows - 1) * step >= y.size(2) || col0 + (out_cols - 1) * step >= y.size(3))
         return false;
@@ -1278,12 +1308,16 @@ bool small_map_conv_into(const at::Tensor& x_any, const at::Tensor& packed, int6
         const int64_t img = m / (out_rows * out_cols), r = (m / out_cols) % out_rows, col = m % out_cols;
         out.push_back(y.data_ptr<float>() + ((img * yh + row0 + r * step) * yw + col0 + col * step) * o);
     }
-    small_map_run(n * out_rows * out_cols, kh * kw, c, o, packed.data_ptr<float>(), b.data_ptr<float>(), out,
-                  [&](int64_t m, int64_t t) -> const float* {
-                      const int64_t img = m / (out_rows * out_cols), r = (m / out_cols) % out_rows, col = m % out_cols;
-                      const int64_t iy = r * stride - pad_top + t / kw, ix = col * stride - pad_left + t % kw;
-                      return iy >= 0 && iy < h && ix >= 0 && ix < w ? xp + ((img * h + iy) * w + ix) * c : nullptr;
-                  });
+    auto pixel = [&](int64_t m, int64_t t) -> const float* {
+        const int64_t img = m / (out_rows * out_cols), r = (m / out_cols) % out_rows, col = m % out_cols;
+        const int64_t iy = r * stride - pad_top + t / kw, ix = col * stride - pad_left + t % kw;
+        return iy >= 0 && iy < h && ix >= 0 && ix < w ? xp + ((img * h + iy) * w + ix) * c : nullptr;
+    };
+    if (bf16_weights)
+        small_map_run(n * out_rows * out_cols, kh * kw, c, o, reinterpret_cast<const uint16_t*>(packed.data_ptr()),
+                      b.data_ptr<float>(), out, pixel);
+    else
+        small_map_run(n * out_rows * out_cols, kh * kw, c, o, packed.data_ptr<float>(), b.data_ptr<float>(), out, pixel);
     return true;
 }
 
@@ -1292,14 +1326,14 @@ at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t
 {
     const int64_t ho = (x.size(2) + 2 * padding - k) / stride + 1, wo = (x.size(3) + 2 * padding - k) / stride + 1;
     if (ho < 1 || wo < 1 || x.scalar_type() != at::kFloat || packed.dim() != 4 ||
-        !small_map_fits(x.size(0) * ho * wo, x.size(1), packed.size(0) * 16))
+        !small_map_fits(x.size(0) * ho * wo, x.size(1), packed.size(0) * 16, packed.scalar_type() == at::kBFloat16))
         return {};
     at::Tensor y =
         at::empty({x.size(0), packed.size(0) * 16, ho, wo}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     return small_map_conv_into(x, packed, k, k, stride, padding, padding, ho, wo, bias, y, 0, 0, 1) ? y : at::Tensor();
 }
 #else
-bool small_map_fits(int64_t, int64_t, int64_t)
+bool small_map_fits(int64_t, int64_t, int64_t, bool)
 {
     return false;
 }
@@ -1311,7 +1345,7 @@ void rows_times_packed(const float*, int64_t, int64_t, int64_t, const float*, fl
 {
     throw Error("rows_times_packed: not built for this CPU");
 }
-at::Tensor pack_small_map_conv(const at::Tensor&)
+at::Tensor pack_small_map_conv(const at::Tensor&, bool)
 {
     return {};
 }

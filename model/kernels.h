@@ -112,7 +112,9 @@ at::Tensor conv_few_outputs(const at::Tensor& x, const at::Tensor& tap_weight, i
 // 4.1 -> 3.5 ms against oneDNN's direct kernels).
 // A strided convolution (k x k, stride s, zero padding p) of a channels-last x: weights packed by
 // pack_small_map_conv(weight [O, C, kh, kw]), the result N x O x Ho x Wo channels-last plus bias.
-at::Tensor pack_small_map_conv(const at::Tensor& weight);
+// bf16_weights (the fast preview): the weights packed as bf16, half the bytes to stream, converted
+// to float32 as they are read (the sums, input and output stay float32); up to 16 positions.
+at::Tensor pack_small_map_conv(const at::Tensor& weight, bool bf16_weights = false);
 at::Tensor small_map_conv(const at::Tensor& x, const at::Tensor& packed, int64_t k, int64_t stride, int64_t padding,
                           const at::Tensor& bias);
 // The general form, written into part of a larger map: an out_rows x out_cols convolution with a
@@ -125,8 +127,9 @@ bool small_map_conv_into(const at::Tensor& x, const at::Tensor& packed, int64_t 
                          int64_t pad_top, int64_t pad_left, int64_t out_rows, int64_t out_cols, const at::Tensor& bias,
                          const at::Tensor& y, int64_t row0, int64_t col0, int64_t step);
 // Whether these run here (AVX-512) for a layer with `positions` output positions per phase (all
-// images together) and C in, O out channels; undefined results where they do not.
-bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels);
+// images together) and C in, O out channels, with float32 or bf16 weights; undefined results where
+// they do not.
+bool small_map_fits(int64_t positions, int64_t in_channels, int64_t out_channels, bool bf16_weights = false);
 
 // y rows = x rows times w, 64 columns (float32, AVX-512, single-threaded): `rows` rows of k values
 // at x (row stride ldx), w packed [k][64], results to y (row stride ldy), overwritten. The same

@@ -860,7 +860,8 @@ TEST(SparseInputConv, Bf16PreviewStemIsTheFloat32OneRounded)
 // output positions (a batch of two included, rows padded to a power of two, taps that only reach
 // padding skipped), a 3x3 stride-1 one, with and without a bias; the wide kernel from 17 to 64
 // positions (blocks of 6 positions and 1 to 4 vectors of channels, in channels in blocks of 128
-// and a shorter last); and not where positions exceed 64.
+// and a shorter last); and not where positions exceed 64. Weights packed as bf16 (the preview) up
+// to 16 positions, against the rounded weights in float64, and not beyond.
 TEST(SmallMapKernels, MatchLibTorchFromOneToSixtyFourPositions)
 {
 #if defined(__x86_64__)
@@ -893,6 +894,14 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixtyFourPositions)
             const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), bias ? b.to(at::kDouble) : at::Tensor(),
                                               at::IntArrayRef{c.stride}, at::IntArrayRef{c.padding});
             close(kernels::small_map_conv(x, kernels::pack_small_map_conv(w), c.k, c.stride, c.padding, b), ref);
+            // Weights packed as bf16 (the preview), up to 16 positions: exact sums of the rounded weights.
+            const at::Tensor w16 = w.to(at::kBFloat16).to(at::kDouble);
+            const at::Tensor y16 = kernels::small_map_conv(x, kernels::pack_small_map_conv(w, true), c.k, c.stride, c.padding, b);
+            if (c.n * ref.size(2) * ref.size(3) <= 16)
+                close(y16, at::conv2d(x.to(at::kDouble), w16, bias ? b.to(at::kDouble) : at::Tensor(),
+                                      at::IntArrayRef{c.stride}, at::IntArrayRef{c.padding}));
+            else
+                EXPECT_FALSE(y16.defined());
         }
     // Transposed, stride 2: the U-Net's (k 4, padding 1) and every other kernel, padding and output
     // padding phase_taps handles (first taps that start before or after the input, phases of unequal
@@ -918,10 +927,18 @@ TEST(SmallMapKernels, MatchLibTorchFromOneToSixtyFourPositions)
                                                             t.output_padding);
                 close(conv_transpose2d_s2_small_map(x, small_map_phases(w, t.padding), t.k, b, t.padding, t.output_padding),
                       ref);
+                if (shape[0] * shape[1] * shape[2] <= 16) // at most 16 positions a phase: bf16 weights too
+                    close(conv_transpose2d_s2_small_map(x, small_map_phases(w, t.padding, true), t.k, b, t.padding,
+                                                        t.output_padding),
+                          at::conv_transpose2d(x.to(at::kDouble), w.to(at::kBFloat16).to(at::kDouble),
+                                               bias ? b.to(at::kDouble) : at::Tensor(), 2, t.padding, t.output_padding));
             }
     EXPECT_FALSE(conv_transpose2d_s2_small_map(at::randn({1, 24, 9, 9}).contiguous(at::MemoryFormat::ChannelsLast),
                                                small_map_phases(at::randn({24, 48, 4, 4}), 1), 4, {}, 1, 0)
                      .defined()); // 81 positions per phase
+    EXPECT_FALSE(conv_transpose2d_s2_small_map(at::randn({1, 24, 5, 5}).contiguous(at::MemoryFormat::ChannelsLast),
+                                               small_map_phases(at::randn({24, 48, 4, 4}), 1, true), 4, {}, 1, 0)
+                     .defined()); // 25 positions per phase: more than bf16 weights run
     const at::Tensor wide = at::randn({1, 24, 18, 18}).contiguous(at::MemoryFormat::ChannelsLast); // 81 positions
     EXPECT_FALSE(kernels::small_map_conv(wide, kernels::pack_small_map_conv(at::randn({32, 24, 4, 4})), 4, 2, 1, {}).defined());
 #else
