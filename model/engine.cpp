@@ -838,6 +838,9 @@ at::Tensor Ops::reflect_conv(const at::Tensor& x, torch::nn::Conv2dImpl& m, bool
 at::Tensor Ops::instance_norm_add(const at::Tensor& x, const at::Tensor& residual)
 {
     BFT_LAYER("instance_norm");
+    // One pass after the statistics where both maps are channels-last float32 (the reflect trunk's).
+    if (at::Tensor y = kernels::instance_norm_add(x, residual, sole_owner(x)); y.defined())
+        return y;
     at::Tensor y = kernels::instance_norm(x, /*relu=*/false, sole_owner(x));
     return y.add_(residual);
 }

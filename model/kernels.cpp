@@ -260,6 +260,18 @@ BFT_VECTOR_CLONES void normalize_add_plane(const float* __restrict x, float* __r
         y[i] += (x[i] - mean) * inv;
 }
 
+// y = (x - mean[c]) * inv[c] + r over channels-last rows of c values: a residual block's end in one
+// pass (y may be x: each value is read before its own write).
+BFT_VECTOR_CLONES void normalize_add_rows(const float* x, const float* __restrict r, float* y, int64_t pixels,
+                                          int64_t c, const float* __restrict mean, const float* __restrict inv)
+{
+    for (int64_t p = 0; p < pixels; ++p) {
+#pragma GCC ivdep
+        for (int64_t i = 0; i < c; ++i)
+            y[p * c + i] = (x[p * c + i] - mean[i]) * inv[i] + r[p * c + i];
+    }
+}
+
 // mean and inv of y = (x - mean) * inv, inv = 1 / sqrt(var + 1e-5), var = m2 / (count - unbiased).
 inline std::pair<float, float> mean_inv(const Moments& m, bool unbiased)
 {
@@ -1604,6 +1616,31 @@ at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place)
 {
     RECORD_FUNCTION("bft::instance_norm", std::vector<c10::IValue>());
     return normalize(x, nullptr, /*unbiased=*/false, relu, in_place);
+}
+
+at::Tensor instance_norm_add(const at::Tensor& x, const at::Tensor& residual, bool in_place)
+{
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    if (x.dim() != 4 || x.scalar_type() != at::kFloat || residual.scalar_type() != at::kFloat || !x.is_cpu() ||
+        !residual.is_cpu() || !x.is_contiguous(cl) || x.sizes() != residual.sizes() || x.strides() != residual.strides())
+        return {};
+    RECORD_FUNCTION("bft::instance_norm_add", std::vector<c10::IValue>());
+    const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+    at::Tensor y = in_place ? x : at::empty_like(x, x.options().memory_format(cl));
+    const float* xp = x.data_ptr<float>();
+    const float* rp = residual.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
+    for (int64_t n = 0; n < N; ++n) {
+        const int64_t image = n * HW * C;
+        image_statistics(xp + image, HW, C, /*unbiased=*/false, mean.data(), inv.data());
+        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+            const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
+            normalize_add_rows(xp + image + p * C, rp + image + p * C, yp + image + p * C, rows, C, mean.data(),
+                               inv.data());
+        });
+    }
+    return y;
 }
 
 at::Tensor instance_norm_padded(const at::Tensor& x_in, bool relu, int64_t pad, const at::Tensor& residual)

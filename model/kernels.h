@@ -20,6 +20,10 @@ namespace bft::kernels {
 // in_place: the result overwrites x (when x is contiguous in its layout), saving a feature map.
 at::Tensor film_modulate(const at::Tensor& x, const at::Tensor& gamma_beta, bool relu, bool in_place = false);
 at::Tensor instance_norm(const at::Tensor& x, bool relu, bool in_place = false);
+// instance_norm(x) + residual (no ReLU) in one pass after the statistics: the ResNet block's end on
+// the channels-last trunk. Float32 channels-last x and residual of one size and layout; in_place:
+// written over x. Undefined where the maps are not so.
+at::Tensor instance_norm_add(const at::Tensor& x, const at::Tensor& residual, bool in_place = false);
 // The same for float32 NCHW x, written reflection-padded by `pad` (the next 3x3 convolution's
 // input, without a padding pass of its own). With `residual` (a padded map of that size, the
 // ResNet block's input): residual's interior += the normalised x, its border reflected again, in

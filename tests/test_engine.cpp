@@ -352,6 +352,34 @@ TEST(ReflectPad, PaddedInstanceNormsMatchNormThenPad)
     EXPECT_THROW(kernels::instance_norm_padded(at::randn({1, 2, 3, 3}), false, 1, at::zeros({1, 2, 4, 4})), Error);
 }
 
+// The channels-last trunk's block end (kernels::instance_norm_add): norm plus residual against the
+// norm then the sum, per image of a batch, into a new map or over x; not for other layouts.
+TEST(ReflectPad, ChannelsLastNormPlusResidualMatchesNormThenAdd)
+{
+    at::manual_seed(19);
+    c10::InferenceMode inference;
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    for (const auto& shape : {std::vector<int64_t>{2, 40, 9, 7}, std::vector<int64_t>{1, 512, 8, 8}}) {
+        const at::Tensor h = (at::randn(shape) * 3 + 1).contiguous(cl);
+        const at::Tensor x = at::randn(shape).contiguous(cl);
+        const at::Tensor ref = x.to(at::kDouble) + instance_norm(h.to(at::kDouble));
+        const auto close = [&](const at::Tensor& y) {
+            ASSERT_TRUE(y.defined());
+            EXPECT_TRUE(y.is_contiguous(cl));
+            EXPECT_LE((y.to(at::kDouble) - ref).abs().max().item<double>(), 1e-5 * ref.abs().max().item<double>());
+        };
+        const at::Tensor fresh = kernels::instance_norm_add(h, x);
+        close(fresh);
+        EXPECT_FALSE(fresh.is_same(h));
+        at::Tensor over = h.clone();
+        const at::Tensor in_place = kernels::instance_norm_add(over, x, /*in_place=*/true);
+        close(in_place);
+        EXPECT_TRUE(in_place.is_same(over));
+    }
+    EXPECT_FALSE(kernels::instance_norm_add(at::randn({1, 4, 5, 5}), at::randn({1, 4, 5, 5})).defined()); // NCHW
+    EXPECT_FALSE(kernels::instance_norm_add(at::randn({1, 4, 5, 5}).contiguous(cl), at::randn({1, 4, 5, 5})).defined());
+}
+
 // The engine's reflection padding against LibTorch's, in both layouts and precisions.
 TEST(ReflectPad, MatchesLibTorchInEveryLayoutAndPrecision)
 {
