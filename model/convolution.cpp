@@ -252,12 +252,12 @@ at::Tensor conv_transpose2d_s2_small_map(const at::Tensor& x, const std::vector<
                                          const at::Tensor& bias, int64_t padding, int64_t output_padding)
 {
     int64_t o = 0;
-    for (const at::Tensor& p : packed_phases)
-        if (p.defined())
-            o = p.size(0) * 16;
     bool bf16_weights = false;
     for (const at::Tensor& p : packed_phases)
-        bf16_weights = bf16_weights || (p.defined() && p.scalar_type() == at::kBFloat16);
+        if (p.defined()) {
+            o = p.size(0) * 16;
+            bf16_weights = p.scalar_type() == at::kBFloat16;
+        }
     if (x.dim() != 4 || packed_phases.size() != 4 || o == 0 ||
         !small_map_transpose_fits(x, o, k, padding, output_padding, bf16_weights))
         return {};

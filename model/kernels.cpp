@@ -309,6 +309,21 @@ void image_statistics(const T* xs, int64_t HW, int64_t C, bool unbiased, float* 
     }
 }
 
+// Channels-last x (N images of HW pixels by C): per image, its statistics, then its pixels in blocks
+// of kRows across the threads: rows(image, first pixel within it, count, mean, inv).
+template <typename T, typename Rows>
+void per_image_rows(const T* xp, int64_t N, int64_t HW, int64_t C, bool unbiased, Rows&& rows)
+{
+    std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
+    for (int64_t n = 0; n < N; ++n) {
+        image_statistics(xp + n * HW * C, HW, C, unbiased, mean.data(), inv.data());
+        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
+            const int64_t p = b0 * kRows;
+            rows(n, p, std::min(b1 * kRows, HW) - p, mean.data(), inv.data());
+        });
+    }
+}
+
 template <typename T>
 void normalize_typed(const at::Tensor& x, const at::Tensor& gb, at::Tensor& y, bool cl, bool unbiased, bool relu)
 {
@@ -333,19 +348,10 @@ void normalize_typed(const at::Tensor& x, const at::Tensor& gb, at::Tensor& y, b
         return;
     }
 
-    // Channels-last: per sample, its statistics, then its rows.
-    std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n) {
-        const T* xs = xp + n * HW * C;
-        const T* gs = gp ? gp + n * HW * 2 * C : nullptr;
-        T* ys = yp + n * HW * C;
-        image_statistics(xs, HW, C, unbiased, mean.data(), inv.data());
-        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
-            const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
-            normalize_rows(xs + p * C, ys + p * C, rows, C, C, mean.data(), inv.data(), gs ? gs + p * 2 * C : nullptr,
-                           relu);
-        });
-    }
+    per_image_rows(xp, N, HW, C, unbiased, [&](int64_t n, int64_t p, int64_t rows, const float* mean, const float* inv) {
+        const int64_t pixel = n * HW + p;
+        normalize_rows(xp + pixel * C, yp + pixel * C, rows, C, C, mean, inv, gp ? gp + pixel * 2 * C : nullptr, relu);
+    });
 }
 
 at::Tensor normalize(const at::Tensor& x_in, const at::Tensor* gamma_beta, bool unbiased, bool relu, bool in_place)
@@ -1630,16 +1636,11 @@ at::Tensor instance_norm_add(const at::Tensor& x, const at::Tensor& residual, bo
     const float* xp = x.data_ptr<float>();
     const float* rp = residual.data_ptr<float>();
     float* yp = y.data_ptr<float>();
-    std::vector<float> mean(static_cast<size_t>(C)), inv(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n) {
-        const int64_t image = n * HW * C;
-        image_statistics(xp + image, HW, C, /*unbiased=*/false, mean.data(), inv.data());
-        at::parallel_for(0, (HW + kRows - 1) / kRows, 1, [&](int64_t b0, int64_t b1) {
-            const int64_t p = b0 * kRows, rows = std::min(b1 * kRows, HW) - p;
-            normalize_add_rows(xp + image + p * C, rp + image + p * C, yp + image + p * C, rows, C, mean.data(),
-                               inv.data());
-        });
-    }
+    per_image_rows(xp, N, HW, C, /*unbiased=*/false,
+                   [&](int64_t n, int64_t p, int64_t rows, const float* mean, const float* inv) {
+                       const int64_t first = (n * HW + p) * C;
+                       normalize_add_rows(xp + first, rp + first, yp + first, rows, C, mean, inv);
+                   });
     return y;
 }
 
