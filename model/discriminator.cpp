@@ -3,6 +3,7 @@
 #include "fused_training.h"
 #include "gemm_convolution.h"
 #include "layers.h"
+#include "winograd_4x4.h"
 
 #include <torch/nn/functional/instancenorm.h>
 #include <torch/nn/modules/activation.h>
@@ -66,6 +67,13 @@ at::Tensor PatchDiscriminatorImpl::forward(const at::Tensor& x)
             conv && i + 1 == n && conv->options.out_channels() <= 4 && (*conv->options.stride())[0] == 1)
             if (const int64_t padding = square_conv_padding(*conv); padding >= 0)
                 return conv2d_taps_gemm(h, conv->weight, conv->bias, padding);
+        // The wide stride-1 layer (256 -> 512 at ndf 64) by Winograd F(2x2, 4x4) (winograd_4x4.h).
+        if (const auto* conv = m->as<nn::Conv2dImpl>(); conv && (*conv->options.stride())[0] == 1 &&
+                                                        winograd4_fits(h, conv->weight))
+            if (const int64_t padding = square_conv_padding(*conv); padding >= 0 && padding <= 3) {
+                h = conv2d_winograd4(h, conv->weight, conv->bias, padding);
+                continue;
+            }
         h = (model_->begin() + static_cast<std::ptrdiff_t>(i))->forward<at::Tensor>(h);
     }
     return h;
