@@ -68,23 +68,11 @@ struct Grid {
     }
 BFT_VECTOR_CLONES void output_tile2x2(const float* __restrict m, int64_t point_stride, float* __restrict y)
 {
-    Vec t[2][5]; // [output row][point column]
-    for (int b = 0; b < 5; ++b) {
-        Vec col[2];
-#define BFT_M(a) BFT_LOAD(m + ((a) * 5 + b) * point_stride)
-        BFT_WINOGRAD4_GT(BFT_M, col)
-#undef BFT_M
-        t[0][b] = col[0];
-        t[1][b] = col[1];
-    }
-    for (int u = 0; u < 2; ++u) {
-        Vec row[2];
-#define BFT_M(b) t[u][b]
-        BFT_WINOGRAD4_GT(BFT_M, row)
-#undef BFT_M
-        BFT_STORE(y + (u * 2) * kLanes, row[0]);
-        BFT_STORE(y + (u * 2 + 1) * kLanes, row[1]);
-    }
+#define BFT_IN(x, a, b) x = BFT_LOAD(m + ((a) * 5 + (b)) * point_stride);
+#define BFT_OUT(u, w, value) BFT_STORE(y + ((u) * 2 + (w)) * kLanes, value);
+    BFT_SEPARABLE(5, 2, BFT_IN, BFT_WINOGRAD4_GT, BFT_OUT)
+#undef BFT_IN
+#undef BFT_OUT
 }
 
 // G d G^T for 16 channels: a 2x2 tile of the output's gradient (d[u * 2 + v]) to its 25 points.
@@ -99,23 +87,11 @@ BFT_VECTOR_CLONES void output_tile2x2(const float* __restrict m, int64_t point_s
     }
 BFT_VECTOR_CLONES void gradient_tile2x2(const float* const* __restrict d, float* __restrict v, int64_t point_stride)
 {
-    Vec t[5][2]; // [point row][tile column]
-    for (int s = 0; s < 2; ++s) {
-        Vec col[5];
-#define BFT_D(r) BFT_LOAD(d[(r) * 2 + s])
-        BFT_WINOGRAD4_G(BFT_D, col)
-#undef BFT_D
-        for (int a = 0; a < 5; ++a)
-            t[a][s] = col[a];
-    }
-    for (int a = 0; a < 5; ++a) {
-        Vec row[5];
-#define BFT_D(s) t[a][s]
-        BFT_WINOGRAD4_G(BFT_D, row)
-#undef BFT_D
-        for (int b = 0; b < 5; ++b)
-            BFT_STORE(v + (a * 5 + b) * point_stride, row[b]);
-    }
+#define BFT_IN(x, u, w) x = BFT_LOAD(d[(u) * 2 + (w)]);
+#define BFT_OUT(a, b, value) BFT_STORE(v + ((a) * 5 + (b)) * point_stride, value);
+    BFT_SEPARABLE(2, 5, BFT_IN, BFT_WINOGRAD4_G, BFT_OUT)
+#undef BFT_IN
+#undef BFT_OUT
 }
 
 // Per tile of g, what `each(tile, image, ty, tx)` does, the threads taking tiles in turn.

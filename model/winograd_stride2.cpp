@@ -44,80 +44,35 @@ alignas(64) const float kNegInf[kLanes] = {-INFINITY, -INFINITY, -INFINITY, -INF
                                            -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY,
                                            -INFINITY, -INFINITY, -INFINITY, -INFINITY};
 
+// The body of an output transform of W x W points to M x M outputs by the 1D transform T1D, plus
+// the bias: point p at m + p * point_stride; y[u * M + w] the outputs.
+#define BFT_POINT_IN(x, a, b) x = BFT_LOAD(m + ((a) * window + (b)) * point_stride);
+#define BFT_TILE_OUT(u, w, value) BFT_STORE(y + ((u) * tile + (w)) * kLanes, (value) + bv);
+#define BFT_OUTPUT_TILE(W, M, T1D)                                                                       \
+    {                                                                                                    \
+        constexpr int window = W, tile = M;                                                              \
+        const Vec bv = BFT_LOAD(bias);                                                                   \
+        BFT_SEPARABLE(W, M, BFT_POINT_IN, T1D, BFT_TILE_OUT)                                             \
+    }
+
 // A^T m A for 16 channels, plus the bias: point p at m + p * point_stride; y[u * 4 + w] the outputs.
 BFT_VECTOR_CLONES void output_tile4(const float* __restrict m, int64_t point_stride, const float* __restrict bias,
                                     float* __restrict y)
 {
-    constexpr int kWindow = 5, kTile = 4;
-    Vec t[kTile][kWindow]; // [output row][point column]
-    for (int b = 0; b < kWindow; ++b) {
-        Vec col[kTile];
-#define BFT_M(a) BFT_LOAD(m + ((a) * kWindow + b) * point_stride)
-        BFT_WINOGRAD2_AT(BFT_M, col)
-#undef BFT_M
-        for (int u = 0; u < kTile; ++u)
-            t[u][b] = col[u];
-    }
-    const Vec bv = BFT_LOAD(bias);
-    for (int u = 0; u < kTile; ++u) {
-        Vec row[kTile];
-#define BFT_M(b) t[u][b]
-        BFT_WINOGRAD2_AT(BFT_M, row)
-#undef BFT_M
-        for (int w = 0; w < kTile; ++w)
-            BFT_STORE(y + (u * kTile + w) * kLanes, row[w] + bv);
-    }
+    BFT_OUTPUT_TILE(5, 4, BFT_WINOGRAD2_AT)
 }
 
 // The same for F(2x2, 2x2): 3x3 windows, 2x2 outputs.
 BFT_VECTOR_CLONES void input_tile2(const float* const* __restrict d, float* __restrict v, int64_t point_stride,
                                    const Activation& act)
 {
-    BFT_ACTIVATION_SETUP
-    Vec t[3][3];
-    for (int s = 0; s < 3; ++s) {
-        Vec in[3], col[3];
-        for (int r = 0; r < 3; ++r) {
-            in[r] = BFT_LOAD(d[r * 3 + s]);
-            BFT_ACTIVATE(in[r])
-        }
-#define BFT_D(r) in[r]
-        BFT_WINOGRAD2_BT3(BFT_D, col)
-#undef BFT_D
-        for (int a = 0; a < 3; ++a)
-            t[a][s] = col[a];
-    }
-    for (int a = 0; a < 3; ++a) {
-        Vec row[3];
-#define BFT_D(s) t[a][s]
-        BFT_WINOGRAD2_BT3(BFT_D, row)
-#undef BFT_D
-        for (int b = 0; b < 3; ++b)
-            BFT_STORE(v + (a * 3 + b) * point_stride, row[b]);
-    }
+    BFT_INPUT_TILE(3, BFT_WINOGRAD2_BT3)
 }
 
 BFT_VECTOR_CLONES void output_tile2(const float* __restrict m, int64_t point_stride, const float* __restrict bias,
                                     float* __restrict y)
 {
-    Vec t[2][3];
-    for (int b = 0; b < 3; ++b) {
-        Vec col[2];
-#define BFT_M(a) BFT_LOAD(m + ((a) * 3 + b) * point_stride)
-        BFT_WINOGRAD2_AT2(BFT_M, col)
-#undef BFT_M
-        for (int u = 0; u < 2; ++u)
-            t[u][b] = col[u];
-    }
-    const Vec bv = BFT_LOAD(bias);
-    for (int u = 0; u < 2; ++u) {
-        Vec row[2];
-#define BFT_M(b) t[u][b]
-        BFT_WINOGRAD2_AT2(BFT_M, row)
-#undef BFT_M
-        for (int w = 0; w < 2; ++w)
-            BFT_STORE(y + (u * 2 + w) * kLanes, row[w] + bv);
-    }
+    BFT_OUTPUT_TILE(3, 2, BFT_WINOGRAD2_AT2)
 }
 
 // One tile size's geometry and transforms.

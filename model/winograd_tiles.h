@@ -73,34 +73,53 @@ struct Activation {
     const Vec mean = act.mean ? BFT_LOAD(act.mean) : zero;                                               \
     const Vec inv = act.mean ? BFT_LOAD(act.inv) : zero;
 
+// A tile's 2D transform by a 1D one, columns first: T1D(get, r) writes r[0 .. OUT) from get(0 ..
+// IN). LOAD(x, r, s) sets x to the tile's value at row r, column s; then t[a][s] = T1D(column s)[a]
+// and STORE(a, b, value) takes T1D(t's row a)[b]. Every tile transform here is one of these, with its
+// own 1D transform, loads and stores (a macro: functions taking Vec would change the ABI between
+// the clones).
+#define BFT_SEPARABLE(IN, OUT, LOAD, T1D, STORE)                                                         \
+    {                                                                                                    \
+        Vec sep_t[OUT][IN];                                                                              \
+        for (int sep_s = 0; sep_s < (IN); ++sep_s) {                                                     \
+            Vec sep_in[IN], sep_col[OUT];                                                                \
+            for (int sep_r = 0; sep_r < (IN); ++sep_r)                                                   \
+                LOAD(sep_in[sep_r], sep_r, sep_s)                                                        \
+            T1D(BFT_SEPARABLE_IN, sep_col)                                                               \
+            for (int sep_a = 0; sep_a < (OUT); ++sep_a)                                                  \
+                sep_t[sep_a][sep_s] = sep_col[sep_a];                                                    \
+        }                                                                                                \
+        for (int sep_a = 0; sep_a < (OUT); ++sep_a) {                                                    \
+            Vec sep_row[OUT];                                                                            \
+            T1D(BFT_SEPARABLE_ROW, sep_row)                                                              \
+            for (int sep_b = 0; sep_b < (OUT); ++sep_b)                                                  \
+                STORE(sep_a, sep_b, sep_row[sep_b])                                                      \
+        }                                                                                                \
+    }
+#define BFT_SEPARABLE_IN(i) sep_in[i]
+#define BFT_SEPARABLE_ROW(i) sep_t[sep_a][i]
+
+// The body of an input transform of W x W windows by the 1D transform T1D: d[r * W + s] points at
+// window pixel (r, s)'s 16 values, read through act; point p goes to v + p * point_stride.
+#define BFT_WINDOW_IN(x, r, s)                                                                           \
+    {                                                                                                    \
+        x = BFT_LOAD(d[(r) * window + (s)]);                                                             \
+        BFT_ACTIVATE(x)                                                                                  \
+    }
+#define BFT_POINT_OUT(a, b, value) BFT_STORE(v + ((a) * window + (b)) * point_stride, value);
+#define BFT_INPUT_TILE(W, T1D)                                                                           \
+    {                                                                                                    \
+        BFT_ACTIVATION_SETUP                                                                             \
+        constexpr int window = W;                                                                        \
+        BFT_SEPARABLE(W, W, BFT_WINDOW_IN, T1D, BFT_POINT_OUT)                                           \
+    }
+
 // B^T d B for 16 channels: d[r * 5 + s] points at window pixel (r, s)'s 16 values (kZeros or
 // kNegInf outside the map), read through act; point p goes to v + p * point_stride.
 BFT_VECTOR_CLONES void input_tile4(const float* const* __restrict d, float* __restrict v, int64_t point_stride,
                                    const Activation& act)
 {
-    BFT_ACTIVATION_SETUP
-    constexpr int kWindow = 5;
-    Vec t[kWindow][kWindow]; // [point row][window column]
-    for (int s = 0; s < kWindow; ++s) {
-        Vec in[kWindow], col[kWindow];
-        for (int r = 0; r < kWindow; ++r) {
-            in[r] = BFT_LOAD(d[r * kWindow + s]);
-            BFT_ACTIVATE(in[r])
-        }
-#define BFT_D(r) in[r]
-        BFT_WINOGRAD2_BT(BFT_D, col)
-#undef BFT_D
-        for (int a = 0; a < kWindow; ++a)
-            t[a][s] = col[a];
-    }
-    for (int a = 0; a < kWindow; ++a) {
-        Vec row[kWindow];
-#define BFT_D(s) t[a][s]
-        BFT_WINOGRAD2_BT(BFT_D, row)
-#undef BFT_D
-        for (int b = 0; b < kWindow; ++b)
-            BFT_STORE(v + (a * kWindow + b) * point_stride, row[b]);
-    }
+    BFT_INPUT_TILE(5, BFT_WINOGRAD2_BT)
 }
 
 } // namespace
