@@ -70,9 +70,9 @@ at::Tensor PatchDiscriminatorImpl::forward(const at::Tensor& x)
         // The wide stride-1 layer (256 -> 512 at ndf 64) by Winograd F(2x2, 4x4) (winograd_4x4.h): in
         // the texture training step at batch 4 its forward and backward passes 106 -> 69 ms, the step
         // 565 -> 476-487 ms.
-        if (const auto* conv = m->as<nn::Conv2dImpl>(); conv && (*conv->options.stride())[0] == 1 &&
-                                                        winograd4_fits(h, conv->weight))
-            if (const int64_t padding = square_conv_padding(*conv); padding >= 0 && padding <= 3) {
+        if (const auto* conv = m->as<nn::Conv2dImpl>(); conv && (*conv->options.stride())[0] == 1)
+            if (const int64_t padding = square_conv_padding(*conv);
+                padding >= 0 && winograd4_fits(h, conv->weight, padding)) {
                 h = conv2d_winograd4(h, conv->weight, conv->bias, padding);
                 continue;
             }

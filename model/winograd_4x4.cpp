@@ -248,18 +248,18 @@ struct Winograd4 : public torch::autograd::Function<Winograd4> {
 
 } // namespace
 
-bool winograd4_fits(const at::Tensor& x, const at::Tensor& weight)
+bool winograd4_fits(const at::Tensor& x, const at::Tensor& weight, int64_t padding)
 {
     return x.dim() == 4 && x.is_cpu() && x.scalar_type() == at::kFloat && weight.dim() == 4 &&
            weight.scalar_type() == at::kFloat && weight.is_cpu() && weight.size(1) == x.size(1) && weight.size(2) == 4 &&
            weight.size(3) == 4 && x.size(1) % kLanes == 0 && weight.size(0) % kLanes == 0 && x.size(1) >= 64 &&
-           weight.size(0) >= 64 && onednn::available();
+           weight.size(0) >= 64 && padding >= 0 && padding <= 3 && x.size(2) + 2 * padding >= 4 &&
+           x.size(3) + 2 * padding >= 4 && onednn::available();
 }
 
 at::Tensor conv2d_winograd4(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t padding)
 {
-    TORCH_CHECK(winograd4_fits(x, weight) && padding >= 0 && padding <= 3 && x.size(2) + 2 * padding >= 4 &&
-                    x.size(3) + 2 * padding >= 4 &&
+    TORCH_CHECK(winograd4_fits(x, weight, padding) &&
                     (!bias.defined() || (bias.numel() == weight.size(0) && bias.scalar_type() == at::kFloat)),
                 "conv2d_winograd4: unsupported input");
     // The bias outside the node: LibTorch 1.13's custom functions take no undefined inputs (and the

@@ -13,9 +13,10 @@
 
 namespace bft {
 
-// Whether conv2d_winograd4 takes this layer (x float32 on the CPU, a [O, C, 4, 4] weight with C and
-// O multiples of 16, oneDNN's GEMM in the build) and enough windows make it pay.
-bool winograd4_fits(const at::Tensor& x, const at::Tensor& weight);
+// Whether conv2d_winograd4 takes this layer: x float32 on the CPU, a [O, C, 4, 4] weight with C and
+// O multiples of 16 and at least 64 (the layers whose products pay), padding 0 to 3 (the input's
+// gradient pads 3 - padding), at least one output, oneDNN's GEMM in the build.
+bool winograd4_fits(const at::Tensor& x, const at::Tensor& weight, int64_t padding);
 
 // Equals at::conv2d(x, weight, bias, stride 1, padding) for a [O, C, 4, 4] weight; differentiable in
 // x, weight and bias (bias may be undefined; first derivatives only). The result is channels-last.

@@ -110,7 +110,8 @@ TEST(Training, Winograd4x4ConvolutionMatchesLibTorchsWithItsGradients)
         const at::Tensor b = k.bias ? at::randn({k.o}) : at::Tensor();
         const int64_t ho = k.h + 2 * k.padding - 3, wo = k.w + 2 * k.padding - 3;
         const at::Tensor dy = at::randn({k.n, k.o, ho, wo});
-        ASSERT_TRUE(winograd4_fits(x, w));
+        ASSERT_TRUE(winograd4_fits(x, w, k.padding));
+        EXPECT_FALSE(winograd4_fits(x, w, 4)); // the input's gradient would pad -1
         auto run = [&](bool ours, bool weight_grad) {
             const at::ScalarType t = ours ? at::kFloat : at::kDouble;
             // detach: new leaves even where to() returns the tensor itself
