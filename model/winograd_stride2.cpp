@@ -116,8 +116,10 @@ int64_t product_rows(const at::Tensor& u)
 // (point p's product rows p cols ...), one grouped 1x1 convolution over the tiles, a group per
 // point: oneDNN keeps u packed and runs all the points in one parallel pass. With u in blocks of 64
 // columns (winograd_s2_own_products), kernels::rows_times_packed on each block, the threads taking
-// blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them.
-void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points)
+// blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them;
+// these read tile t, point p at t ldv + p gs_in and write at t ldm + p gs_out (in_chunks pads them).
+void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points, int64_t ldv, int64_t ldm,
+              int64_t gs_in, int64_t gs_out)
 {
     if (u.dim() == 3) {
         RECORD_FUNCTION("bft::winograd_own_products", std::vector<c10::IValue>());
@@ -130,8 +132,8 @@ void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int
             for (int64_t b = begin; b < end; ++b) {
                 const int64_t p = b / per_point, c0 = b % per_point * 64;
                 const float* next = b + 1 < end ? up + (b + 1) * inner * 64 : nullptr;
-                kernels::rows_times_packed(vp + p * inner, points * inner, tiles, inner, up + b * inner * 64,
-                                           mp + p * cols + c0, points * cols, next);
+                kernels::rows_times_packed(vp + p * gs_in, ldv, tiles, inner, up + b * inner * 64,
+                                           mp + p * gs_out + c0, ldm, next);
             }
         });
         return;
@@ -220,8 +222,17 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
     const int64_t chunk_bytes = std::max<int64_t>(kChunkBytes, u.nbytes());
     const int64_t chunks = std::max<int64_t>(1, (tiles * tile_bytes + chunk_bytes / 2) / chunk_bytes);
     const int64_t size = (tiles + chunks - 1) / chunks;
-    const int64_t v_size = points * inner * size;
-    const at::Tensor work = chunk_buffer(v_size + points * cols * size);
+    // For our own products, each point's values (gs_in, gs_out) and each tile's row (ldv, ldm) a line
+    // longer than they need: their natural lengths are often multiples of 4 KB (F(4x4, 2x2) phase by
+    // phase from 32x32, 512 -> 128: points 8 KB apart, tiles 200 KB), so that a tile's 25 point
+    // stores and the products' six rows each fell into one L1 set. The Xeon, texture at 256, each
+    // layer's fastest of 4 alternated runs: that layer 4.13 -> 3.89 ms, 128 -> 256 into 32x32 1.88 ->
+    // 1.60, all layers 45.1 -> 44.5. oneDNN's products take dense rows.
+    const int64_t pad = u.dim() == 3 ? kLanes : 0;
+    const int64_t gs_in = inner + pad, gs_out = cols + pad;
+    const int64_t ldv = points * gs_in + pad, ldm = points * gs_out + pad;
+    const int64_t v_size = ldv * size;
+    const at::Tensor work = chunk_buffer(v_size + ldm * size);
     float* vp = work.data_ptr<float>();
     float* mp = vp + v_size;
     for (int64_t first = 0; first < tiles; first += size) {
@@ -230,16 +241,17 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
             RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
             at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
                 for (int64_t t = begin; t < end; ++t)
-                    input(t, vp + (t - first) * points * inner);
+                    input(t, vp + (t - first) * ldv, gs_in);
             });
         }
         // Always `size` rows (a shorter last chunk multiplies the previous chunk's leftovers too, and
         // ignores them): another row count would be another oneDNN kernel and packed weight.
-        products(tile_rows(vp, points * inner, size), u, tile_rows(mp, points * cols, size), points);
+        products(tile_rows(vp, points * inner, size), u, tile_rows(mp, points * cols, size), points, ldv, ldm, gs_in,
+                 gs_out);
         RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
-                output(t, mp + (t - first) * points * cols);
+                output(t, mp + (t - first) * ldm, gs_out);
         });
     }
 }
@@ -381,22 +393,25 @@ at::Tensor conv_transpose_of(const std::vector<Source>& sources, const at::Tenso
             first += cs;
         }
     };
-    auto input = [&](int64_t t, float* v) {
+    auto input = [&](int64_t t, float* v, int64_t gs) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         if (!per_phase)
-            return transform(img, m * ty - 1, m * tx - 1, v, c);
-        for (int64_t phase = 0; phase < 4; ++phase) // point p, phase q at (4 p + q) c
-            transform(img, m * ty - 1 + phase / 2, m * tx - 1 + phase % 2, v + phase * c, 4 * c);
+            return transform(img, m * ty - 1, m * tx - 1, v, gs);
+        for (int64_t phase = 0; phase < 4; ++phase) // point p, phase q at (4 p + q) gs
+            transform(img, m * ty - 1 + phase / 2, m * tx - 1 + phase % 2, v + phase * gs, 4 * gs);
     };
     // Phase 1's rows and columns lie one behind phase 0's in shared tiles.
     const int64_t behind = per_phase ? 0 : 1;
-    auto output = [&](int64_t t, const float* mr) {
+    auto output = [&](int64_t t, const float* mr, int64_t gs) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         alignas(64) float y[16 * kLanes];
         for (int64_t phase = 0; phase < 4; ++phase) {
             const int64_t a = phase / 2, bb = phase % 2;
             for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
-                sc.output(mr + phase * k + k0, 4 * k, bp + k0, y);
+                if (per_phase)
+                    sc.output(mr + phase * gs + k0, 4 * gs, bp + k0, y);
+                else
+                    sc.output(mr + phase * k + k0, gs, bp + k0, y);
                 for (int64_t uu = 0; uu < m; ++uu) {
                     const int64_t i = m * ty + uu - a * behind;
                     if (i < 0 || i >= h)
@@ -472,21 +487,21 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
     act.slope = input_slope;
     // Output o reads input rows 2o - 1 .. 2o + 2: window row r of tile ty, parity p, is input row
     // 2 (m ty + r) - 1 + p.
-    auto input = [&](int64_t t, float* v) {
+    auto input = [&](int64_t t, float* v, int64_t gs) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         std::array<const float*, kMaxPoints> d;
         for (int64_t p = 0; p < 2; ++p)
             for (int64_t q = 0; q < 2; ++q)
                 for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
                     window(xp + img * h * w * c + c0, h, w, c, 2 * m * ty - 1 + p, 2 * m * tx - 1 + q, 2, win, d.data());
-                    sc.input(d.data(), v + (p * 2 + q) * c + c0, inner, act);
+                    sc.input(d.data(), v + (p * 2 + q) * c + c0, gs, act);
                 }
     };
-    auto output = [&](int64_t t, const float* mr) {
+    auto output = [&](int64_t t, const float* mr, int64_t gs) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         alignas(64) float y[16 * kLanes];
         for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
-            sc.output(mr + k0, k, bp + k0, y);
+            sc.output(mr + k0, gs, bp + k0, y);
             for (int64_t uu = 0; uu < m && m * ty + uu < ho; ++uu)
                 for (int64_t ww = 0; ww < m && m * tx + ww < wo; ++ww) {
                     float* dst = op + ((img * ho + m * ty + uu) * wo + m * tx + ww) * k + k0;
