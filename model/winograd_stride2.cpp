@@ -198,8 +198,10 @@ std::pair<int64_t, int64_t> tile_grid(int64_t h, int64_t w, bool transposed, int
 // reads its rows of `cols` products at m.
 constexpr int64_t kChunkBytes = 4 << 20;
 // Chunk buffers up to this size stay with the thread for its next call: fresh ones at every layer
-// raised the forward's peak (heap fragmentation) by 10 MB at batch 4.
-constexpr int64_t kKeptBytes = 16 << 20;
+// raised the forward's peak (heap fragmentation) by 10 MB at batch 4. The texture U-Net at 256 needs
+// 17.2 MB (512 -> 128 from 32x32, padded rows: 16.4 unpadded); at 16 MB it took a fresh one every
+// forward and its forward's peak rose from 27 to 55-67 MiB.
+constexpr int64_t kKeptBytes = 20 << 20;
 
 // The calling thread's chunk buffer, at least `floats` long (one per thread, whatever the layer).
 at::Tensor chunk_buffer(int64_t floats)
