@@ -459,8 +459,11 @@ int use_winograd_s2(const at::Tensor& x, const torch::nn::ConvTranspose2dImpl& m
 // Our own Winograd products (kernels::rows_times_packed) up to this many tiles, oneDNN's from
 // there: the Xeon, texture at 256, products of 64 tiles (512 -> 256 into 32x32, 256 -> 512 into
 // 16x16, 1024 -> 256 and 512 -> 128 phase by phase) 0.1-0.4 ms faster each; of 289 (256 -> 64 from
-// 64x64) 4.8 against 4.4 ms, of 2 x 128 (64 -> 128 into 64x64) even.
-constexpr int64_t kOwnProductsMaxTiles = 128;
+// 64x64) 4.8 against 4.4 ms, of 2 x 128 (64 -> 128 into 64x64) even. Since their rows are padded
+// (winograd_stride2.cpp: in_chunks), of 289 3.5-3.7 against 3.8-4.0 ms (each layer's fastest of 3
+// alternated forwards, twice), of 256 (64 -> 128 into 64x64, in 2 chunks) still even; texture at
+// 128, batch 4, and at 256, batch 4, no change beyond the noise.
+constexpr int64_t kOwnProductsMaxTiles = 320;
 
 } // namespace
 
