@@ -245,6 +245,9 @@ at::Tensor Ops::prepare(const at::Tensor& x, bool channels_last) const
         return x;
     // cuDNN prefers channels-last for every layer of these networks (tensor cores).
     const bool cl = cpu_ ? channels_last : true;
+    if (cpu_ && cl && dtype_ == at::kFloat)
+        if (at::Tensor y = kernels::channels_last_float(x); y.defined())
+            return y;
     at::Tensor y = x.to(dtype_).contiguous(cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
     // One channel is contiguous in both layouts, and contiguous() leaves its NCHW strides; the
     // channels-last ones (same memory) tell oneDNN to answer in channels-last (onednn.cpp).

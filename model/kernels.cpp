@@ -540,6 +540,34 @@ at::Tensor planar_float(const at::Tensor& x)
     return y;
 }
 
+at::Tensor channels_last_float(const at::Tensor& x)
+{
+    if (x.dim() != 4 || !x.is_cpu() || x.scalar_type() != at::kFloat || !x.is_contiguous() || x.size(1) < 2 ||
+        x.size(1) > 16)
+        return {};
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), plane = h * w;
+    at::Tensor y = at::empty({n, c, h, w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const float* src = x.data_ptr<float>();
+    float* dst = y.data_ptr<float>();
+    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+        constexpr int64_t kRun = 64;
+        alignas(64) float tile[16][kRun];
+        for (int64_t r = begin; r < end; ++r) {
+            const float* in = src + (r / h) * c * plane + (r % h) * w;
+            float* out = dst + r * w * c;
+            for (int64_t x0 = 0; x0 < w; x0 += kRun) {
+                const int64_t count = std::min(kRun, w - x0);
+                for (int64_t ch = 0; ch < c; ++ch)
+                    std::memcpy(tile[ch], in + ch * plane + x0, static_cast<size_t>(count) * sizeof(float));
+                for (int64_t p = 0; p < count; ++p)
+                    for (int64_t ch = 0; ch < c; ++ch)
+                        out[(x0 + p) * c + ch] = tile[ch][p];
+            }
+        }
+    });
+    return y;
+}
+
 bool put_phase(const at::Tensor& phase, const at::Tensor& out, int64_t a, int64_t b)
 {
     const auto cl = at::MemoryFormat::ChannelsLast;

@@ -1581,6 +1581,26 @@ TEST(FilmCapture, RowsAndChannelsLastMapsBecomePlanarExactly)
     }
 }
 
+// The networks' inputs (the texture guide: Lab patch and mask) turned channels-last by rows: an
+// exact copy, for rows longer and shorter than its runs of 64 pixels and several images; left to
+// LibTorch (undefined) for one channel, more than 16, other types and strides.
+TEST(Inputs, ChannelsLastCopiesAreExact)
+{
+    at::manual_seed(22);
+    for (const auto& [n, c, h, w] : std::vector<std::array<int64_t, 4>>{{1, 4, 256, 256}, {2, 2, 5, 70}, {3, 16, 3, 9}}) {
+        SCOPED_TRACE(::testing::Message() << n << "x" << c << "x" << h << "x" << w);
+        const at::Tensor x = at::randn({n, c, h, w});
+        const at::Tensor y = kernels::channels_last_float(x);
+        ASSERT_TRUE(y.defined());
+        EXPECT_TRUE(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+        EXPECT_TRUE(at::equal(y, x));
+    }
+    EXPECT_FALSE(kernels::channels_last_float(at::randn({1, 1, 8, 8})).defined());
+    EXPECT_FALSE(kernels::channels_last_float(at::randn({1, 17, 8, 8})).defined());
+    EXPECT_FALSE(kernels::channels_last_float(at::randn({1, 4, 8, 8}, at::kDouble)).defined());
+    EXPECT_FALSE(kernels::channels_last_float(at::randn({1, 4, 8, 8}).contiguous(at::MemoryFormat::ChannelsLast)).defined());
+}
+
 // The viewer's principal components: two known directions of a 5-channel map, the stronger first,
 // each pixel's projection on them, the sign rule, and no more components than channels.
 TEST(FilmCapture, PrincipalComponentsFindTheDirectionsOfMostVariance)
