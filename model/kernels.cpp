@@ -627,12 +627,54 @@ BFT_VECTOR_CLONES void add_output_taps(const float* __restrict t, int64_t w, int
     odd[w - 1] += t2[(w - 1) * ts];
 }
 
-BFT_VECTOR_CLONES void interleave(const float* __restrict even, const float* __restrict odd, int64_t w,
-                                  float* __restrict out)
+// tanh(x) within about 2e-7 (absolute) of std::tanh, 16 values at a time (ATen's tanh_, a pass of
+// its own over the output, took 0.22 ms of the texture forward at 256): the sign of x times
+// 1 - 2 / (e^{2|x|} + 1), e^y = 2^k e^f (f = y - k ln 2, |f| <= ln 2 / 2) by e^f's Taylor polynomial
+// to degree 7 (relative error 6e-8); 1 from |x| = 9 on (1 - tanh(9) = 3e-8); NaN stays NaN. In GCC's
+// vector types: written as scalars, the selects kept it from vectorising (floating-point traps).
+typedef float F16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t I16 __attribute__((vector_size(64)));
+#define BFT_TANH16(x, out)                                                                               \
+    {                                                                                                    \
+        const I16 sign = reinterpret_cast<I16&>(x) & I16{} + INT32_MIN;                                  \
+        const F16 ax = reinterpret_cast<F16>(reinterpret_cast<I16&>(x) & I16{} + INT32_MAX);             \
+        const F16 y = 2.0f * (ax < 9.0f ? ax : F16{} + 9.0f);                                            \
+        const I16 ki = __builtin_convertvector(y * 1.44269504f + 0.5f, I16);                             \
+        const F16 k = __builtin_convertvector(ki, F16);                                                  \
+        const F16 f = (y - k * 0.693145752f) - k * 1.42860677e-6f; /* ln 2 in two parts */               \
+        F16 p = F16{} + 1.0f / 5040;                                                                     \
+        p = p * f + 1.0f / 720;                                                                          \
+        p = p * f + 1.0f / 120;                                                                          \
+        p = p * f + 1.0f / 24;                                                                           \
+        p = p * f + 1.0f / 6;                                                                            \
+        p = p * f + 0.5f;                                                                                \
+        p = p * f + 1.0f;                                                                                \
+        p = p * f + 1.0f;                                                                                \
+        const F16 scale = reinterpret_cast<F16>((ki + 127) << 23); /* 2^k, k <= 26 */                    \
+        const F16 r = 1.0f - 2.0f / (p * scale + 1.0f);                                                  \
+        const F16 signed_r = reinterpret_cast<F16>(reinterpret_cast<const I16&>(r) | sign);              \
+        out = x != x ? x : signed_r;                                                                     \
+    }
+
+BFT_VECTOR_CLONES void tanh_interleave(const float* __restrict even, const float* __restrict odd, int64_t w,
+                                       float* __restrict out)
 {
-    for (int64_t ix = 0; ix < w; ++ix) {
-        out[2 * ix] = even[ix];
-        out[2 * ix + 1] = odd[ix];
+    int64_t ix = 0;
+    for (; ix + 16 <= w; ix += 16) {
+        F16 e = *reinterpret_cast<const F16*>(even + ix), o = *reinterpret_cast<const F16*>(odd + ix), te, to;
+        BFT_TANH16(e, te)
+        BFT_TANH16(o, to)
+        for (int l = 0; l < 16; ++l) {
+            out[2 * (ix + l)] = te[l];
+            out[2 * (ix + l) + 1] = to[l];
+        }
+    }
+    for (; ix < w; ++ix) {
+        F16 e = F16{} + even[ix], o = F16{} + odd[ix], te, to;
+        BFT_TANH16(e, te)
+        BFT_TANH16(o, to)
+        out[2 * ix] = te[0];
+        out[2 * ix + 1] = to[0];
     }
 }
 } // namespace
@@ -707,11 +749,11 @@ at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Te
                     for (const auto& [t, ky] : pairs)
                         if (t)
                             add_output_taps(t + (o * 16 + ky * 4), W, T, even.data(), odd.data());
-                    interleave(even.data(), odd.data(), W, yp + ((n * O + o) * Ho + 2 * m + half) * Wo);
+                    tanh_interleave(even.data(), odd.data(), W, yp + ((n * O + o) * Ho + 2 * m + half) * Wo);
                 }
         }
     });
-    return y.tanh_();
+    return y;
 }
 
 namespace {

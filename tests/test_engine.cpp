@@ -497,6 +497,21 @@ INSTANTIATE_TEST_SUITE_P(Shapes, UnetOutput,
                                            UnetOutputCase{3, 2, 1, 1, 1, 1, false, true},
                                            UnetOutputCase{1, 16, 16, 40, 33, 4, true, true}));
 
+// Its tanh is its own (16 values at a time, in the rows' pass): over pre-activations up to about
+// +-30, saturated ones included, still the float64 reference's.
+TEST(UnetOutputChecks, SaturatesAsTanhDoes)
+{
+    at::manual_seed(12);
+    const at::Tensor skip = at::randn({1, 16, 20, 17}), h = at::randn({1, 16, 20, 17});
+    const at::Tensor w = at::randn({32, 3, 4, 4}), b = at::randn({3});
+    const at::Tensor pre = at::conv_transpose2d(decoder_input_double(skip, h), w.to(at::kDouble), b.to(at::kDouble), 2, 1);
+    ASSERT_GT(pre.abs().max().item<double>(), 15.0);
+    const at::Tensor ours = kernels::unet_output(skip, h, w, b).to(at::kDouble);
+    EXPECT_LE((ours - at::tanh(pre)).abs().max().item<double>(), 2e-5);
+    EXPECT_LE(ours.abs().max().item<double>(), 1.0);
+    EXPECT_GT((ours.abs() > 1.0 - 1e-6).sum().item<int64_t>(), 0);
+}
+
 TEST(UnetOutputChecks, RefuseWhatItCannotRun)
 {
     const at::Tensor skip = at::randn({1, 4, 6, 6}), h = at::randn({1, 4, 6, 6});
