@@ -636,8 +636,8 @@ typedef float F16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t I16 __attribute__((vector_size(64)));
 #define BFT_TANH16(x, out)                                                                               \
     {                                                                                                    \
-        const I16 sign = reinterpret_cast<I16&>(x) & I16{} + INT32_MIN;                                  \
-        const F16 ax = reinterpret_cast<F16>(reinterpret_cast<I16&>(x) & I16{} + INT32_MAX);             \
+        const I16 sign = reinterpret_cast<I16>(x) & (I16{} + INT32_MIN);                                 \
+        const F16 ax = reinterpret_cast<F16>(reinterpret_cast<I16>(x) & (I16{} + INT32_MAX));            \
         const F16 y = 2.0f * (ax < 9.0f ? ax : F16{} + 9.0f);                                            \
         const I16 ki = __builtin_convertvector(y * 1.44269504f + 0.5f, I16);                             \
         const F16 k = __builtin_convertvector(ki, F16);                                                  \
@@ -652,7 +652,7 @@ typedef int32_t I16 __attribute__((vector_size(64)));
         p = p * f + 1.0f;                                                                                \
         const F16 scale = reinterpret_cast<F16>((ki + 127) << 23); /* 2^k, k <= 26 */                    \
         const F16 r = 1.0f - 2.0f / (p * scale + 1.0f);                                                  \
-        const F16 signed_r = reinterpret_cast<F16>(reinterpret_cast<const I16&>(r) | sign);              \
+        const F16 signed_r = reinterpret_cast<F16>(reinterpret_cast<I16>(r) | sign);                     \
         out = x != x ? x : signed_r;                                                                     \
     }
 
@@ -661,7 +661,9 @@ BFT_VECTOR_CLONES void tanh_interleave(const float* __restrict even, const float
 {
     int64_t ix = 0;
     for (; ix + 16 <= w; ix += 16) {
-        F16 e = *reinterpret_cast<const F16*>(even + ix), o = *reinterpret_cast<const F16*>(odd + ix), te, to;
+        F16 e, o, te, to;
+        std::memcpy(&e, even + ix, sizeof e);
+        std::memcpy(&o, odd + ix, sizeof o);
         BFT_TANH16(e, te)
         BFT_TANH16(o, to)
         for (int l = 0; l < 16; ++l) {
