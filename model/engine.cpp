@@ -489,7 +489,10 @@ at::Tensor Ops::conv(const at::Tensor& x_in, torch::nn::Conv2dImpl& m, float inp
     if (input_slope != 1.0f && s2_tile == 0) {
         // The activation as a pass of its own (Winograd's input transform applies it as it reads:
         // a texture forward at 256 had 0.7 ms of these passes).
-        x = fast_ ? at::leaky_relu_(x, input_slope) : at::leaky_relu(x, input_slope);
+        if (!fast_)
+            x = at::leaky_relu(x, input_slope);
+        else if (!kernels::leaky_relu_bf16_(x, input_slope))
+            x = at::leaky_relu_(x, input_slope);
         input_slope = 1.0f;
     }
     BFT_LAYER("conv");

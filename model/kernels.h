@@ -55,6 +55,12 @@ at::Tensor planar_float(const at::Tensor& x);
 // where x is not that. LibTorch's copy took 0.29 ms for the guide at 256 x 256.
 at::Tensor channels_last_float(const at::Tensor& x);
 
+// leaky_relu_(x, slope) in place for a dense bfloat16 CPU map (NCHW or channels-last): the negative
+// values times slope in float32, rounded to nearest even as LibTorch's, in one vectorised pass
+// over the threads (the U-Net encoder's activation in the bf16 preview: LibTorch's took 0.9 ms of
+// the texture forward at 128, batch 4; this 0.40). False, x untouched, where x is not that.
+bool leaky_relu_bf16_(const at::Tensor& x, float slope);
+
 // Pixels first .. first + pixels - 1 (counted over N x H x W) of channels-last rows (`rows`: pixels x
 // C values of type t, float32 or bfloat16) into y (N x C x H x W float32, contiguous NCHW), by tiles:
 // the FiLM slices' gamma/beta rows recorded for the viewer while in cache. Safe to call from several

@@ -1616,6 +1616,29 @@ TEST(Inputs, ChannelsLastCopiesAreExact)
     EXPECT_FALSE(kernels::channels_last_float(at::randn({1, 4, 8, 8}).contiguous(at::MemoryFormat::ChannelsLast)).defined());
 }
 
+// The bf16 preview's encoder activation by our own pass: bit for bit LibTorch's leaky_relu_ (its
+// float32 product rounded to nearest even) over every bfloat16 value (ties, signed zeros, the
+// largest, subnormals), in both layouts; NaN stays NaN. Other types and strided views are refused.
+TEST(Inputs, Bf16LeakyReluIsLibTorchsBitForBit)
+{
+    const at::Tensor every = at::arange(65536, at::kInt).to(at::kShort).view(at::kBFloat16).reshape({2, 16, 64, 32});
+    const at::Tensor nan = at::isnan(every);
+    // 0.2, the U-Net's; 1 + 3 / 256, whose products with powers of two fall halfway between an odd
+    // and an even bfloat16 (ties to round to the even one).
+    for (const float slope : {0.2f, 1.01171875f}) {
+        SCOPED_TRACE(slope);
+        const at::Tensor theirs = at::leaky_relu(every, slope).masked_fill(nan, 0).contiguous();
+        for (const auto fmt : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+            const at::Tensor ours = every.contiguous(fmt).clone(fmt);
+            ASSERT_TRUE(kernels::leaky_relu_bf16_(ours, slope));
+            EXPECT_TRUE(at::equal(at::isnan(ours), nan));
+            EXPECT_TRUE(at::equal(ours.masked_fill(nan, 0).contiguous().view(at::kShort), theirs.view(at::kShort)));
+        }
+    }
+    EXPECT_FALSE(kernels::leaky_relu_bf16_(at::randn({1, 2, 3, 4}), 0.2f));
+    EXPECT_FALSE(kernels::leaky_relu_bf16_(every.narrow(3, 0, 3), 0.2f));
+}
+
 // The viewer's principal components: two known directions of a 5-channel map, the stronger first,
 // each pixel's projection on them, the sign rule, and no more components than channels.
 TEST(FilmCapture, PrincipalComponentsFindTheDirectionsOfMostVariance)
