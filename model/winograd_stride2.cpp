@@ -111,15 +111,15 @@ int64_t product_rows(const at::Tensor& u)
     return u.dim() == 3 ? u.size(0) * 64 : u.size(0);
 }
 
-// The products, into m: v is [1, points x inner, tiles, 1] channels-last (tile t, point p's row at
-// (t points + p) inner), m likewise with `cols` columns a point. With u [points x cols, inner, 1, 1]
+// The products, into m: v is [1, points x inner, tiles, 1] channels-last (tile t's row at
+// t v.stride(2), point p's values in it at p gs_in), m likewise with `cols` columns a point (gs_out). With u [points x cols, inner, 1, 1]
 // (point p's product rows p cols ...), one grouped 1x1 convolution over the tiles, a group per
 // point: oneDNN keeps u packed and runs all the points in one parallel pass. With u in blocks of 64
 // columns (winograd_s2_own_products), kernels::rows_times_packed on each block, the threads taking
-// blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them;
-// these read tile t, point p at t ldv + p gs_in and write at t ldm + p gs_out (in_chunks pads them).
-void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points, int64_t ldv, int64_t ldm,
-              int64_t gs_in, int64_t gs_out)
+// blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them.
+// oneDNN's take dense rows (gs_in = inner, gs_out = cols); ours padded ones (in_chunks).
+void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points, int64_t gs_in,
+              int64_t gs_out)
 {
     if (u.dim() == 3) {
         RECORD_FUNCTION("bft::winograd_own_products", std::vector<c10::IValue>());
@@ -132,8 +132,8 @@ void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int
             for (int64_t b = begin; b < end; ++b) {
                 const int64_t p = b / per_point, c0 = b % per_point * 64;
                 const float* next = b + 1 < end ? up + (b + 1) * inner * 64 : nullptr;
-                kernels::rows_times_packed(vp + p * gs_in, ldv, tiles, inner, up + b * inner * 64,
-                                           mp + p * gs_out + c0, ldm, next);
+                kernels::rows_times_packed(vp + p * gs_in, v.stride(2), tiles, inner, up + b * inner * 64,
+                                           mp + p * gs_out + c0, m.stride(2), next);
             }
         });
         return;
@@ -143,10 +143,10 @@ void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int
         throw Error("Winograd F(m x m, 2x2): oneDNN has no kernel for its products");
 }
 
-// [1, channels, tiles, 1] channels-last over `data`.
-at::Tensor tile_rows(float* data, int64_t channels, int64_t tiles)
+// [1, channels, tiles, 1] channels-last over `data`, tile t's row at data + t row_stride.
+at::Tensor tile_rows(float* data, int64_t channels, int64_t tiles, int64_t row_stride)
 {
-    return at::from_blob(data, {1, channels, tiles, 1}, {channels * tiles, 1, channels, channels}, at::kFloat);
+    return at::from_blob(data, {1, channels, tiles, 1}, {row_stride * tiles, 1, row_stride, row_stride}, at::kFloat);
 }
 
 // The out channels u was made for, after checking the call (u's rows: points x phases x K).
@@ -248,7 +248,7 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
         }
         // Always `size` rows (a shorter last chunk multiplies the previous chunk's leftovers too, and
         // ignores them): another row count would be another oneDNN kernel and packed weight.
-        products(tile_rows(vp, points * inner, size), u, tile_rows(mp, points * cols, size), points, ldv, ldm, gs_in,
+        products(tile_rows(vp, points * inner, size, ldv), u, tile_rows(mp, points * cols, size, ldm), points, gs_in,
                  gs_out);
         RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
