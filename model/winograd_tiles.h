@@ -1,8 +1,8 @@
 // The Winograd F(4, 2) machinery that winograd_stride2.cpp (the U-Net's stride-2 layers, inference)
 // and winograd_4x4.cpp (the PatchGAN's 4x4 stride-1 layer, training) share: 16 channels as one
 // vector value, F(4, 2)'s input and output transforms, every tile transform's separable loops, and
-// the 5x5 input tile. Internal to those
-// two files (an anonymous namespace: each gets its own copy of the vector clones).
+// the 5x5 input tile. Internal to those two files (an anonymous namespace: each gets its own copy of
+// the vector clones).
 //
 // F(4, 2) by Toom-Cook with the points 0, 1, -1, 2 and infinity: a window d of 5 gives the 4
 // outputs y(u) = g0 d(u) + g1 d(u + 1) as A^T [(G g) . (B^T d)] (A^T the evaluation of a degree-3
