@@ -30,6 +30,13 @@ Precision choose_precision(const std::string& name, const c10::Device& device)
     return p;
 }
 
+bool fp32_math_high(const std::string& name)
+{
+    if (name != "high" && name != "highest")
+        throw UsageError("--fp32-math takes high or highest, not '" + name + "'");
+    return name == "high";
+}
+
 } // namespace bft::cli
 
 namespace {

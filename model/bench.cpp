@@ -1,5 +1,6 @@
 #include "bench.h"
 
+#include "amx.h"
 #include "checkpoint.h"
 #include "cuda_support.h"
 #include "inference.h"
@@ -133,6 +134,7 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     ForwardOptions forward;
     forward.precision = config.precision;
     forward.winograd = config.winograd;
+    forward.amx = config.amx;
     forward.cuda_graph = config.cuda_graph;
     // Memory, from the resident set: the warm-up builds the derived weights (bf16 copies, fused and
     // sub-pixel kernels), whose size is the growth over it; the timed forwards then show the
@@ -296,7 +298,8 @@ std::string BenchReport::to_json() const
       << ", \"threads\": " << threads << ", \"batch\": " << config.batch << ", \"height\": " << config.height
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
       << ", \"precision\": \"" << precision_name(config.precision) << "\", \"winograd\": "
-      << (config.winograd ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
+      << (config.winograd ? "true" : "false") << ", \"fp32_math\": \"" << (config.amx ? "high" : "highest")
+      << "\", \"amx\": " << (config.amx && amx::usable() ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
       << ", \"graph_vs_direct_max_abs\": " << graph_vs_direct_max_abs
       << ", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms

@@ -17,6 +17,7 @@ struct BenchConfig {
     int warmup = 2, runs = 10; // at least one warm-up forward always runs
     Precision precision = Precision::FP32;
     bool winograd = true; // false: every convolution direct (ForwardOptions::winograd)
+    bool amx = false;     // ForwardOptions::amx (--fp32-math high)
     bool cuda_graph = true; // CUDA: forwards replayed as CUDA graphs (ForwardOptions::cuda_graph)
     c10::Device device = c10::Device(c10::kCPU);
     std::string source; // checkpoint path or "preset <name>", for the report

@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include "amx.h"
 #include "convolution.h"
 #include "errors.h"
 #include "fused_training.h"
@@ -186,7 +187,9 @@ enum Tag {
     kWinogradS2Small,
     kWinogradS2Own,
     kWinogradS2SmallOwn,
-    kWinogradReflect
+    kWinogradReflect,
+    kWinogradS2Amx,
+    kWinogradS2SmallAmx
 };
 }
 
@@ -231,6 +234,7 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     winograd_ = winograd && !options.own_winograd && onednn::winograd_available();
     own_winograd_ = winograd && !winograd_ && onednn::available();
     winograd_s2_ = winograd && onednn::available();
+    amx_ = winograd && options.amx && amx::usable();
     reflect_winograd_ = winograd && !options.own_winograd && reflect_winograd_enabled();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");
@@ -475,10 +479,14 @@ at::Tensor Ops::winograd_s2_weight(const at::Tensor& x, const at::Tensor& weight
     const int64_t out_channels = weight.size(transposed ? 1 : 0);
     const bool own = kernels::rows_times_packed_fits() && out_channels % 64 == 0 &&
                      winograd_s2_tiles(x, transposed, tile) <= kOwnProductsMaxTiles;
-    const int base = own ? (tile == 4 ? kWinogradS2Own : kWinogradS2SmallOwn) : (tile == 4 ? kWinogradS2 : kWinogradS2Small);
+    // On AMX the products' weights in bf16 halves (amx.h), another entry.
+    const bool amx = own && amx_ && (transposed ? weight.size(0) % 32 : weight.size(1) * 4 % 32) == 0;
+    const int base = amx ? (tile == 4 ? kWinogradS2Amx : kWinogradS2SmallAmx)
+                   : own ? (tile == 4 ? kWinogradS2Own : kWinogradS2SmallOwn)
+                         : (tile == 4 ? kWinogradS2 : kWinogradS2Small);
     return cache_.get_one(tag(base), {weight}, [&] {
         at::Tensor u = transposed ? winograd_s2_transpose_weights(weight, tile) : winograd_s2_conv_weights(weight, tile);
-        return own ? winograd_s2_own_products(u) : u;
+        return own ? winograd_s2_own_products(u, amx) : u;
     });
 }
 

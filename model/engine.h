@@ -52,6 +52,11 @@ struct ForwardOptions {
     bool winograd = true;
     // With winograd: winograd.h's even where oneDNN has a kernel (for tests on AVX-512 machines).
     bool own_winograd = false;
+    // fp32 on the CPU: the U-Net's own Winograd products on AMX tiles as bf16x3 (amx.h; PyTorch's
+    // set_float32_matmul_precision("high")), where this CPU has AMX. Opt-in: the texture U-Net at
+    // 256 (ngf 16, random weights) then differs from the direct path by 7-12e-5, against 1e-5 with
+    // float32 FMAs (the default, "highest"), and the parity bound is 1e-4.
+    bool amx = false;
     // CUDA inference without gamma/beta capture: GeneratorImpl::infer replays whole forwards as CUDA
     // graphs (cuda_support.h). A replay runs to its end: cancellation is checked before it.
     bool cuda_graph = true;
@@ -169,6 +174,7 @@ private:
     bool winograd_;     // oneDNN's
     bool own_winograd_; // winograd.h, where oneDNN has none
     bool winograd_s2_;  // winograd_stride2.h
+    bool amx_;          // ForwardOptions::amx, where this CPU allows it
     bool reflect_winograd_; // winograd.h's reflection-padded F(4x4, 3x3) for the ResNet trunk
     bool sync_layers_;  // ForwardOptions::sync_layers, on a GPU
     at::ScalarType dtype_;

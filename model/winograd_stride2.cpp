@@ -1,5 +1,6 @@
 #include "winograd_stride2.h"
 
+#include "amx.h"
 #include "errors.h"
 #include "kernels.h"
 #include "onednn.h"
@@ -118,6 +119,36 @@ int64_t product_rows(const at::Tensor& u)
 // columns (winograd_s2_own_products), kernels::rows_times_packed on each block, the threads taking
 // blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them.
 // oneDNN's take dense rows (gs_in = inner, gs_out = cols); ours padded ones (in_chunks).
+// The products with u in bf16 halves (winograd_s2_own_products(u, true)): the rows of the chunk
+// split into bf16 hi and lo at `split` (split_layout), times each block of 64 columns by
+// amx::products, the threads taking blocks in turn; into m as products() writes it.
+struct SplitLayout {
+    int64_t padded, lda, half; // rows rounded up to 32; a row's stride (32 values longer than it needs,
+                               // against L1 set aliasing); hi to lo. Point p's hi rows at 2 p half.
+};
+
+SplitLayout split_layout(int64_t tiles, int64_t inner)
+{
+    const int64_t padded = (tiles + 31) / 32 * 32, lda = inner + 32;
+    return {padded, lda, padded * lda};
+}
+
+void amx_products(const uint16_t* split, const SplitLayout& sl, int64_t tiles, const at::Tensor& u, float* mp,
+                  int64_t ldm, int points, int64_t gs_out)
+{
+    RECORD_FUNCTION("bft::winograd_amx_products", std::vector<c10::IValue>());
+    const int64_t inner = u.size(1), blocks = u.size(0), cols = blocks * 64 / points, per_point = cols / 64;
+    const uint16_t* up = reinterpret_cast<const uint16_t*>(u.data_ptr());
+    at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+            const int64_t p = b / per_point, c0 = b % per_point * 64;
+            const uint16_t* hi = split + p * 2 * sl.half;
+            amx::products(hi, hi + sl.half, sl.lda, tiles, inner, up + b * inner * 128, mp + p * gs_out + c0, ldm,
+                          b + 1 < end ? up + (b + 1) * inner * 128 : nullptr);
+        }
+    });
+}
+
 void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points, int64_t gs_in,
               int64_t gs_out)
 {
@@ -154,8 +185,9 @@ int64_t checked_out_channels(const at::Tensor& x, const at::Tensor& u, const at:
                              bool transposed, const char* what)
 {
     if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(1) % kLanes != 0 ||
-        (u.dim() != 4 && !(u.dim() == 3 && u.size(2) == 64)) || u.size(1) != (transposed ? 1 : 4) * x.size(1) ||
-        u.scalar_type() != at::kFloat || !u.is_contiguous())
+        (u.dim() != 4 && !(u.dim() == 3 && u.size(2) == (u.scalar_type() == at::kBFloat16 ? 128 : 64))) ||
+        u.size(1) != (transposed ? 1 : 4) * x.size(1) ||
+        (u.scalar_type() != at::kFloat && !(u.dim() == 3 && u.scalar_type() == at::kBFloat16)) || !u.is_contiguous())
         throw Error(std::string(what) + ": unsupported input");
     const int64_t rows_per_channel = sc.points * (transposed ? 4 : 1), k = product_rows(u) / rows_per_channel;
     if (product_rows(u) != rows_per_channel * k || (u.dim() == 3 && k % 64 != 0))
@@ -233,6 +265,40 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
     const int64_t pad = u.dim() == 3 ? kLanes : 0;
     const int64_t gs_in = inner + pad, gs_out = cols + pad;
     const int64_t ldv = points * gs_in + pad, ldm = points * gs_out + pad;
+    if (u.scalar_type() == at::kBFloat16) {
+        // AMX: each tile's transformed rows (float32, a thread's scratch) go split into bf16 halves
+        // (amx.h) at once, so that the chunk's float32 rows never pass through memory.
+        const SplitLayout sl = split_layout(size, inner);
+        const int64_t split_floats = points * sl.half; // hi and lo: two bf16 a float
+        const at::Tensor work = chunk_buffer(split_floats + ldm * size);
+        uint16_t* split = reinterpret_cast<uint16_t*>(work.data_ptr<float>());
+        float* mp = work.data_ptr<float>() + split_floats;
+        for (int64_t first = 0; first < tiles; first += size) {
+            const int64_t count = std::min(size, tiles - first);
+            {
+                RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
+                at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
+                    thread_local std::vector<float> scratch;
+                    scratch.resize(ldv);
+                    for (int64_t t = begin; t < end; ++t) {
+                        input(t, scratch.data(), gs_in);
+                        for (int p = 0; p < points; ++p) {
+                            uint16_t* hi = split + p * 2 * sl.half + (t - first) * sl.lda;
+                            amx::split_rows(scratch.data() + p * gs_in, 0, 1, 1, inner, hi, hi + sl.half, sl.lda);
+                        }
+                    }
+                });
+            }
+            // Rows from count to size: the last chunk's leftovers, multiplied and ignored.
+            amx_products(split, sl, size, u, mp, ldm, points, gs_out);
+            RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
+            at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
+                for (int64_t t = begin; t < end; ++t)
+                    output(t, mp + (t - first) * ldm, gs_out);
+            });
+        }
+        return;
+    }
     const int64_t v_size = ldv * size;
     const at::Tensor work = chunk_buffer(v_size + ldm * size);
     float* vp = work.data_ptr<float>();
@@ -333,13 +399,26 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
     return u.permute({4, 0, 1, 2, 3}).reshape({sc.points * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
 }
 
-at::Tensor winograd_s2_own_products(const at::Tensor& u)
+at::Tensor winograd_s2_own_products(const at::Tensor& u, bool amx)
 {
     if (u.dim() != 4 || u.size(0) % 64 != 0 || u.size(2) != 1 || u.size(3) != 1 || u.scalar_type() != at::kFloat)
         throw Error("Winograd F(m x m, 2x2): own products take weights with a multiple of 64 product rows");
     if (!kernels::rows_times_packed_fits())
         throw Error("Winograd F(m x m, 2x2): own products need AVX-512");
-    return u.reshape({u.size(0) / 64, 64, u.size(1)}).transpose(1, 2).contiguous();
+    const at::Tensor blocks = u.reshape({u.size(0) / 64, 64, u.size(1)}).transpose(1, 2).contiguous();
+    if (!amx)
+        return blocks;
+    const int64_t inner = u.size(1);
+    if (!amx::usable() || inner % 32 != 0)
+        throw Error("Winograd F(m x m, 2x2): AMX products need AMX and a multiple of 32 values a product");
+    at::Tensor packed = at::empty({blocks.size(0), inner, 128}, at::kBFloat16);
+    const float* src = blocks.data_ptr<float>();
+    uint16_t* dst = reinterpret_cast<uint16_t*>(packed.data_ptr());
+    at::parallel_for(0, blocks.size(0), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b)
+            amx::pack_weights(src + b * inner * 64, inner, dst + b * inner * 128);
+    });
+    return packed;
 }
 
 namespace {

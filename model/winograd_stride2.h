@@ -52,7 +52,9 @@ at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::
 
 // u (either kind above) for the products by hand, where a batch makes few tiles (kernels.h:
 // rows_times_packed; AVX-512): [points x columns / 64, inner, 64], blocks of 64 product columns,
-// for every out channel count a multiple of 64. The functions above take either; make it once.
-at::Tensor winograd_s2_own_products(const at::Tensor& u);
+// for every out channel count a multiple of 64. With amx (amx.h: usable(), and a multiple of 32
+// values a product), the same blocks in bfloat16 halves, [blocks, inner, 128]: float32 products as
+// bf16x3 on AMX tiles. The functions above take any of these; make it once.
+at::Tensor winograd_s2_own_products(const at::Tensor& u, bool amx = false);
 
 } // namespace bft

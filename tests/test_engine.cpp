@@ -5,6 +5,7 @@
 // cache after training steps, and cancellation.
 #include "test_support.h"
 
+#include "amx.h"
 #include "checkpoint.h"
 #include "convolution.h"
 #include "cuda_support.h"
@@ -1369,6 +1370,92 @@ TEST(WinogradInTheEngine, UnetStride2LayersStayWithinParity)
     const at::Tensor after = run(true);
     EXPECT_LE((net->forward(x, g).detach() - after).abs().max().item<double>(), 1e-4);
     EXPECT_GT((after - wino).abs().max().item<double>(), 1e-3);
+}
+
+// amx.h's halves: hi + lo holds a float32 to about 2^-17 of it, hi is bf16 rounded to nearest even
+// (ties too), and the weights' pairs of rows land where TDPBF16PS reads them. Runs on any CPU.
+TEST(Amx, SplitsAndPacksAsDocumented)
+{
+    auto bf = [](uint16_t h) {
+        const uint32_t u = static_cast<uint32_t>(h) << 16;
+        float f;
+        std::memcpy(&f, &u, 4);
+        return f;
+    };
+    at::manual_seed(3);
+    const at::Tensor x = at::randn({3, 64}) * 100;
+    std::vector<float> rows(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+    rows[5] = 1.00390625f; // halfway between bf16 1 and 1 + 2^-7: even is 1
+    rows[6] = 1.01171875f; // halfway between 1 + 2^-7 and 1 + 2^-6: even is 1 + 2^-6
+    const int64_t lda = 96;
+    std::vector<uint16_t> hi(4 * lda, 7), lo(4 * lda, 7);
+    amx::split_rows(rows.data(), 64, 3, 4, 64, hi.data(), lo.data(), lda);
+    EXPECT_EQ(bf(hi[5]), 1.0f);
+    EXPECT_EQ(bf(hi[6]), 1.015625f);
+    for (int64_t r = 0; r < 3; ++r)
+        for (int64_t c = 0; c < 64; ++c) {
+            const float v = rows[r * 64 + c], h = bf(hi[r * lda + c]), l = bf(lo[r * lda + c]);
+            EXPECT_LE(std::fabs(v - h), std::fabs(v) / 256) << r << "," << c;
+            EXPECT_LE(std::fabs(v - h - l), std::fabs(v) / 65536) << r << "," << c;
+        }
+    for (int64_t c = 0; c < 64; ++c) // the padding row is zero
+        EXPECT_EQ(hi[3 * lda + c] | lo[3 * lda + c], 0);
+    const at::Tensor w = at::randn({32, 64});
+    std::vector<uint16_t> packed(2 * 32 * 64);
+    amx::pack_weights(w.data_ptr<float>(), 32, packed.data());
+    for (int64_t i = 0; i < 32; ++i)
+        for (int64_t c = 0; c < 64; ++c) {
+            const int64_t at = (i / 2) * 128 + c * 2 + (i & 1);
+            const float v = w[i][c].item<float>();
+            EXPECT_LE(std::fabs(v - bf(packed[at]) - bf(packed[32 * 64 + at])), std::fabs(v) / 65536);
+        }
+}
+
+// The bf16x3 products on AMX tiles (where this CPU has them): within 2e-5 of the largest product
+// (float32 FMAs: about 1e-6), for row counts that are and are not multiples of 32, over k chunks.
+TEST(Amx, ProductsStayCloseToFloat64)
+{
+    if (!amx::usable())
+        GTEST_SKIP() << "no AMX here";
+    at::manual_seed(5);
+    for (const int64_t rows : {32, 45, 100}) {
+        const int64_t k = 320, ldy = 80, lda = k + 32, padded = (rows + 31) / 32 * 32;
+        const at::Tensor x = at::randn({rows, k}), w = at::randn({k, 64});
+        std::vector<uint16_t> hi(padded * lda), lo(padded * lda), packed(2 * k * 64);
+        amx::split_rows(x.data_ptr<float>(), k, rows, padded, k, hi.data(), lo.data(), lda);
+        amx::pack_weights(w.data_ptr<float>(), k, packed.data());
+        at::Tensor y = at::full({rows, ldy}, 12345.0f);
+        amx::products(hi.data(), lo.data(), lda, rows, k, packed.data(), y.data_ptr<float>(), ldy, nullptr);
+        const at::Tensor ref = at::matmul(x.to(at::kDouble), w.to(at::kDouble));
+        const double err = (y.slice(1, 0, 64).to(at::kDouble) - ref).abs().max().item<double>();
+        EXPECT_LE(err, 2e-5 * ref.abs().max().item<double>()) << rows << " rows";
+        EXPECT_TRUE(at::all(y.slice(1, 64) == 12345.0f).item<bool>()) << "wrote past its 64 columns";
+    }
+}
+
+// --fp32-math high: the texture U-Net at 256 with the products on AMX stays within 3e-4 of the
+// direct path (float32 FMAs: 1e-5; with AMX 7-12e-5 in ten runs of random weights), and really ran.
+TEST(WinogradInTheEngine, AmxProductsStayNearParity)
+{
+    if (!onednn::available() || !amx::usable())
+        GTEST_SKIP() << "no AMX (or no oneDNN API) here";
+    ArchSpec spec = task_preset("texture");
+    spec.ngf = 16;
+    at::manual_seed(11);
+    Generator net = make_generator(spec);
+    net->eval();
+    const at::Tensor x = at::rand({1, 1, 256, 256}) * 2 - 1, g = at::rand({1, 4, 256, 256}) * 2 - 1;
+    auto run = [&](bool winograd, bool amx) {
+        c10::InferenceMode inference;
+        ForwardOptions o;
+        o.winograd = winograd;
+        o.amx = amx;
+        return net->run(x, g, o);
+    };
+    const at::Tensor direct = run(false, false), fma = run(true, false), tiles = run(true, true);
+    EXPECT_LE((direct - fma).abs().max().item<double>(), 1e-4);
+    EXPECT_LE((direct - tiles).abs().max().item<double>(), 3e-4);
+    EXPECT_GT((fma - tiles).abs().max().item<double>(), 1e-7); // not the float32 path again
 }
 
 // onednn::gemm serves Winograd's products and the GEMM convolutions: oneDNN's sgemm and the
