@@ -89,8 +89,22 @@ struct alignas(64) TileConfig {
 // row group passes over them.
 constexpr int64_t kChunk = 256;
 
+// Tile numbers must be constants: A's two row tiles to 4, 5; B's two column tiles to 6, 7; then
+// C's four tiles 0-3 += their products.
+#define BFT_AMX_LOAD_A(a)                                                                                \
+    _tile_loadd(4, a, sa);                                                                               \
+    _tile_loadd(5, (a) + 16 * lda, sa);
+#define BFT_AMX_LOAD_B(b)                                                                                \
+    _tile_loadd(6, b, sb);                                                                               \
+    _tile_loadd(7, (b) + 32, sb);
+#define BFT_AMX_PRODUCTS                                                                                 \
+    _tile_dpbf16ps(0, 4, 6);                                                                             \
+    _tile_dpbf16ps(1, 4, 7);                                                                             \
+    _tile_dpbf16ps(2, 5, 6);                                                                             \
+    _tile_dpbf16ps(3, 5, 7);
+
 // C (tiles 0-3: rows r, r + 16 x columns j, j + 16) over one chunk of k, three products a step:
-// hi·hi, hi·lo, lo·hi (tiles 4, 5: A; 6, 7: B).
+// hi·hi, hi·lo, lo·hi.
 __attribute__((target("amx-tile,amx-bf16"))) void products_tiles(const TileConfig& cfg, const uint16_t* hi,
                                                                   const uint16_t* lo, int64_t lda, int64_t rows,
                                                                   int64_t k, const uint16_t* w, float* y, int64_t ldy,
@@ -132,28 +146,14 @@ __attribute__((target("amx-tile,amx-bf16"))) void products_tiles(const TileConfi
                             _mm_prefetch(next + fetched * 64, _MM_HINT_T1);
                     const uint16_t* bh = whi + s * 64 + j * 2;
                     const uint16_t* bl = wlo + s * 64 + j * 2;
-                    _tile_loadd(4, ah + s, sa);
-                    _tile_loadd(5, ah + 16 * lda + s, sa);
-                    _tile_loadd(6, bh, sb);
-                    _tile_loadd(7, bh + 32, sb);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
-                    _tile_loadd(6, bl, sb);
-                    _tile_loadd(7, bl + 32, sb);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
-                    _tile_loadd(4, al + s, sa);
-                    _tile_loadd(5, al + 16 * lda + s, sa);
-                    _tile_loadd(6, bh, sb);
-                    _tile_loadd(7, bh + 32, sb);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
+                    BFT_AMX_LOAD_A(ah + s)
+                    BFT_AMX_LOAD_B(bh)
+                    BFT_AMX_PRODUCTS
+                    BFT_AMX_LOAD_B(bl)
+                    BFT_AMX_PRODUCTS
+                    BFT_AMX_LOAD_A(al + s)
+                    BFT_AMX_LOAD_B(bh)
+                    BFT_AMX_PRODUCTS
                 }
                 _tile_stored(0, c, sc);
                 _tile_stored(1, c + 16, sc);
