@@ -2,9 +2,10 @@
 // into two bfloat16 (hi = bf16(x), lo = bf16(x - hi): about 16 mantissa bits), and a product as
 // hi·hi + hi·lo + lo·hi, summed in float32 ("bf16x3": what PyTorch's
 // torch.set_float32_matmul_precision("high") allows; cuDNN's default TF32 keeps 10 bits). About
-// 4-5e-6 of the largest output where float32 FMAs make 1e-7, and the Winograd products it serves
-// make 4-13e-6 of their own; at 3x the bf16 work it still runs about 1.5-1.9x float32 AVX-512 here.
-// Used where fp32_products() says so (engine.h: Fp32Math), on CPUs and kernels that allow AMX only.
+// 4-5e-6 of the largest product where float32 FMAs make 1e-6; at 3x the bf16 work it still runs
+// 1.5-1.9x our float32 AVX-512 products (one thread, 64-320 rows). The Winograd transforms amplify
+// it: 6-8e-5 of a layer's largest output for F(4x4, 2x2), 1e-5 for F(2x2, 2x2). Used for the U-Net's
+// Winograd products where ForwardOptions::amx asks (bft bench --fp32-math high) and the CPU allows.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,8 @@ void pack_weights(const float* w, int64_t k, uint16_t* out);
 
 // x's rows (`rows` rows of k float32 at row stride ldx) split into hi and lo bfloat16 rows of stride
 // lda at hi and lo, rows up to padded_rows zero. Rounds to nearest even, as the hardware converts.
-// AVX-512 bf16 where usable(), plain C++ otherwise (the same values).
+// AVX-512 bf16 where usable(), plain C++ otherwise (the same values). The engine's Winograd
+// transforms split as they store (winograd_stride2.cpp); this is the plain form.
 void split_rows(const float* x, int64_t ldx, int64_t rows, int64_t padded_rows, int64_t k, uint16_t* hi,
                 uint16_t* lo, int64_t lda);
 

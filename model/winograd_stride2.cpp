@@ -10,6 +10,11 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define BFT_X86 1
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -76,10 +81,51 @@ BFT_VECTOR_CLONES void output_tile2(const float* __restrict m, int64_t point_str
     BFT_OUTPUT_TILE(3, 2, BFT_WINOGRAD2_AT2)
 }
 
+#ifdef BFT_X86
+// For AMX products (amx.h): each point's 16 values split into bf16 hi and lo as they are stored
+// (hi at v + p * point_stride, lo lo_offset further on) by the AVX-512 bf16 conversion, one
+// instruction a half: in integer vector code the split doubled the transforms' time. These run
+// only where amx::usable(), which implies AVX-512 bf16.
+#define BFT_POINT_OUT_SPLIT(a, b, value)                                                                 \
+    {                                                                                                    \
+        const __m512 split_x = (__m512)(value);                                                          \
+        const __m256i split_hi = (__m256i)_mm512_cvtneps_pbh(split_x);                                   \
+        const __m512i split_wide = _mm512_maskz_cvtepu16_epi32(0xffff, split_hi);                        \
+        const __m512 split_back = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, split_wide, 16));  \
+        const __m256i split_lo = (__m256i)_mm512_cvtneps_pbh(_mm512_sub_ps(split_x, split_back));        \
+        uint16_t* split_at = v + ((a) * window + (b)) * point_stride;                                    \
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(split_at), split_hi);                             \
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(split_at + lo_offset), split_lo);                 \
+    }
+#define BFT_INPUT_TILE_SPLIT(W, T1D)                                                                     \
+    {                                                                                                    \
+        BFT_ACTIVATION_SETUP                                                                             \
+        constexpr int window = W;                                                                        \
+        BFT_SEPARABLE(W, W, BFT_WINDOW_IN, T1D, BFT_POINT_OUT_SPLIT)                                     \
+    }
+#define BFT_SPLIT_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+BFT_SPLIT_TARGET void input_tile4_split(const float* const* __restrict d, uint16_t* __restrict v,
+                                        int64_t point_stride, int64_t lo_offset, const Activation& act)
+{
+    BFT_INPUT_TILE_SPLIT(5, BFT_WINOGRAD2_BT)
+}
+
+BFT_SPLIT_TARGET void input_tile2_split(const float* const* __restrict d, uint16_t* __restrict v,
+                                        int64_t point_stride, int64_t lo_offset, const Activation& act)
+{
+    BFT_INPUT_TILE_SPLIT(3, BFT_WINOGRAD2_BT3)
+}
+#else
+constexpr void (*input_tile4_split)(const float* const*, uint16_t*, int64_t, int64_t, const Activation&) = nullptr;
+constexpr void (*input_tile2_split)(const float* const*, uint16_t*, int64_t, int64_t, const Activation&) = nullptr;
+#endif
+
 // One tile size's geometry and transforms.
 struct Scheme {
     int tile, window, points;
     void (*input)(const float* const*, float*, int64_t, const Activation&);
+    void (*input_split)(const float* const*, uint16_t*, int64_t, int64_t, const Activation&);
     void (*output)(const float*, int64_t, const float*, float*);
     const double* g; // window x 2
 };
@@ -87,10 +133,28 @@ struct Scheme {
 Scheme scheme(int tile)
 {
     if (tile == 4)
-        return {4, 5, 25, input_tile4, output_tile4, &kG4[0][0]};
+        return {4, 5, 25, input_tile4, input_tile4_split, output_tile4, &kG4[0][0]};
     if (tile == 2)
-        return {2, 3, 9, input_tile2, output_tile2, &kG2[0][0]};
+        return {2, 3, 9, input_tile2, input_tile2_split, output_tile2, &kG2[0][0]};
     throw Error("Winograd F(m x m, 2x2): tiles of 2 or 4 only");
+}
+
+// Where an input transform writes for AMX products: hi values at p, lo values lo further on.
+struct SplitOut {
+    uint16_t* p;
+    int64_t lo;
+    SplitOut operator+(int64_t offset) const { return {p + offset, lo}; }
+};
+
+// One window's 16 channels transformed to v: float32 rows, or split into bf16 halves.
+void transform_window(const Scheme& sc, const float* const* d, float* v, int64_t point_stride, const Activation& act)
+{
+    sc.input(d, v, point_stride, act);
+}
+void transform_window(const Scheme& sc, const float* const* d, SplitOut v, int64_t point_stride,
+                      const Activation& act)
+{
+    sc.input_split(d, v.p, point_stride, v.lo, act);
 }
 
 // G g G^T for a batch of 2x2 kernels [..., 2, 2] (double): [..., points].
@@ -119,18 +183,21 @@ int64_t product_rows(const at::Tensor& u)
 // columns (winograd_s2_own_products), kernels::rows_times_packed on each block, the threads taking
 // blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them.
 // oneDNN's take dense rows (gs_in = inner, gs_out = cols); ours padded ones (in_chunks).
-// The products with u in bf16 halves (winograd_s2_own_products(u, true)): the rows of the chunk
-// split into bf16 hi and lo at `split` (split_layout), times each block of 64 columns by
-// amx::products, the threads taking blocks in turn; into m as products() writes it.
+// The products with u in bf16 halves (winograd_s2_own_products(u, true)): the chunk's rows split
+// into bf16 hi and lo (split_layout), times each block of 64 columns by amx::products, the threads
+// taking blocks in turn; into m as products() writes it.
+// Tile t's row at t row, point p's values in it at p point: `inner` hi then `inner` lo. Rows as
+// the float32 path's (a tile's transform stores one run of memory: point-major rows, 50 runs a
+// tile, took twice as long to store), 32 values longer a point and 16 a row against L1 set
+// aliasing, room for rows up to a multiple of 32 (what amx::products reads).
 struct SplitLayout {
-    int64_t padded, lda, half; // rows rounded up to 32; a row's stride (32 values longer than it needs,
-                               // against L1 set aliasing); hi to lo. Point p's hi rows at 2 p half.
+    int64_t point, row, rows;
 };
 
-SplitLayout split_layout(int64_t tiles, int64_t inner)
+SplitLayout split_layout(int64_t tiles, int64_t inner, int points)
 {
-    const int64_t padded = (tiles + 31) / 32 * 32, lda = inner + 32;
-    return {padded, lda, padded * lda};
+    const int64_t point = 2 * inner + 32, row = points * point + 32;
+    return {point, row, (tiles + 31) / 32 * 32};
 }
 
 void amx_products(const uint16_t* split, const SplitLayout& sl, int64_t tiles, const at::Tensor& u, float* mp,
@@ -142,8 +209,8 @@ void amx_products(const uint16_t* split, const SplitLayout& sl, int64_t tiles, c
     at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
             const int64_t p = b / per_point, c0 = b % per_point * 64;
-            const uint16_t* hi = split + p * 2 * sl.half;
-            amx::products(hi, hi + sl.half, sl.lda, tiles, inner, up + b * inner * 128, mp + p * gs_out + c0, ldm,
+            const uint16_t* hi = split + p * sl.point;
+            amx::products(hi, hi + inner, sl.row, tiles, inner, up + b * inner * 128, mp + p * gs_out + c0, ldm,
                           b + 1 < end ? up + (b + 1) * inner * 128 : nullptr);
         }
     });
@@ -266,10 +333,10 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
     const int64_t gs_in = inner + pad, gs_out = cols + pad;
     const int64_t ldv = points * gs_in + pad, ldm = points * gs_out + pad;
     if (u.scalar_type() == at::kBFloat16) {
-        // AMX: each tile's transformed rows (float32, a thread's scratch) go split into bf16 halves
-        // (amx.h) at once, so that the chunk's float32 rows never pass through memory.
-        const SplitLayout sl = split_layout(size, inner);
-        const int64_t split_floats = points * sl.half; // hi and lo: two bf16 a float
+        // AMX: the input transforms store each point's values split into bf16 halves, so that no
+        // float32 chunk passes through memory.
+        const SplitLayout sl = split_layout(size, inner, points);
+        const int64_t split_floats = (sl.rows * sl.row + 1) / 2; // two bf16 a float
         const at::Tensor work = chunk_buffer(split_floats + ldm * size);
         uint16_t* split = reinterpret_cast<uint16_t*>(work.data_ptr<float>());
         float* mp = work.data_ptr<float>() + split_floats;
@@ -278,15 +345,8 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
             {
                 RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
                 at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
-                    thread_local std::vector<float> scratch;
-                    scratch.resize(ldv);
-                    for (int64_t t = begin; t < end; ++t) {
-                        input(t, scratch.data(), gs_in);
-                        for (int p = 0; p < points; ++p) {
-                            uint16_t* hi = split + p * 2 * sl.half + (t - first) * sl.lda;
-                            amx::split_rows(scratch.data() + p * gs_in, 0, 1, 1, inner, hi, hi + sl.half, sl.lda);
-                        }
-                    }
+                    for (int64_t t = begin; t < end; ++t)
+                        input(t, SplitOut{split + (t - first) * sl.row, inner}, sl.point);
                 });
             }
             // Rows from count to size: the last chunk's leftovers, multiplied and ignored.
@@ -457,7 +517,7 @@ at::Tensor conv_transpose_of(const std::vector<Source>& sources, const at::Tenso
     const float* bp = b.data_ptr<float>();
     float* op = out.data_ptr<float>();
     // One window's channels, from its first row and column, to v (point p at v + p * point_stride).
-    auto transform = [&](int64_t img, int64_t row0, int64_t col0, float* v, int64_t point_stride) {
+    auto transform = [&](int64_t img, int64_t row0, int64_t col0, auto v, int64_t point_stride) {
         std::array<const float*, kMaxPoints> d;
         int64_t first = 0;
         for (const Source& src : sources) {
@@ -469,12 +529,12 @@ at::Tensor conv_transpose_of(const std::vector<Source>& sources, const at::Tenso
                     act.mean += img * cs + c0;
                     act.inv += img * cs + c0;
                 }
-                sc.input(d.data(), v + first + c0, point_stride, act);
+                transform_window(sc, d.data(), v + first + c0, point_stride, act);
             }
             first += cs;
         }
     };
-    auto input = [&](int64_t t, float* v, int64_t gs) {
+    auto input = [&](int64_t t, auto v, int64_t gs) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         if (!per_phase)
             return transform(img, m * ty - 1, m * tx - 1, v, gs);
@@ -568,14 +628,14 @@ at::Tensor winograd_s2_conv(const at::Tensor& x_in, const at::Tensor& u, const a
     act.slope = input_slope;
     // Output o reads input rows 2o - 1 .. 2o + 2: window row r of tile ty, parity p, is input row
     // 2 (m ty + r) - 1 + p.
-    auto input = [&](int64_t t, float* v, int64_t gs) {
+    auto input = [&](int64_t t, auto v, int64_t gs) {
         const int64_t img = t / (th * tw), ty = t / tw % th, tx = t % tw;
         std::array<const float*, kMaxPoints> d;
         for (int64_t p = 0; p < 2; ++p)
             for (int64_t q = 0; q < 2; ++q)
                 for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
                     window(xp + img * h * w * c + c0, h, w, c, 2 * m * ty - 1 + p, 2 * m * tx - 1 + q, 2, win, d.data());
-                    sc.input(d.data(), v + (p * 2 + q) * c + c0, gs, act);
+                    transform_window(sc, d.data(), v + (p * 2 + q) * c + c0, gs, act);
                 }
     };
     auto output = [&](int64_t t, const float* mr, int64_t gs) {
