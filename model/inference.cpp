@@ -75,6 +75,7 @@ Translation translate(GeneratorImpl& net, at::Tensor input, at::Tensor guide, co
     forward.precision = options.precision;
     forward.cancel = options.cancel;
     forward.winograd = options.winograd;
+    forward.amx = options.amx;
     at::Tensor y = net.infer(x, g, forward);
     if (!y.defined())
         return Translation{}; // cancelled

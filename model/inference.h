@@ -20,6 +20,7 @@ struct TranslateOptions {
     Precision precision = Precision::FP32;
     const std::atomic<bool>* cancel = nullptr; // when it turns true the forward stops; output is then undefined
     bool winograd = true; // engine.h, ForwardOptions::winograd
+    bool amx = false;     // engine.h, ForwardOptions::amx (--fp32-math high)
 };
 
 // input/guide: NCHW or CHW float tensors in [-1, 1]. `net` must already be on `device`.

@@ -326,6 +326,7 @@ Result LiveModel::run(const Request& rq, const std::atomic<bool>* cancel)
     opt.precision = rq.bf16 && bf16_supported(d_->device) ? Precision::BF16 : Precision::FP32;
     opt.cancel = cancel;
     opt.winograd = !rq.low_memory;
+    opt.amx = rq.fp32_high;
     if (rq.low_memory && !d_->low_memory) {
         // The Winograd kernels (oneDNN's packed ones, or winograd.h's) go; the direct path's are
         // made again as the forward needs them.

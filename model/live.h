@@ -67,6 +67,7 @@ struct Request {
     // for a full-size ResNet), at up to 3x the time of those layers. Weights kept for earlier
     // requests are let go when a request first asks for this.
     bool low_memory = false;
+    bool fp32_high = false;         // fp32 with ForwardOptions::amx (bft translate --fp32-math high)
     bool capture_film = false;
     Rgb8 source;                    // pose: the person; depth: the RGB guide (width x height)
     Skeleton skeleton{};            // pose

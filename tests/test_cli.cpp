@@ -2,6 +2,7 @@
 // info in text and JSON, bench's JSON report, convert.
 #include "test_support.h"
 
+#include "amx.h"
 #include "checkpoint.h"
 #include "depth.h"
 #include "image_io.h"
@@ -48,6 +49,10 @@ TEST(Cli, UsageErrorsAreOneLine)
     r = test::run_cli("bench --preset pose --runs zero");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.output.find("--runs needs a whole number"), std::string::npos);
+    r = test::run_cli("bench --preset texture --fp32-math medium");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("--fp32-math takes high or highest, not 'medium'"), std::string::npos) << r.output;
+    EXPECT_EQ(line_count(r.output), 1u);
 }
 
 TEST(Cli, InfoPrintsTheInferredArchitecture)
@@ -217,6 +222,15 @@ TEST(Cli, BenchWritesAJsonReport)
     EXPECT_LE(j["min_ms"].get<double>(), j["median_ms"].get<double>());
     EXPECT_GE(j["max_ms"].get<double>(), j["median_ms"].get<double>());
     EXPECT_EQ(nlohmann::json::parse(test::read_bytes(dir + "/report.json")), j);
+    EXPECT_EQ(j["fp32_math"], "highest");
+    EXPECT_EQ(j["amx"], false);
+    // fp32-math high says whether AMX ran it (the U-Net's products; this CPU's tiles or none).
+    r = test::run_cli("bench --preset texture --ngf 16 --size 64 --runs 1 --warmup 1 --threads 1 --device cpu --json "
+                      "--fp32-math high", /*stdout_only=*/true);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto high = nlohmann::json::parse(r.output);
+    EXPECT_EQ(high["fp32_math"], "high");
+    EXPECT_EQ(high["amx"], amx::usable());
 }
 
 TEST(Cli, BenchProfilesEveryLayer)
