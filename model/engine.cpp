@@ -815,8 +815,11 @@ at::Tensor Ops::skip_conv_transpose(const at::Tensor& skip, const at::Tensor& h,
 
 at::Tensor Ops::unet_output(const at::Tensor& skip, const at::Tensor& h, torch::nn::ConvTranspose2dImpl& m)
 {
-    if (fast_ && cpu_ && h.scalar_type() == at::kFloat && skip.scalar_type() == at::kFloat &&
-        m.options.out_channels() <= 4 && unet_up_layer(m, /*padding=*/1, /*output_padding=*/0)) {
+    // In the bf16 preview too (float32 output from bf16 maps): oneDNN's bf16 phases into 3 channels
+    // took 1.4 ms and the skip map 0.8 of a texture forward at 128, batch 4 (28 ms).
+    const bool maps = (h.scalar_type() == at::kFloat || h.scalar_type() == at::kBFloat16) &&
+                      skip.scalar_type() == h.scalar_type();
+    if (fast_ && cpu_ && maps && m.options.out_channels() <= 4 && unet_up_layer(m, /*padding=*/1, /*output_padding=*/0)) {
         // Skip concatenation, GEMM and tap sums as separate passes: 1.4 + 1.7 + 0.2 (tanh) ms of a
         // texture forward at 256.
         const at::Tensor& x = h; // what BFT_LAYER syncs on, on a GPU

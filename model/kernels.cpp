@@ -712,13 +712,14 @@ bool blocks_gemm(const float* a, int64_t lda, int64_t rows, const float* w, int6
                  float* out, int64_t ldo, int64_t cols);
 } // namespace
 
-at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias)
+namespace {
+// unet_output over maps of T (float, or bf16 bits: each row's values widened to float32 in the
+// thread's buffer before the GEMM).
+template <typename E>
+at::Tensor unet_output_typed(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias)
 {
     const auto cl = at::MemoryFormat::ChannelsLast;
     const auto fp32_cpu = [](const at::Tensor& t) { return t.scalar_type() == at::kFloat && t.is_cpu(); };
-    if (skip.dim() != 4 || h.dim() != 4 || skip.size(0) != h.size(0) || skip.size(2) != h.size(2) ||
-        skip.size(3) != h.size(3) || !fp32_cpu(skip) || !fp32_cpu(h))
-        throw Error("unet_output: float32 CPU maps of one size expected");
     const int64_t N = h.size(0), Cs = skip.size(1), Ch = h.size(1), H = h.size(2), W = h.size(3), HW = H * W;
     const int64_t C = Cs + Ch;
     if (weight.dim() != 4 || !fp32_cpu(weight) || weight.size(0) != C || weight.size(2) != 4 || weight.size(3) != 4 ||
@@ -727,7 +728,7 @@ at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Te
     RECORD_FUNCTION("bft::unet_output", std::vector<c10::IValue>());
     const int64_t O = weight.size(1), T = O * 16; // each pixel's 16 tap products per output channel
     const at::Tensor s = skip.contiguous(cl), x = h.contiguous(cl), wm = weight.contiguous();
-    const DecoderInput<float> in(s.data_ptr<float>(), x.data_ptr<float>(), N, HW, Cs, Ch);
+    const DecoderInput<E> in(static_cast<const E*>(s.data_ptr()), static_cast<const E*>(x.data_ptr()), N, HW, Cs, Ch);
 
     // Input row by input row, each thread over its own run of rows: the row's concatenated channels
     // (as skip_concat writes them) in the thread's buffer, their GEMM with the weight into the row's
@@ -741,19 +742,27 @@ at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Te
     // ox = 2 ix - 1 + kx: even oy reads ky 1 of row oy/2 and ky 3 of the row above, odd oy ky 2 and
     // ky 0 of the row below; likewise for the columns.
     const int64_t Ho = 2 * H, Wo = 2 * W;
-    at::Tensor y = at::empty({N, O, Ho, Wo}, x.options().memory_format(at::MemoryFormat::Contiguous));
+    const auto f32 = x.options().dtype(at::kFloat);
+    at::Tensor y = at::empty({N, O, Ho, Wo}, f32.memory_format(at::MemoryFormat::Contiguous));
     float* yp = y.data_ptr<float>();
-    const at::Tensor b = bias.defined() ? bias.contiguous() : at::zeros({O}, x.options());
+    const at::Tensor b = bias.defined() ? bias.contiguous() : at::zeros({O}, f32);
     const float* bp = b.data_ptr<float>();
     const float* wp = wm.data_ptr<float>(); // [C][T]
     const std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     at::parallel_for(0, N * H, 1, [&](int64_t r0, int64_t r1) {
         std::vector<float> rows(static_cast<size_t>(W * C)), ring(static_cast<size_t>(3 * T * W)), even(W), odd(W);
+        std::vector<E> narrow(std::is_same_v<E, float> ? 0 : static_cast<size_t>(W * C));
         int64_t held[3] = {-1, -1, -1}; // the input row (n * H + iy) each ring slot holds
         auto taps_of = [&](int64_t r) -> const float* {
             float* slot = ring.data() + r % 3 * T * W;
             if (held[r % 3] != r) {
-                in.rows(r * W, W, rows.data());
+                if constexpr (std::is_same_v<E, float>) {
+                    in.rows(r * W, W, rows.data());
+                } else {
+                    in.rows(r * W, W, narrow.data());
+                    for (size_t i = 0; i < narrow.size(); ++i)
+                        rows[i] = load(narrow.data(), static_cast<int64_t>(i));
+                }
                 if (!blocks_gemm(rows.data(), C, W, wp, T, C, zeros.data(), slot, T, T))
                     onednn::gemm(false, false, W, T, C, rows.data(), C, wp, T, slot);
                 held[r % 3] = r;
@@ -780,6 +789,17 @@ at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Te
         }
     });
     return y;
+}
+} // namespace
+
+at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias)
+{
+    const auto is = [](const at::Tensor& t, at::ScalarType type) { return t.scalar_type() == type && t.is_cpu(); };
+    const bool fp32 = is(skip, at::kFloat) && is(h, at::kFloat), bf16 = is(skip, at::kBFloat16) && is(h, at::kBFloat16);
+    if (skip.dim() != 4 || h.dim() != 4 || skip.size(0) != h.size(0) || skip.size(2) != h.size(2) ||
+        skip.size(3) != h.size(3) || !(fp32 || bf16))
+        throw Error("unet_output: float32 or bf16 CPU maps of one size expected");
+    return fp32 ? unet_output_typed<float>(skip, h, weight, bias) : unet_output_typed<uint16_t>(skip, h, weight, bias);
 }
 
 namespace {
