@@ -217,6 +217,8 @@ void split_rows(const float* x, int64_t ldx, int64_t rows, int64_t padded_rows, 
 void products(const uint16_t* hi, const uint16_t* lo, int64_t lda, int64_t rows, int64_t k, const uint16_t* w,
               float* y, int64_t ldy, const uint16_t* after)
 {
+    if (rows <= 0 || k <= 0)
+        return;
 #ifdef BFT_AMX
     static const TileConfig cfg;
     products_tiles(cfg, hi, lo, lda, rows, k, w, y, ldy, after);

@@ -299,7 +299,7 @@ std::string BenchReport::to_json() const
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
       << ", \"precision\": \"" << precision_name(config.precision) << "\", \"winograd\": "
       << (config.winograd ? "true" : "false") << ", \"fp32_math\": \"" << (config.amx ? "high" : "highest")
-      << "\", \"amx\": " << (config.amx && amx::usable() ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
+      << "\", \"amx\": " << (config.amx && amx::usable() && config.winograd && config.precision == Precision::FP32 && config.device.is_cpu() ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
       << ", \"graph_vs_direct_max_abs\": " << graph_vs_direct_max_abs
       << ", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms

@@ -54,8 +54,8 @@ struct ForwardOptions {
     bool own_winograd = false;
     // fp32 on the CPU: the U-Net's own Winograd products on AMX tiles as bf16x3 (amx.h; PyTorch's
     // set_float32_matmul_precision("high")), where this CPU has AMX. Opt-in: the texture U-Net at
-    // 256 (ngf 16, random weights) then differs from the direct path by 7-12e-5, against 1e-5 with
-    // float32 FMAs (the default, "highest"), and the parity bound is 1e-4.
+    // 256 (ngf 16, random weights) then differs from the direct path by 7-12e-5 (once 1.2e-4),
+    // against 1e-5 with float32 FMAs (the default, "highest"), and the parity bound is 1e-4.
     bool amx = false;
     // CUDA inference without gamma/beta capture: GeneratorImpl::infer replays whole forwards as CUDA
     // graphs (cuda_support.h). A replay runs to its end: cancellation is checked before it.

@@ -83,9 +83,9 @@ BFT_VECTOR_CLONES void output_tile2(const float* __restrict m, int64_t point_str
 
 #ifdef BFT_X86
 // For AMX products (amx.h): each point's 16 values split into bf16 hi and lo as they are stored
-// (hi at v + p * point_stride, lo lo_offset further on) by the AVX-512 bf16 conversion, one
-// instruction a half: in integer vector code the split doubled the transforms' time. These run
-// only where amx::usable(), which implies AVX-512 bf16.
+// (hi at v + p * point_stride, lo lo_offset further on) by the AVX-512 bf16 conversion (two
+// conversions, a widening shift and a subtraction per 16 values). These run only where
+// amx::usable(), which implies AVX-512 bf16.
 #define BFT_POINT_OUT_SPLIT(a, b, value)                                                                 \
     {                                                                                                    \
         const __m512 split_x = (__m512)(value);                                                          \
@@ -188,8 +188,9 @@ int64_t product_rows(const at::Tensor& u)
 // taking blocks in turn; into m as products() writes it.
 // Tile t's row at t row, point p's values in it at p point: `inner` hi then `inner` lo. Rows as
 // the float32 path's (a tile's transform stores one run of memory: point-major rows, 50 runs a
-// tile, took twice as long to store), 32 values longer a point and 16 a row against L1 set
-// aliasing, room for rows up to a multiple of 32 (what amx::products reads).
+// tile, took twice as long to store), 32 bf16 values longer a point and a row against L1 set
+// aliasing, room for rows up to a multiple of 32 (what amx::products reads; rows past the chunk's
+// are never written, and only ever reach rows of products that are thrown away).
 struct SplitLayout {
     int64_t point, row, rows;
 };
@@ -254,7 +255,9 @@ int64_t checked_out_channels(const at::Tensor& x, const at::Tensor& u, const at:
     if (x.dim() != 4 || x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(1) % kLanes != 0 ||
         (u.dim() != 4 && !(u.dim() == 3 && u.size(2) == (u.scalar_type() == at::kBFloat16 ? 128 : 64))) ||
         u.size(1) != (transposed ? 1 : 4) * x.size(1) ||
-        (u.scalar_type() != at::kFloat && !(u.dim() == 3 && u.scalar_type() == at::kBFloat16)) || !u.is_contiguous())
+        (u.scalar_type() != at::kFloat &&
+         !(u.dim() == 3 && u.scalar_type() == at::kBFloat16 && amx::usable() && u.size(1) % 32 == 0)) ||
+        !u.is_contiguous())
         throw Error(std::string(what) + ": unsupported input");
     const int64_t rows_per_channel = sc.points * (transposed ? 4 : 1), k = product_rows(u) / rows_per_channel;
     if (product_rows(u) != rows_per_channel * k || (u.dim() == 3 && k % 64 != 0))
@@ -349,7 +352,8 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
                         input(t, SplitOut{split + (t - first) * sl.row, inner}, sl.point);
                 });
             }
-            // Rows from count to size: the last chunk's leftovers, multiplied and ignored.
+            // Rows from count on (the last chunk's leftovers, or never written): multiplied and
+            // ignored, a row of products depending on its own row only.
             amx_products(split, sl, size, u, mp, ldm, points, gs_out);
             RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
             at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {

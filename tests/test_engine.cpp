@@ -1368,6 +1368,10 @@ TEST(WinogradStride2, RefusesWhatItCannotRun)
         // 16 out channels make 4 x 9 x 16 product rows, whole blocks, but not whole blocks a phase.
         const at::Tensor narrow = winograd_s2_own_products(winograd_s2_transpose_weights(at::randn({16, 16, 4, 4}), 2));
         EXPECT_THROW(winograd_s2_conv_transpose(at::randn({1, 16, 8, 8}), narrow, at::Tensor(), 2), Error);
+        // bf16 halves where AMX cannot take them (no AMX here, or products over 16 values, not a
+        // multiple of 32): refused, not multiplied by nothing.
+        const at::Tensor halves = at::zeros({100, 16, 128}, at::kBFloat16); // 25 points x 4 phases x 64
+        EXPECT_THROW(winograd_s2_conv_transpose(at::randn({1, 16, 8, 8}), halves, at::Tensor(), 4), Error);
     }
     // Channels that are not multiples of 16: the engine keeps such layers direct.
     EXPECT_FALSE(winograd_s2_fits(at::randn({1, 24, 8, 8}), 24, 32));
