@@ -1,6 +1,8 @@
 // bf16x3 products on AMX tiles: see amx.h.
 #include "amx.h"
 
+#include <c10/util/BFloat16.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -15,30 +17,12 @@
 namespace bft::amx {
 namespace {
 
-uint16_t to_bf16(float f)
+// x as hi and lo bfloat16 bits, each rounded to nearest even (c10's rounding, as the hardware's).
+void split(float x, uint16_t* hi, uint16_t* lo)
 {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) // NaN stays NaN (rounding could carry it to infinity)
-        return static_cast<uint16_t>((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return static_cast<uint16_t>(u >> 16);
-}
-
-float from_bf16(uint16_t h)
-{
-    const uint32_t u = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
-
-void split_scalar(const float* x, int64_t k, uint16_t* hi, uint16_t* lo)
-{
-    for (int64_t c = 0; c < k; ++c) {
-        hi[c] = to_bf16(x[c]);
-        lo[c] = to_bf16(x[c] - from_bf16(hi[c]));
-    }
+    const c10::BFloat16 h(x);
+    *hi = h.x;
+    *lo = c10::BFloat16(x - static_cast<float>(h)).x;
 }
 
 #ifdef BFT_AMX
@@ -58,22 +42,6 @@ bool ask_for_tiles()
 {
     constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
     return cpu_has_amx() && syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
-}
-
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) void split_avx512(const float* x, int64_t k, uint16_t* hi,
-                                                                          uint16_t* lo)
-{
-    int64_t c = 0;
-    for (; c + 16 <= k; c += 16) {
-        const __m512 v = _mm512_loadu_ps(x + c);
-        const __m256i h = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
-        // The masked forms: GCC 12 warns of the unmasked ones' undefined source register.
-        const __m512 back = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, h), 16));
-        const __m256i l = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_sub_ps(v, back)));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + c), h);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + c), l);
-    }
-    split_scalar(x + c, k - c, hi + c, lo + c);
 }
 
 // Palette 1, all eight tiles 16 rows of 64 bytes: C 16x16 float32, A 16 rows x 32 bf16, B 16 pairs
@@ -112,10 +80,10 @@ __attribute__((target("amx-tile,amx-bf16"))) void products_tiles(const TileConfi
 {
     _tile_loadconfig(&cfg);
     // The next weights (2 k 64 values), a share of their lines at every step into L2.
-    const char* next = reinterpret_cast<const char*>(after);
-    const int64_t lines = k * 4, steps = k / 32 * 2 * ((rows + 31) / 32), per_step = (lines + steps - 1) / steps;
-    int64_t fetched = 0;
     const int64_t groups = (rows + 31) / 32, sa = lda * 2, sb = 256, sy = ldy * 4;
+    const char* next = reinterpret_cast<const char*>(after);
+    const int64_t lines = k * 4, steps = k / 32 * 2 * groups, per_step = (lines + steps - 1) / steps;
+    int64_t fetched = 0;
     const uint16_t* whi = w;
     const uint16_t* wlo = w + k * 64;
     alignas(64) float tail[32 * 64]; // the last group's rows where it has fewer than 32
@@ -187,31 +155,21 @@ void pack_weights(const float* w, int64_t k, uint16_t* out)
     uint16_t* lo = out + k * 64;
     for (int64_t i = 0; i < k; ++i)
         for (int64_t c = 0; c < 64; ++c) {
-            const float f = w[i * 64 + c];
-            const uint16_t h = to_bf16(f);
             const int64_t at = (i / 2) * 128 + c * 2 + (i & 1);
-            hi[at] = h;
-            lo[at] = to_bf16(f - from_bf16(h));
+            split(w[i * 64 + c], hi + at, lo + at);
         }
 }
 
 void split_rows(const float* x, int64_t ldx, int64_t rows, int64_t padded_rows, int64_t k, uint16_t* hi,
                 uint16_t* lo, int64_t lda)
 {
-    for (int64_t r = 0; r < padded_rows; ++r) {
-        if (r >= rows) {
-            std::memset(hi + r * lda, 0, k * sizeof(uint16_t));
-            std::memset(lo + r * lda, 0, k * sizeof(uint16_t));
-            continue;
+    for (int64_t r = 0; r < padded_rows; ++r)
+        for (int64_t c = 0; c < k; ++c) {
+            if (r < rows)
+                split(x[r * ldx + c], hi + r * lda + c, lo + r * lda + c);
+            else
+                hi[r * lda + c] = lo[r * lda + c] = 0;
         }
-#ifdef BFT_AMX
-        if (usable()) {
-            split_avx512(x + r * ldx, k, hi + r * lda, lo + r * lda);
-            continue;
-        }
-#endif
-        split_scalar(x + r * ldx, k, hi + r * lda, lo + r * lda);
-    }
 }
 
 void products(const uint16_t* hi, const uint16_t* lo, int64_t lda, int64_t rows, int64_t k, const uint16_t* w,

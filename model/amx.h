@@ -22,12 +22,11 @@ bool usable();
 void pack_weights(const float* w, int64_t k, uint16_t* out);
 
 // x's rows (`rows` rows of k float32 at row stride ldx) split into hi and lo bfloat16 rows of stride
-// lda at hi and lo, rows up to padded_rows zero. Rounds to nearest even, as the hardware converts.
-// AVX-512 bf16 where usable(), plain C++ otherwise (the same values, but for denormal inputs,
-// which the hardware's conversion flushes to zero and TDPBF16PS ignores anyway). An infinite hi (x
-// infinite or beyond bf16's range) leaves lo NaN: such inputs give NaN, as Winograd's transforms
-// of them would in float32. The engine's Winograd
-// transforms split as they store (winograd_stride2.cpp); this is the plain form.
+// lda at hi and lo, rows up to padded_rows zero. Rounds to nearest even, as the hardware converts
+// (which also flushes denormal inputs, as TDPBF16PS ignores them). An infinite hi (x infinite or
+// beyond bf16's range) leaves lo NaN: such inputs give NaN, as Winograd's transforms of them would
+// in float32. Plain C++, the reference form: the engine's Winograd transforms split as they store
+// (winograd_stride2.cpp, AVX-512 bf16).
 void split_rows(const float* x, int64_t ldx, int64_t rows, int64_t padded_rows, int64_t k, uint16_t* hi,
                 uint16_t* lo, int64_t lda);
 
