@@ -176,21 +176,12 @@ int64_t product_rows(const at::Tensor& u)
     return u.dim() == 3 ? u.size(0) * 64 : u.size(0);
 }
 
-// The products, into m: v is [1, points x inner, tiles, 1] channels-last (tile t's row at
-// t v.stride(2), point p's values in it at p gs_in), m likewise with `cols` columns a point (gs_out). With u [points x cols, inner, 1, 1]
-// (point p's product rows p cols ...), one grouped 1x1 convolution over the tiles, a group per
-// point: oneDNN keeps u packed and runs all the points in one parallel pass. With u in blocks of 64
-// columns (winograd_s2_own_products), kernels::rows_times_packed on each block, the threads taking
-// blocks in turn: on few tiles each block's weights stay in L1 while every tile passes over them.
-// oneDNN's take dense rows (gs_in = inner, gs_out = cols); ours padded ones (in_chunks).
-// The products with u in bf16 halves (winograd_s2_own_products(u, true)): the chunk's rows split
-// into bf16 hi and lo (split_layout), times each block of 64 columns by amx::products, the threads
-// taking blocks in turn; into m as products() writes it.
-// Tile t's row at t row, point p's values in it at p point: `inner` hi then `inner` lo. Rows as
-// the float32 path's (a tile's transform stores one run of memory: point-major rows, 50 runs a
-// tile, took twice as long to store), 32 bf16 values longer a point and a row against L1 set
-// aliasing, room for rows up to a multiple of 32 (what amx::products reads; rows past the chunk's
-// are never written, and only ever reach rows of products that are thrown away).
+// Where the AMX products' rows lie (split into bf16 hi and lo by the input transforms): tile t's
+// row at t row, point p's values in it at p point, `inner` hi then `inner` lo. Rows as the float32
+// path's (a tile's transform stores one run of memory: point-major rows, 50 runs a tile, took twice
+// as long to store), 32 bf16 values longer a point and a row against L1 set aliasing, room for rows
+// up to a multiple of 32 (what amx::products reads; rows past the chunk's are never written, and
+// only ever reach rows of products that are thrown away).
 struct SplitLayout {
     int64_t point, row, rows;
 };
@@ -201,6 +192,9 @@ SplitLayout split_layout(int64_t tiles, int64_t inner, int points)
     return {point, row, (tiles + 31) / 32 * 32};
 }
 
+// The products with u in bf16 halves (winograd_s2_own_products(u, true)) over the rows at split:
+// amx::products on each block of 64 columns, the threads taking blocks in turn; into m as products()
+// writes it.
 void amx_products(const uint16_t* split, const SplitLayout& sl, int64_t tiles, const at::Tensor& u, float* mp,
                   int64_t ldm, int points, int64_t gs_out)
 {
@@ -217,6 +211,14 @@ void amx_products(const uint16_t* split, const SplitLayout& sl, int64_t tiles, c
     });
 }
 
+// The products, into m: v is [1, points x inner, tiles, 1] channels-last (tile t's row at
+// t v.stride(2), point p's values in it at p gs_in), m likewise with `cols` columns a point (gs_out).
+// With u [points x cols, inner, 1, 1] (point p's product rows p cols ...), one grouped 1x1
+// convolution over the tiles, a group per point: oneDNN keeps u packed and runs all the points in
+// one parallel pass. With u in blocks of 64 columns (winograd_s2_own_products),
+// kernels::rows_times_packed on each block, the threads taking blocks in turn: on few tiles each
+// block's weights stay in L1 while every tile passes over them. oneDNN's take dense rows (gs_in =
+// inner, gs_out = cols); ours padded ones (in_chunks).
 void products(const at::Tensor& v, const at::Tensor& u, const at::Tensor& m, int points, int64_t gs_in,
               int64_t gs_out)
 {
@@ -335,51 +337,35 @@ void in_chunks(int64_t tiles, int64_t inner, int64_t cols, int points, const at:
     const int64_t pad = u.dim() == 3 ? kLanes : 0;
     const int64_t gs_in = inner + pad, gs_out = cols + pad;
     const int64_t ldv = points * gs_in + pad, ldm = points * gs_out + pad;
-    if (u.scalar_type() == at::kBFloat16) {
-        // AMX: the input transforms store each point's values split into bf16 halves, so that no
-        // float32 chunk passes through memory.
-        const SplitLayout sl = split_layout(size, inner, points);
-        const int64_t split_floats = (sl.rows * sl.row + 1) / 2; // two bf16 a float
-        const at::Tensor work = chunk_buffer(split_floats + ldm * size);
-        uint16_t* split = reinterpret_cast<uint16_t*>(work.data_ptr<float>());
-        float* mp = work.data_ptr<float>() + split_floats;
-        for (int64_t first = 0; first < tiles; first += size) {
-            const int64_t count = std::min(size, tiles - first);
-            {
-                RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
-                at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
-                    for (int64_t t = begin; t < end; ++t)
-                        input(t, SplitOut{split + (t - first) * sl.row, inner}, sl.point);
-                });
-            }
-            // Rows from count on (the last chunk's leftovers, or never written): multiplied and
-            // ignored, a row of products depending on its own row only.
-            amx_products(split, sl, size, u, mp, ldm, points, gs_out);
-            RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
-            at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
-                for (int64_t t = begin; t < end; ++t)
-                    output(t, mp + (t - first) * ldm, gs_out);
-            });
-        }
-        return;
-    }
-    const int64_t v_size = ldv * size;
-    const at::Tensor work = chunk_buffer(v_size + ldm * size);
+    // AMX (u in bf16 halves): the input transforms store each point's values split into bf16 halves
+    // (split_layout), so that no float32 chunk passes through memory.
+    const bool amx = u.scalar_type() == at::kBFloat16;
+    const SplitLayout sl = split_layout(size, inner, points);
+    const int64_t in_floats = amx ? (sl.rows * sl.row + 1) / 2 : ldv * size; // two bf16 a float
+    const at::Tensor work = chunk_buffer(in_floats + ldm * size);
     float* vp = work.data_ptr<float>();
-    float* mp = vp + v_size;
+    uint16_t* split = reinterpret_cast<uint16_t*>(vp);
+    float* mp = vp + in_floats;
     for (int64_t first = 0; first < tiles; first += size) {
         const int64_t count = std::min(size, tiles - first);
         {
             RECORD_FUNCTION("bft::winograd_input", std::vector<c10::IValue>());
             at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
                 for (int64_t t = begin; t < end; ++t)
-                    input(t, vp + (t - first) * ldv, gs_in);
+                    if (amx)
+                        input(t, SplitOut{split + (t - first) * sl.row, inner}, sl.point);
+                    else
+                        input(t, vp + (t - first) * ldv, gs_in);
             });
         }
         // Always `size` rows (a shorter last chunk multiplies the previous chunk's leftovers too, and
-        // ignores them): another row count would be another oneDNN kernel and packed weight.
-        products(tile_rows(vp, points * inner, size, ldv), u, tile_rows(mp, points * cols, size, ldm), points, gs_in,
-                 gs_out);
+        // ignores them, a row of products depending on its own row only): another row count would
+        // be another oneDNN kernel and packed weight.
+        if (amx)
+            amx_products(split, sl, size, u, mp, ldm, points, gs_out);
+        else
+            products(tile_rows(vp, points * inner, size, ldv), u, tile_rows(mp, points * cols, size, ldm), points,
+                     gs_in, gs_out);
         RECORD_FUNCTION("bft::winograd_output", std::vector<c10::IValue>());
         at::parallel_for(first, first + count, 1, [&](int64_t begin, int64_t end) {
             for (int64_t t = begin; t < end; ++t)
