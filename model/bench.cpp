@@ -1,6 +1,5 @@
 #include "bench.h"
 
-#include "amx.h"
 #include "checkpoint.h"
 #include "cuda_support.h"
 #include "inference.h"
@@ -180,6 +179,7 @@ BenchReport run_bench(GeneratorImpl& net, const BenchConfig& config, const std::
     r.peak_process_mib = peak_mib(config.device);
     r.peak_forward_mib = std::max(0.0, r.peak_process_mib - rss_before);
     r.cuda_graphs = net.cuda_graph_captures() > 0;
+    r.amx = amx_products_run(forward, config.device);
     if (r.cuda_graphs) { // a replay computes what the kernels launched one by one compute
         ForwardOptions direct = forward;
         direct.cuda_graph = false;
@@ -299,7 +299,7 @@ std::string BenchReport::to_json() const
       << ", \"width\": " << config.width << ", \"run_height\": " << run_height << ", \"run_width\": " << run_width
       << ", \"precision\": \"" << precision_name(config.precision) << "\", \"winograd\": "
       << (config.winograd ? "true" : "false") << ", \"fp32_math\": \"" << (config.amx ? "high" : "highest")
-      << "\", \"amx\": " << (config.amx && amx::usable() && config.winograd && config.precision == Precision::FP32 && config.device.is_cpu() ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
+      << "\", \"amx\": " << (amx ? "true" : "false") << ", \"cuda_graph\": " << (cuda_graphs ? "true" : "false")
       << ", \"graph_vs_direct_max_abs\": " << graph_vs_direct_max_abs
       << ", \"warmup\": " << config.warmup
       << ", \"runs\": " << times_ms.size() << ", \"median_ms\": " << median_ms << ", \"mean_ms\": " << mean_ms

@@ -39,6 +39,7 @@ struct BenchReport {
     double peak_forward_mib = 0, derived_weights_mib = 0, peak_process_mib = 0;
     std::string memory_kind; // "cpu-rss" or "cuda-allocated"
     bool cuda_graphs = false; // the timed forwards were CUDA graph replays
+    bool amx = false;         // their U-Net Winograd products ran on AMX tiles (engine.h: amx_products_run)
     double graph_vs_direct_max_abs = 0; // then: a replay's output against the kernel-by-kernel forward's
     std::string what = "forward"; // or "train-step", "train-step-l1"
     // Time from setting the cancel flag to the stale forward's return (when a new request can start).

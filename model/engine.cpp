@@ -39,6 +39,12 @@ Precision precision_from_name(const std::string& name)
     throw Error("unknown precision '" + name + "' (expected fp32 or bf16)");
 }
 
+bool amx_products_run(const ForwardOptions& options, const c10::Device& device)
+{
+    return options.amx && options.winograd && options.precision == Precision::FP32 && device.is_cpu() &&
+           amx::usable();
+}
+
 bool bf16_supported(const c10::Device& device)
 {
     if (device.is_cuda())
@@ -234,7 +240,7 @@ Ops::Ops(const ForwardOptions& options, WeightCache& cache, const at::Tensor& li
     winograd_ = winograd && !options.own_winograd && onednn::winograd_available();
     own_winograd_ = winograd && !winograd_ && onednn::available();
     winograd_s2_ = winograd && onednn::available();
-    amx_ = winograd && options.amx && amx::usable();
+    amx_ = fast_ && amx_products_run(options, like.device());
     reflect_winograd_ = winograd && !options.own_winograd && reflect_winograd_enabled();
     if (options.precision == Precision::BF16 && !fast_)
         throw Error("bf16 runs only for inference (autograd is on)");

@@ -66,6 +66,10 @@ struct ForwardOptions {
     bool sync_layers = false;
 };
 
+// Whether a forward with these options runs the U-Net's Winograd products on AMX tiles
+// (ForwardOptions::amx): float32 CPU inference with Winograd, on a CPU that allows AMX.
+bool amx_products_run(const ForwardOptions& options, const c10::Device& device);
+
 // Derived weights (a bf16 copy, two bottlenecks fused into one), rebuilt when any source tensor
 // is replaced or modified in place (its version counter moves), e.g. by a training step.
 class WeightCache {
