@@ -30,6 +30,10 @@ Precision choose_precision(const std::string& name, const c10::Device& device)
     return p;
 }
 
+const char* const kFp32MathHelp =
+    "fp32: highest, float32 FMAs throughout; high lets CPUs with AMX run the U-Net's Winograd products as bf16x3 "
+    "(faster; the texture U-Net at 256 then within about 1.2e-4 of the direct path instead of 1e-5)";
+
 bool fp32_math_high(const std::string& name)
 {
     if (name != "high" && name != "highest")

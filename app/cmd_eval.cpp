@@ -38,7 +38,7 @@ int cmd_eval(int argc, char** argv)
         .option("grid-count", "N", "rows of the sheet", "6")
         .option("device", "DEV", "cpu, cuda, cuda:N or auto", "auto")
         .option("precision", "fp32|bf16", "inference precision", "fp32")
-        .option("fp32-math", "highest|high", "fp32: highest, float32 FMAs throughout; high lets CPUs with AMX run the U-Net's Winograd products as bf16x3 (faster; the texture U-Net at 256 then within about 1.2e-4 of the direct path instead of 1e-5)", "highest")
+        .option("fp32-math", "highest|high", kFp32MathHelp, "highest")
         .option("threads", "N", "CPU threads (0: all cores)", "0")
         .flag("json", "print the metrics as one JSON object");
     if (!args.parse(argc, argv))
