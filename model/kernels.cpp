@@ -713,7 +713,7 @@ bool blocks_gemm(const float* a, int64_t lda, int64_t rows, const float* w, int6
 } // namespace
 
 namespace {
-// unet_output over maps of T (float, or bf16 bits: each row's values widened to float32 in the
+// unet_output over maps of E (float, or bf16 bits: each row's values widened to float32 in the
 // thread's buffer before the GEMM).
 template <typename E>
 at::Tensor unet_output_typed(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias)

@@ -84,8 +84,9 @@ bool put_phase(const at::Tensor& phase, const at::Tensor& out, int64_t a, int64_
 // thread's buffer, their GEMM with weight as [C, O*16] (every tap's product, in cache), then each
 // output pixel of the two output rows whose three input rows are done sums its four taps and takes
 // its tanh (ours: within about 2e-7 of std::tanh). skip and h: float32 (or both bf16: the rows as
-// skip_concat makes them in bf16, then widened) maps of one size, any layout; weight [C, O, 4, 4] float32 (C = both maps' channels, O few: the image's), bias O values
-// or undefined; the result N x O x 2H x 2W NCHW float32.
+// skip_concat makes them in bf16, then widened) maps of one size, any layout; weight [C, O, 4, 4]
+// float32 (C = both maps' channels, O few: the image's), bias O values or undefined; the result
+// N x O x 2H x 2W NCHW float32.
 at::Tensor unet_output(const at::Tensor& skip, const at::Tensor& h, const at::Tensor& weight, const at::Tensor& bias);
 
 // A FiLM bottleneck pair (both 1x1 convolutions, nc -> 2*depth, ReLU, grouped 2*depth -> 2*nc) in
