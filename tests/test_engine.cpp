@@ -1474,7 +1474,7 @@ TEST(Amx, ProductsStayCloseToFloat64)
 }
 
 // --fp32-math high: the texture U-Net at 256 with the products on AMX stays within 3e-4 of the
-// direct path (float32 FMAs: 1e-5; with AMX 7-12e-5 in ten runs of random weights), and really ran.
+// direct path (float32 FMAs: 1e-5; with AMX 7-12e-5 in six draws of random weights), and really ran.
 TEST(WinogradInTheEngine, AmxProductsStayNearParity)
 {
     if (!onednn::available() || !amx::usable())
