@@ -14,7 +14,9 @@ namespace bft {
 
 struct BenchConfig {
     int height = 256, width = 256, batch = 1;
-    int warmup = 2, runs = 10; // at least one warm-up forward always runs
+    // At least one warm-up forward always runs. Five: bf16 forwards on the AMX Xeon ran about 25%
+    // slower in their first four (texture at 128: 9.5, 8.9, 8.1, 7.5 ms, then 7.0-7.4).
+    int warmup = 5, runs = 10;
     Precision precision = Precision::FP32;
     bool winograd = true; // false: every convolution direct (ForwardOptions::winograd)
     bool amx = false;     // ForwardOptions::amx (--fp32-math high)
