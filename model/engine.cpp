@@ -486,7 +486,7 @@ at::Tensor Ops::winograd_s2_weight(const at::Tensor& x, const at::Tensor& weight
     const bool own = kernels::rows_times_packed_fits() && out_channels % 64 == 0 &&
                      winograd_s2_tiles(x, transposed, tile) <= kOwnProductsMaxTiles;
     // On AMX the products' weights in bf16 halves (amx.h), another entry.
-    const bool amx = own && amx_ && (transposed ? weight.size(0) % 32 : weight.size(1) * 4 % 32) == 0;
+    const bool amx = own && amx_ && winograd_s2_amx_fits(transposed ? weight.size(0) : weight.size(1) * 4);
     const int base = amx ? (tile == 4 ? kWinogradS2Amx : kWinogradS2SmallAmx)
                    : own ? (tile == 4 ? kWinogradS2Own : kWinogradS2SmallOwn)
                          : (tile == 4 ? kWinogradS2 : kWinogradS2Small);

@@ -258,7 +258,7 @@ int64_t checked_out_channels(const at::Tensor& x, const at::Tensor& u, const at:
         (u.dim() != 4 && !(u.dim() == 3 && u.size(2) == (u.scalar_type() == at::kBFloat16 ? 128 : 64))) ||
         u.size(1) != (transposed ? 1 : 4) * x.size(1) ||
         (u.scalar_type() != at::kFloat &&
-         !(u.dim() == 3 && u.scalar_type() == at::kBFloat16 && amx::usable() && u.size(1) % 32 == 0)) ||
+         !(u.dim() == 3 && u.scalar_type() == at::kBFloat16 && winograd_s2_amx_fits(u.size(1)))) ||
         !u.is_contiguous())
         throw Error(std::string(what) + ": unsupported input");
     const int64_t rows_per_channel = sc.points * (transposed ? 4 : 1), k = product_rows(u) / rows_per_channel;
@@ -449,6 +449,11 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile)
     return u.permute({4, 0, 1, 2, 3}).reshape({sc.points * k, 4 * c, 1, 1}).to(at::kFloat).contiguous();
 }
 
+bool winograd_s2_amx_fits(int64_t inner)
+{
+    return amx::usable() && inner % 32 == 0;
+}
+
 at::Tensor winograd_s2_own_products(const at::Tensor& u, bool amx)
 {
     if (u.dim() != 4 || u.size(0) % 64 != 0 || u.size(2) != 1 || u.size(3) != 1 || u.scalar_type() != at::kFloat)
@@ -459,7 +464,7 @@ at::Tensor winograd_s2_own_products(const at::Tensor& u, bool amx)
     if (!amx)
         return blocks;
     const int64_t inner = u.size(1);
-    if (!amx::usable() || inner % 32 != 0)
+    if (!winograd_s2_amx_fits(inner))
         throw Error("Winograd F(m x m, 2x2): AMX products need AMX and a multiple of 32 values a product");
     at::Tensor packed = at::empty({blocks.size(0), inner, 128}, at::kBFloat16);
     const float* src = blocks.data_ptr<float>();

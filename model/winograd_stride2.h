@@ -50,6 +50,10 @@ at::Tensor winograd_s2_conv_weights(const at::Tensor& weight, int tile = 4);
 at::Tensor winograd_s2_conv(const at::Tensor& x, const at::Tensor& u, const at::Tensor& bias, int tile = 4,
                             float input_slope = 1.0f);
 
+// Whether AMX can run the products of `inner` values each (winograd_s2_own_products(u, true)): a
+// CPU that allows AMX (amx.h), and a multiple of 32 values, what its tiles read a row.
+bool winograd_s2_amx_fits(int64_t inner);
+
 // u (either kind above) for the products by hand, where a batch makes few tiles (kernels.h:
 // rows_times_packed; AVX-512): [points x columns / 64, inner, 64], blocks of 64 product columns,
 // for every out channel count a multiple of 64. With amx (amx.h: usable(), and a multiple of 32

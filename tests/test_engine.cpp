@@ -1195,7 +1195,7 @@ std::vector<at::Tensor> product_kinds(const at::Tensor& u, int64_t out_channels)
     std::vector<at::Tensor> kinds{u};
     if (kernels::rows_times_packed_fits() && out_channels % 64 == 0)
         kinds.push_back(winograd_s2_own_products(u));
-    if (kernels::rows_times_packed_fits() && out_channels % 64 == 0 && amx::usable() && u.size(1) % 32 == 0)
+    if (kernels::rows_times_packed_fits() && out_channels % 64 == 0 && winograd_s2_amx_fits(u.size(1)))
         kinds.push_back(winograd_s2_own_products(u, true));
     return kinds;
 }
