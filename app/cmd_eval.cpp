@@ -5,7 +5,6 @@
 #include "cli_args.h"
 #include "commands.h"
 
-#include "amx.h"
 #include "baselines.h"
 #include "checkpoint.h"
 #include "dataset.h"
@@ -63,8 +62,12 @@ int cmd_eval(int argc, char** argv)
         ids.resize(static_cast<size_t>(limit));
     TranslateOptions options;
     options.precision = choose_precision(args.get("precision"), device);
-    // Only where it changes anything: elsewhere the comparison below would run every sample twice.
-    options.amx = fp32_math_high(args.get("fp32-math")) && amx::usable();
+    // Only where AMX products run (engine.h: amx_products_run; not in bf16, on CUDA or without AMX):
+    // elsewhere the comparison below would run every sample twice for the same output.
+    ForwardOptions asked;
+    asked.precision = options.precision;
+    asked.amx = fp32_math_high(args.get("fp32-math"));
+    options.amx = amx_products_run(asked, device);
 
     // The model and the task's baselines, each scored the same way on the same samples.
     struct Score {
@@ -171,7 +174,7 @@ int cmd_eval(int argc, char** argv)
               << std::setw(8) << "SSIM" << (info.task == "depth" ? "    RMSE m" : "") << "\n";
     row("model", model);
     if (preview_n > 0)
-        std::cout << "(" << (options.amx && options.precision == Precision::FP32 ? "fp32-math high" : args.get("precision"))
+        std::cout << "(" << (options.amx ? "fp32-math high" : args.get("precision"))
                   << " output against fp32: PSNR " << std::setprecision(2) << preview_psnr / preview_n << " dB)\n";
     for (size_t b = 0; b < base.size(); ++b)
         row(baseline_names[b], base[b]);
